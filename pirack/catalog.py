@@ -1,0 +1,325 @@
+"""The parts catalog: one TOML file per part under parts/<group>/<id>.toml.
+
+Every physical figure in a part file names its source in a `[[sources]]` entry (the keys it
+covers, the document, and whether it was checked against an official drawing). A test walks
+every file and fails on a figure no source covers.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from .errors import InputError, from_validation_error
+from .money import Price
+from .units import Length, mm
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=True)
+
+
+class Source(_Strict):
+    """Where figures came from. `figures` lists dotted keys of this file ("width", "holes",
+    "power.max_w"); a key covers everything below it; "*" covers the whole file."""
+
+    figures: list[str]
+    document: str
+    official_drawing: bool = Field(description="checked against an official (manufacturer's) drawing or standard")
+    note: str = ""
+
+
+class Box(_Strict):
+    """An axis-aligned box in the part's own frame (mm from its lower-left corner, z from its top face
+    for keep-outs of boards): used for ports, fans and keep-out zones."""
+
+    name: str
+    x: Length
+    y: Length
+    z: Length
+    width: Length
+    depth: Length
+    height: Length
+
+
+class Power(_Strict):
+    """Electrical figures in SI units named in the key (W, A, V): not lengths, so plain numbers."""
+
+    max_w: float | None = None
+    typical_w: float | None = None
+    idle_w: float | None = None
+    current_5v_a: float | None = None  # peak current drawn from a 5 V supply (drives, USB devices)
+
+
+class PartBase(_Strict):
+    id: str
+    kind: str
+    name: str
+    name_ja: str | None = None
+    vendor: str | None = None
+    vendor_part: str | None = None
+    url: str | None = None
+    price: Price | None = Field(default=None, description="price of one pack, integer yen")
+    pack_size: int = Field(default=1, ge=1, description="pieces in one pack")
+    price_source: str | None = None
+    notes: str = ""
+    sources: list[Source] = Field(default_factory=list)
+
+    @field_validator("pack_size", mode="before")
+    @classmethod
+    def _pack_positive(cls, v):
+        if isinstance(v, int) and not isinstance(v, bool) and v < 1:
+            raise ValueError(f"pack size must be at least 1, not {v}")
+        return v
+
+
+HolePos = tuple[Length, Length]
+
+
+class Board(PartBase):
+    kind: Literal["board"]
+    family: str  # "pi4", "pi5": what HATs declare they fit
+    width: Length  # x, along the long edge
+    depth: Length  # y
+    thickness: Length
+    height_above: Length  # tallest component above the board's top face (USB/Ethernet jacks)
+    height_below: Length  # components under the board
+    hole_diameter: Length
+    hole_thread: str  # "M2.5"
+    holes: list[HolePos]  # centres, from the board's lower-left corner
+    poe_header: str | None = None  # which PoE header layout the board has
+    usb_current_max_a: float | None = None  # total current the USB ports can supply
+    undervoltage_v: float | None = None
+    power: Power = Field(default_factory=Power)
+    keepouts: list[Box] = Field(default_factory=list)
+
+
+class Hat(PartBase):
+    kind: Literal["hat"]
+    fits: list[str]  # board families it fits
+    does_not_fit: dict[str, str] = Field(default_factory=dict)  # family -> why
+    width: Length
+    depth: Length
+    thickness: Length
+    standoff: Length  # board top face to HAT bottom face
+    height_above: Length  # tallest component above the HAT's top face
+    height_below: Length  # below the HAT (its fan), inside the standoff
+    holes: list[HolePos]
+    poe_standard: str | None = None  # "802.3at"
+    output_w: float | None = None
+    output_current_a: float | None = None
+    output_v: float | None = None
+    input_max_w: float | None = None  # what it may draw from the switch port (PD class)
+    included: dict[str, int] = Field(default_factory=dict)  # part id -> pieces in the box
+    keepouts: list[Box] = Field(default_factory=list)
+
+
+class Drive(PartBase):
+    kind: Literal["drive"]
+    form_factor: str
+    width: Length
+    length: Length
+    height: Length
+    thread: str
+    bottom_holes: list[HolePos]  # (across the width from the left edge, from the front)
+    side_holes_from_front: list[Length]
+    side_hole_height: Length  # above the bottom face
+    thread_depth_bottom: Length  # screws must not go deeper
+    thread_depth_side: Length
+    power: Power = Field(default_factory=Power)
+
+
+class Switch(PartBase):
+    kind: Literal["switch"]
+    width: Length  # lying flat: x
+    depth: Length  # y (front to back)
+    height: Length  # z
+    ports: int
+    poe_ports: int
+    poe_budget_w: float
+    poe_port_max_w: float
+    power: Power = Field(default_factory=Power)
+    keepouts: list[Box] = Field(default_factory=list)
+
+
+class Cable(PartBase):
+    kind: Literal["cable"]
+    cable: Literal["lan", "sata-usb", "usb-power"]
+    length: Length
+    powered: bool = False  # True if it brings its own power (a powered adapter)
+
+
+class Sheet(PartBase):
+    kind: Literal["sheet"]
+    material: str  # "cast acrylic"
+    colour: str = "clear"
+    thickness: Length
+    tolerance_base: Length  # thickness tolerance = ±(tolerance_base + tolerance_per_mm · t)
+    tolerance_per_mm: float
+    kerf: Length  # typical laser kerf on this sheet
+
+    def thickness_range_mm(self) -> tuple[float, float]:
+        t = mm(self.thickness)
+        tol = mm(self.tolerance_base) + self.tolerance_per_mm * t
+        return t - tol, t + tol
+
+
+class Spacer(PartBase):
+    kind: Literal["spacer"]
+    thread: str
+    length: Length  # body length, excluding any male thread
+    style: Literal["female-female", "male-female"]
+    male_thread_length: Length | None = None
+    across_flats: Length
+    material: str
+
+
+class Screw(PartBase):
+    kind: Literal["screw"]
+    thread: str
+    length: Length  # under the head
+    head: Literal["pan", "flat", "cap"]
+    head_diameter: Length
+    head_height: Length
+    material: str
+
+
+class Nut(PartBase):
+    kind: Literal["nut"]
+    thread: str
+    style: Literal["cap", "hex"]
+    across_flats: Length
+    height: Length
+    thread_depth: Length  # how much screw end it takes (a cap nut's blind depth)
+    material: str
+
+
+class Foot(PartBase):
+    kind: Literal["foot"]
+    diameter: Length
+    height: Length
+    material: str
+
+
+class Purpose(_Strict):
+    colour: str  # "#ff0000"
+    width: Length  # stroke width
+    layer: str  # DXF layer
+    fill: bool = False  # engrave regions filled
+
+
+class Rule(_Strict):
+    """A minimum that grows with material thickness: base + per_thickness · t."""
+
+    base: Length
+    per_thickness: float = 0.0
+
+    def at(self, thickness_mm: float) -> float:
+        return mm(self.base) + self.per_thickness * thickness_mm
+
+
+class PriceModel(_Strict):
+    """How a service prices a cut job; all integer yen. Area in cm², cut length in m."""
+
+    currency: Literal["JPY"] = "JPY"
+    material_per_cm2: dict[str, float] = Field(default_factory=dict)  # thickness "3 mm" -> yen/cm²
+    cut_per_m: int = 0
+    engrave_per_cm2: int = 0
+    per_part_min: int = 0
+    per_order_min: int = 0
+    source: str = ""
+
+
+class Fabricator(PartBase):
+    kind: Literal["fabricator"]
+    service: str  # who it is for
+    formats: list[Literal["pdf", "svg", "dxf", "ai"]]
+    sheet_width: Length
+    sheet_height: Length
+    spacing: Length  # between parts on the sheet
+    kerf_compensation: Literal["ours", "service"]
+    kerf: Length
+    cut: Purpose
+    engrave: Purpose
+    score: Purpose
+    min_hole: Rule
+    min_web: Rule
+    pricing: PriceModel = Field(default_factory=PriceModel)
+
+
+Part = Annotated[
+    Union[Board, Hat, Drive, Switch, Cable, Sheet, Spacer, Screw, Nut, Foot, Fabricator],
+    Field(discriminator="kind"),
+]
+_PART = TypeAdapter(Part)
+
+KINDS = ("board", "hat", "drive", "switch", "cable", "sheet", "spacer", "screw", "nut", "foot", "fabricator")
+
+
+def catalog_dir() -> Path:
+    """parts/ at the top of a checkout, or pirack/parts inside an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "parts", here.parent / "parts"):
+        if cand.is_dir():
+            return cand
+    raise InputError(None, None, f"the parts catalog was not found next to {here}")
+
+
+class Catalog:
+    def __init__(self, parts: dict[str, PartBase], root: Path):
+        self.parts = parts
+        self.root = root
+
+    def __contains__(self, pid: str) -> bool:
+        return pid in self.parts
+
+    def __getitem__(self, pid: str) -> PartBase:
+        return self.parts[pid]
+
+    def get(self, pid: str, kind: str | None = None):
+        p = self.parts.get(pid)
+        if p is not None and kind is not None and p.kind != kind:
+            return None
+        return p
+
+    def of_kind(self, kind: str) -> list[PartBase]:
+        return sorted((p for p in self.parts.values() if p.kind == kind), key=lambda p: p.id)
+
+    def ids(self, kind: str) -> list[str]:
+        return [p.id for p in self.of_kind(kind)]
+
+
+def load_part(path: Path):
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, None, f"not valid TOML: {exc}") from None
+    data.setdefault("id", path.stem)
+    if data["id"] != path.stem:
+        raise InputError(path, "id", f"'{data['id']}' must equal the file name '{path.stem}'")
+    try:
+        return _PART.validate_python(data)
+    except ValidationError as exc:
+        raise from_validation_error(path, exc) from None
+
+
+def load_catalog(root: Path | None = None) -> Catalog:
+    root = root or catalog_dir()
+    return _load_catalog_cached(str(root))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_catalog_cached(root: str) -> Catalog:
+    parts: dict[str, PartBase] = {}
+    base = Path(root)
+    for path in sorted(base.rglob("*.toml")):
+        part = load_part(path)
+        if part.id in parts:
+            raise InputError(path, "id", f"part id '{part.id}' is used twice in the catalog")
+        parts[part.id] = part
+    return Catalog(parts, base)

@@ -1,0 +1,34 @@
+"""What both CLIs share: exit codes, error printing, the cluster-file argument."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import InputError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
+
+ClusterFile = Annotated[
+    Optional[Path],
+    typer.Argument(
+        help="The cluster file. Default: ./cluster.toml if it exists, else the built-in default (the seed's cluster).",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+
+def run_app(app: typer.Typer) -> None:
+    """Run a typer app; bad input exits 2 with one message and no traceback."""
+    try:
+        app()
+    except InputError as exc:
+        print(f"error: {exc.render()}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

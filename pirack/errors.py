@@ -1,0 +1,54 @@
+"""Bad input: one clear message naming the file, the key and what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """Bad input or usage. The CLIs print it without a traceback and exit 2."""
+
+    def __init__(self, file: str | Path | None, key: str | None, message: str, more: list[str] | None = None):
+        self.file = str(file) if file is not None else None
+        self.key = key
+        self.message = message
+        self.more = more or []
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = ": ".join(p for p in (self.file, self.key) if p)
+        head = f"{where}: {self.message}" if where else self.message
+        if self.more:
+            head += "".join(f"\n  also: {m}" for m in self.more)
+        return head
+
+
+def key_path(loc: tuple) -> str:
+    """('nodes', 1, 'mac') -> 'nodes[1].mac'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def from_validation_error(file, exc, prefix: str = "") -> InputError:
+    """Turn a pydantic ValidationError into an InputError naming the key of the first problem."""
+    msgs = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
+        key = key_path(loc)
+        if prefix:
+            key = prefix + ("." + key if key and not key.startswith("[") else key)
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if err["type"] == "missing":
+            msg = "missing: this key is required"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown key (a typo?)"
+        msgs.append((key, msg))
+    key, msg = msgs[0]
+    return InputError(file, key or None, msg, more=[f"{k}: {m}" for k, m in msgs[1:6]])

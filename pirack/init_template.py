@@ -1,0 +1,90 @@
+"""The commented starting file that `rack init` writes."""
+
+from __future__ import annotations
+
+MAX_NODES = 89  # slaves take .11 upwards, below the DHCP range at .100
+
+
+def init_text(nodes: int, name: str = "mycluster") -> str:
+    if not 1 <= nodes <= MAX_NODES:
+        raise ValueError(f"--nodes must be between 1 and {MAX_NODES}")
+    out = [HEAD.format(name=name)]
+    out.append(NODE.format(name="master", role="master", mac="02:00:00:50:00:01", addr="192.168.50.1", owned="false"))
+    for i in range(1, nodes):
+        out.append(NODE.format(name=f"slave{i}", role="slave", mac=f"02:00:00:50:00:{10 + i:02x}",
+                               addr=f"192.168.50.{10 + i}", owned="false"))
+    out.append(TAIL)
+    return "".join(out)
+
+
+HEAD = '''# cluster.toml — one file describes your Raspberry Pi cluster: nodes, network, storage, rack.
+#   rack validate     check this file          rack export pdf   cut files and drawings
+#   rack check        design checks            rack bom          parts list and cost
+#   bringup plan      what a node would change bringup run       apply it on the node
+# Lengths always carry a unit ("28 mm", "1.1 in"); prices are whole yen.
+# Values marked REPLACE are placeholders.
+
+[cluster]
+name = "{name}"              # names the output folder: exports/{name}/
+
+[network]
+subnet = "192.168.50.0/24"             # the cluster network behind the master
+master_address = "192.168.50.1"
+dhcp_range = ["192.168.50.100", "192.168.50.199"]   # dynamic leases; static nodes stay outside
+cluster_interface = "eth0"             # master's port to the PoE switch
+uplink_interface = "wlan0"             # master's link to the home network
+uplink_snat_address = "192.168.11.211/24"   # REPLACE: a free address on your home network
+upstream_dns = ["192.168.11.1"]        # REPLACE: your home router
+ntp_source = "ntp.nict.jp"             # a pool or server the master syncs from
+ntp_source_type = "pool"
+domain = "cluster.lan"
+'''
+
+NODE = '''
+[[nodes]]
+name = "{name}"
+role = "{role}"                 # master | slave
+board = "rpi4b-8gb"             # catalog id: `rack validate` lists what exists
+hat = "rpi-poe-plus-hat"
+mac = "{mac}"      # REPLACE: placeholder (locally administered), the Pi's eth0 MAC
+address = "{addr}"
+boot = "sd"                     # sd | net (net needs the Pi's serial and [storage])
+owned = {owned}                   # true: already owned, not charged in the BOM
+'''
+
+TAIL = '''
+[storage]                       # the master's SATA SSD over USB; remove the section if none
+drive = "ssd-sata-2.5-500gb"
+cable = "sata-usb-c"
+powered = false                 # true if the drive has its own power supply
+label = "pirack-ssd"            # filesystem label used in fstab (or uuid = "...")
+filesystem = "ext4"
+mount_point = "/mnt/ssd"
+
+[[storage.exports]]             # NFS export on the drive for the cluster
+name = "data"
+path = "data"
+root_squash = true
+
+[rack]
+sheet = "acrylic-cast-3mm"      # material and thickness of the plates
+fabricator = "anymany-pdf"      # the laser-cutting service's profile (colours, sheet size, prices)
+switch = "tl-sg1005p"
+switch_orientation = "side"     # side | flat
+drive_placement = "base"        # base | none
+feet = "foot-rubber-tk"
+margin = "5 mm"
+corner_radius = "4 mm"
+min_clearance = "3 mm"
+
+[rack.engraving]
+labels = true
+# logo = "logo.svg"             # an SVG engraved into free space on a plate
+# logo_width = "30 mm"
+
+[purchases]
+spare_percent = 0               # extra small fasteners to buy
+# acrylic_quote = 7370          # the service's quote wins over our estimate
+# owned = {{ "screw-m3-pan-6" = 10 }}
+# price_overrides = {{ "tl-sg1005p" = 5980 }}
+'''

@@ -1,0 +1,57 @@
+"""Money: integer yen through Decimal, never float.
+
+A price is written either as an integer (yen) or as a table `{ amount = 4580, currency = "JPY" }`.
+Only currencies we can total are accepted; the BOM refuses to add different currencies.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+
+Currency = Literal["JPY"]
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: Decimal
+    currency: Currency = "JPY"
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _integer_yen(cls, v: Any) -> Decimal:
+        if isinstance(v, bool) or isinstance(v, float):
+            raise ValueError(f"{v!r}: a price is a whole number of yen, like 4580 (not a decimal or float)")
+        if isinstance(v, str):
+            raise ValueError(f"{v!r}: write the price as a number, like 4580")
+        d = Decimal(v)
+        if d != d.to_integral_value():
+            raise ValueError(f"{v!r}: a price is a whole number of yen")
+        if d < 0:
+            raise ValueError(f"{v!r}: a price cannot be negative")
+        return d
+
+    def __add__(self, other: "Money") -> "Money":
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __mul__(self, n: int) -> "Money":
+        return Money(amount=self.amount * int(n), currency=self.currency)
+
+    def __str__(self) -> str:
+        return f"{int(self.amount):,} {self.currency}"
+
+
+def _coerce_money(v: Any) -> Any:
+    if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
+        return {"amount": v, "currency": "JPY"}
+    return v
+
+
+Price = Annotated[Money, BeforeValidator(_coerce_money)]
+
+ZERO = Money(amount=Decimal(0))

@@ -1,0 +1,124 @@
+"""Lengths with units, parsed by pint.
+
+A length in a cluster file or a catalog part is a string with a unit ("28 mm", "1.1 in").
+A bare number, or a unit that is not a length, is an error — never silently read as mm.
+pint reads `1.5"` as a plain 1.5 (the quote is not a unit), so dimensionless results are
+rejected too.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+_LENGTH_PATTERN = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*[A-Za-zµ]+\s*$"
+
+
+@functools.lru_cache(maxsize=1)
+def ureg():
+    """The one unit registry (created lazily: building it costs ~0.1 s)."""
+    import pint
+
+    return pint.UnitRegistry(cache_folder=":auto:")
+
+
+# Units known to be lengths without asking pint. Importing pint costs ~0.3 s, which `bringup`
+# (which never needs a length) should not pay on every run: these values become pint
+# quantities on first use instead.
+_FAST_UNITS = {"mm", "cm", "m", "in", "inch", "millimeter", "millimetre", "centimeter", "meter"}
+_FAST = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*$")
+
+
+class LazyLength:
+    """A length checked by pattern; the pint Quantity is made when first used."""
+
+    __slots__ = ("text", "_q")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._q = None
+
+    @property
+    def quantity(self):
+        if self._q is None:
+            self._q = ureg().Quantity(self.text)
+        return self._q
+
+    def __getattr__(self, name):
+        return getattr(self.quantity, name)
+
+    def __eq__(self, other):
+        return self.quantity == (other.quantity if isinstance(other, LazyLength) else other)
+
+    def __hash__(self):
+        return hash(self.text)
+
+    def __repr__(self):
+        return f"<Length {self.text}>"
+
+    def __str__(self):
+        return self.text
+
+
+def parse_length(value: Any):
+    """Return a length (a pint Quantity, or a LazyLength that becomes one), or raise ValueError
+    with a reason a person can act on."""
+    if isinstance(value, LazyLength):
+        return value
+    if isinstance(value, str):
+        m = _FAST.match(value)
+        if m and m.group(2) in _FAST_UNITS:
+            if float(m.group(1)) < 0:
+                raise ValueError(f"{value!r}: a length cannot be negative")
+            return LazyLength(value.strip())
+    reg = ureg()
+    if isinstance(value, reg.Quantity):
+        q = value
+    elif isinstance(value, bool) or isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} has no unit: write it with one, like \"{value} mm\"")
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError("empty length: write it with a unit, like \"28 mm\"")
+        if not re.match(_LENGTH_PATTERN, text):
+            raise ValueError(f"{value!r} is not a length: write a number and a unit, like \"28 mm\" or \"1.1 in\"")
+        try:
+            q = reg.Quantity(text)
+        except Exception as exc:  # pint raises several types for unknown units
+            raise ValueError(f"{value!r} is not a length: {exc}") from None
+    else:
+        raise ValueError(f"{value!r} is not a length: write a string like \"28 mm\"")
+    if q.dimensionless or not q.check("[length]"):
+        raise ValueError(f"{value!r} is not a length (its unit is {q.units:~P} or none)")
+    if q.magnitude < 0:
+        raise ValueError(f"{value!r}: a length cannot be negative")
+    return q
+
+
+def mm(q) -> float:
+    """A length as a float in millimetres (for geometry, which works in mm)."""
+    return float(q.m_as("mm"))
+
+
+def _serialize(q) -> str:
+    if isinstance(q, LazyLength):
+        return q.text
+    return f"{q.magnitude:g} {q.units:~}"
+
+
+Length = Annotated[
+    Any,
+    BeforeValidator(parse_length),
+    PlainSerializer(_serialize, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _LENGTH_PATTERN,
+            "description": "A length with its unit, like \"28 mm\" or \"1.1 in\"",
+            "examples": ["28 mm", "1.1 in"],
+        }
+    ),
+]

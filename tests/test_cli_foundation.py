@@ -1,0 +1,60 @@
+"""`rack init|validate|schema` and the exit codes, as a user meets them."""
+
+import json
+import tomllib
+
+from conftest import sh
+
+
+def test_validate_default(rack, in_tmp):
+    code, out, err = rack("validate")
+    assert code == 0, err
+    assert "master" in out and "192.168.50.1" in out and "slave1" in out
+
+
+def test_init_then_validate(rack, in_tmp):
+    code, out, err = rack("init", "--nodes", "4", "c4.toml")
+    assert code == 0, err
+    data = tomllib.loads((in_tmp / "c4.toml").read_text())
+    assert [n["role"] for n in data["nodes"]] == ["master", "slave", "slave", "slave"]
+    code, out, err = rack("validate", "c4.toml")
+    assert code == 0, err
+    assert "slave3" in out
+
+
+def test_init_never_overwrites(rack, in_tmp):
+    p = in_tmp / "cluster.toml"
+    p.write_text("# mine\n")
+    code, out, err = rack("init", str(p))
+    assert code == 2 and "--force" in err
+    assert p.read_text() == "# mine\n"
+    code, out, err = rack("init", "--force", str(p))
+    assert code == 0 and "[[nodes]]" in p.read_text()
+
+
+def test_init_bad_node_count(rack, in_tmp):
+    code, out, err = rack("init", "--nodes", "500", "x.toml")
+    assert code == 2 and not (in_tmp / "x.toml").exists()
+
+
+def test_schema_is_json(rack, in_tmp):
+    code, out, err = rack("schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert "nodes" in schema["properties"]
+
+
+def test_bad_input_exit_2_without_traceback(in_tmp):
+    (in_tmp / "bad.toml").write_text('[cluster]\nname = "x"\n[[nodes]]\nname = 5\n')
+    r = sh("rack", "validate", "bad.toml", cwd=in_tmp)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and "bad.toml" in r.stderr
+    r = sh("rack", "validate", "missing.toml", cwd=in_tmp)
+    assert r.returncode == 2 and "missing.toml" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_usage_error_exit_2(in_tmp):
+    r = sh("rack", "validate", "--no-such-option", cwd=in_tmp)
+    assert r.returncode == 2
+    r = sh("bringup", "--help", cwd=in_tmp)
+    assert r.returncode == 0 and "bringup" in r.stdout

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install pirack and what it needs on a fresh Debian 12 machine (as root).
+#   bash tools/install.sh          the rack designer (CadQuery stack) and bringup
+#   bash tools/install.sh --test   also the daemons and tools the test suite runs for real
+# Idempotent. Package installs never start services on this machine (policy-rc.d exits 101).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+# libgl1 & co: OCP (CadQuery's OpenCascade) links against them; poppler-utils renders PDFs to PNG.
+pkgs=(libgl1 libglu1-mesa libxrender1 poppler-utils fonts-ipafont-gothic)
+if [ "$want_test" = 1 ]; then
+  # The real daemons and checkers bringup renders for, and the lab's clients.
+  # NEVER network-manager (its install rewrites /etc/resolv.conf) and no dhclient.
+  pkgs+=(dnsmasq nftables chrony snmpd snmp nfs-ganesha nfs-ganesha-vfs libnfs-utils busybox
+         iproute2 tftp-hpa tcpdump openssh-server nfs-kernel-server)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$created_policy" = 1 ] && rm -f "$policy"
+fi
+
+extras="rack"
+[ "$want_test" = 1 ] && extras="rack,test"
+python3 -m pip install -q --disable-pip-version-check -e ".[${extras}]"
+command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
