@@ -34,11 +34,12 @@ def key_path(loc: tuple) -> str:
     return out
 
 
-def from_validation_error(file, exc, prefix: str = "") -> InputError:
-    """Turn a pydantic ValidationError into an InputError naming the key of the first problem."""
+def from_validation_error(file, exc, prefix: str = "", skip: int = 0) -> InputError:
+    """Turn a pydantic ValidationError into an InputError naming the key of the first problem.
+    `skip` drops leading location parts (a discriminated union's tag)."""
     msgs = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
+        loc = tuple(p for p in err["loc"][skip:] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
         key = key_path(loc)
         if prefix:
             key = prefix + ("." + key if key and not key.startswith("[") else key)
@@ -49,6 +50,9 @@ def from_validation_error(file, exc, prefix: str = "") -> InputError:
             msg = "missing: this key is required"
         elif err["type"] == "extra_forbidden":
             msg = "unknown key (a typo?)"
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            key = key_path(loc + ("kind",))
+            msg = f"unknown kind: expected one of {err.get('ctx', {}).get('expected_tags', '')}"
         msgs.append((key, msg))
     key, msg = msgs[0]
     return InputError(file, key or None, msg, more=[f"{k}: {m}" for k, m in msgs[1:6]])

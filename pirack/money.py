@@ -47,9 +47,10 @@ class Money(BaseModel):
 
 
 def _coerce_money(v: Any) -> Any:
-    if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
-        return {"amount": v, "currency": "JPY"}
-    return v
+    # Anything but a table is an amount in yen, so a float or string gets the amount's message.
+    if isinstance(v, (dict, Money)):
+        return v
+    return {"amount": v, "currency": "JPY"}
 
 
 Price = Annotated[Money, BeforeValidator(_coerce_money)]
