@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from .errors import InputError, from_validation_error
 from .money import Price
-from .units import Length, mm
+from .units import Length, Offset, mm
 
 
 class _Strict(BaseModel):
@@ -38,9 +38,9 @@ class Box(_Strict):
     for keep-outs of boards): used for ports, fans and keep-out zones."""
 
     name: str
-    x: Length
-    y: Length
-    z: Length
+    x: Offset  # may be negative: ports overhang the board edge
+    y: Offset
+    z: Offset
     width: Length
     depth: Length
     height: Length

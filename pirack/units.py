@@ -63,6 +63,15 @@ class LazyLength:
         return self.text
 
 
+def parse_offset(value: Any):
+    """Like parse_length, but may be negative: a position relative to a part's corner
+    (a port keep-out overhangs the board edge)."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        parse_length(value.strip()[1:])  # the same checks on the magnitude and unit
+        return LazyLength(value.strip())
+    return parse_length(value)
+
+
 def parse_length(value: Any):
     """Return a length (a pint Quantity, or a LazyLength that becomes one), or raise ValueError
     with a reason a person can act on."""
@@ -108,6 +117,15 @@ def _serialize(q) -> str:
         return q.text
     return f"{q.magnitude:g} {q.units:~}"
 
+
+_SCHEMA = {
+    "type": "string",
+    "pattern": _LENGTH_PATTERN,
+    "description": "A length with its unit, like \"28 mm\" or \"1.1 in\"",
+    "examples": ["28 mm", "1.1 in"],
+}
+
+Offset = Annotated[Any, BeforeValidator(parse_offset), PlainSerializer(_serialize, return_type=str), WithJsonSchema(_SCHEMA)]
 
 Length = Annotated[
     Any,
