@@ -184,9 +184,10 @@ def check_cluster(spec: Cluster, catalog: Catalog, file: str) -> None:
     need("rack.feet", r.feet, "foot")
     if spec.rack.drive_placement == "base" and spec.storage is None:
         fail("rack.drive_placement", "is 'base' but there is no [storage] drive to place (set it to \"none\")")
-    for pid in spec.purchases.owned:
-        if pid not in catalog:
-            fail(f"purchases.owned.{pid}", f"no part '{pid}' in the catalog")
+    for table in ("owned", "bought"):
+        for pid in getattr(spec.purchases, table):
+            if pid not in catalog:
+                fail(f"purchases.{table}.{pid}", f"no part '{pid}' in the catalog")
     for pid in spec.purchases.price_overrides:
         if pid not in catalog:
             fail(f"purchases.price_overrides.{pid}", f"no part '{pid}' in the catalog")

@@ -212,16 +212,21 @@ class ExtraLine(_Model):
 class Purchases(_Model):
     extra: list[ExtraLine] = Field(default_factory=list, description="BOM lines the model cannot know (software, tools)")
     owned: dict[str, int] = Field(default_factory=dict, description="catalog id -> pieces already owned (not charged)")
+    bought: dict[str, int] = Field(
+        default_factory=dict,
+        description="catalog id -> pieces actually bought, when more than the pack-rounded need (spares); charged",
+    )
     price_overrides: dict[str, Price] = Field(default_factory=dict, description="catalog id -> price of one pack")
     acrylic_quote: Price | None = Field(default=None, description="the fabricator's quoted price; wins over the estimate")
     spare_percent: int = Field(default=0, ge=0, le=100, description="extra small fasteners to buy, in percent")
 
-    @field_validator("owned")
+    @field_validator("owned", "bought", mode="before")
     @classmethod
-    def _owned(cls, v: dict[str, int]) -> dict[str, int]:
-        for k, n in v.items():
-            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-                raise ValueError(f"owned quantity of '{k}' must be a whole number ≥ 0, not {n!r}")
+    def _counts(cls, v, info):
+        if isinstance(v, dict):
+            for k, n in v.items():
+                if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                    raise ValueError(f"{info.field_name} quantity of '{k}' must be a whole number ≥ 0, not {n!r}")
         return v
 
 
