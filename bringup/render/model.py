@@ -107,6 +107,13 @@ class RenderOptions:
     hosts_file: str = "/etc/pirack/hosts"
     chrony_driftfile: str = "/var/lib/chrony/chrony.drift"
     chrony_logdir: str = "/var/log/chrony"  # never on the SSD: it may be missing at boot
+    # Lab only (None on a real node: the package's defaults). chronyd has no command-line flag
+    # for these, and the defaults (/run/chrony/...) are the host's.
+    chrony_pidfile: str | None = None
+    chrony_cmdsocket: str | None = None
+    # Lab only: the master's source as `server ADDRESS iburst` (the lab's uplink NTP source)
+    # instead of the file's pool or host name, which does not resolve inside the lab.
+    chrony_source_override: str | None = None
     # Prefix for paths *inside* config files (tftp-root, addn-hosts, driftfile...), so the lab can
     # run daemons against a --root tree. File locations (ManagedFile.path) never carry it.
     path_prefix: str = ""
