@@ -15,7 +15,7 @@ from ..geometry2d import Arc, Circle, Line
 PAPERS = [("A4", 297.0, 210.0), ("A3", 420.0, 297.0)]  # landscape
 SCALES = [1.0, 1 / 2, 1 / 2.5, 1 / 5, 1 / 10, 1 / 20]
 MARGIN = 10.0
-TITLE_W, TITLE_H = 120.0, 30.0
+TITLE_W, TITLE_H = 130.0, 36.0
 ARROW_L, ARROW_W = 3.0, 0.6  # paper mm
 
 
@@ -160,17 +160,10 @@ def _frame_and_title(out, W, H, drawing: Drawing, cluster: str, date: str, paper
     tx0, ty0, tx1, ty1 = x1 - TITLE_W, y0, x1, y0 + TITLE_H
     out.line((tx0, ty0), (tx0, ty1), fr)
     out.line((tx0, ty1), (tx1, ty1), fr)
-    rows = [
-        (f"{cluster}", 4.0),
-        (drawing.title, 3.0),
-        (f"scale {scale_label(s)} ({paper})   units mm   {date}", 2.5),
-    ]
-    y = ty1 - 6
-    for text, size in rows:
-        out.text((tx0 + 3, y), text, size, "start")
-        y -= size + 3.2
-    out.line((tx0, y + 2.2), (tx1, y + 2.2), th)
-    for note in drawing.notes[:2]:
-        out.text((tx0 + 3, y - 1.5), note[:80], 2.0, "start")
-        y -= 3.2
+    out.text((tx0 + 3, ty1 - 6.5), cluster, 4.0, "start")
+    out.text((tx0 + 3, ty1 - 12.5), drawing.title[:70], 3.0, "start")
+    out.text((tx0 + 3, ty1 - 18.0), f"scale {scale_label(s)} ({paper})   units mm   {date}", 2.5, "start")
+    out.line((tx0, ty1 - 21.0), (tx1, ty1 - 21.0), th)
+    for k, note in enumerate(drawing.notes[:3]):
+        out.text((tx0 + 3, ty1 - 25.0 - 4.0 * k), note[:90], 2.0, "start")
     out.text((tx1 - 2, ty0 + 2), "pirack", 2.0, "end")
