@@ -1,0 +1,229 @@
+"""The rack layout (pure Python) and the stack solver."""
+
+import itertools
+import math
+
+import pytest
+
+from pirack.init_template import init_text
+from pirack.load import load_catalog, load_cluster, parse_cluster, check_cluster, LoadedCluster
+from pirack.units import mm
+from rackdesign import stack as stk
+from rackdesign.layout import build_layout, clearance, hex_circumradius, transform
+
+
+def _loaded(text):
+    spec = parse_cluster(text, "t.toml")
+    cat = load_catalog()
+    check_cluster(spec, cat, "t.toml")
+    return LoadedCluster(spec, cat, None, text)
+
+
+@pytest.fixture(scope="module")
+def default():
+    lc = load_cluster(None)
+    return lc, build_layout(lc)
+
+
+@pytest.fixture(scope="module")
+def four():
+    lc = _loaded(init_text(4))
+    return lc, build_layout(lc)
+
+
+def _rect_dist(px, py, r):
+    x0, y0, x1, y1 = r
+    return math.hypot(max(x0 - px, 0, px - x1), max(y0 - py, 0, py - y1))
+
+
+@pytest.mark.parametrize("which", ["default", "four"])
+def test_tiers_and_plates(which, request):
+    lc, lay = request.getfixturevalue(which)
+    n = len(lc.spec.nodes)
+    tiers = [p for p in lay.plates if p.role == "tier"]
+    assert len(tiers) == n
+    assert [p.role for p in lay.plates].count("base") == 1 and [p.role for p in lay.plates].count("top") == 1
+    # plates stacked bottom to top, each gap equal to its column segment
+    zs = [lay.tiers[p.name] for p in lay.plates if p.role != "base"]
+    assert zs == sorted(zs) and len(set(zs)) == len(zs)
+    col = lay.columns[0]
+    z = lay.thickness
+    for seg in col.segments:
+        z += seg.height
+        assert lay.tiers[seg.upper] == pytest.approx(z)
+        assert seg.height >= seg.required - 1e-6
+        z += lay.thickness
+    # every plate holds what it carries, with the margin
+    m = mm(lc.spec.rack.margin)
+    for p in lay.plates:
+        for (x0, y0, _, x1, y1, _) in p.carries:
+            assert p.x - 1e-6 <= x0 and x1 <= p.x + p.width + 1e-6, p.name
+            assert p.y + m - 1e-6 <= y0 and y1 <= p.y + p.depth - m + 1e-6, p.name
+        for h in p.holes:  # holes at least `margin` from the plate's edge
+            r = h.diameter / 2
+            assert p.x + m + r - 1e-6 <= h.x <= p.x + p.width - m - r + 1e-6
+            assert p.y + m + r - 1e-6 <= h.y <= p.y + p.depth - m - r + 1e-6
+
+
+@pytest.mark.parametrize("which", ["default", "four"])
+def test_columns_clear_drive_and_boards(which, request):
+    lc, lay = request.getfixturevalue(which)
+    clr = mm(lc.spec.rack.min_clearance)
+    drive = lay.parts_of("drive")
+    assert len(drive) == 1
+    obstacles = [d.bbox for d in drive] + [b.bbox for b in lay.parts_of("board")] + [h.bbox for h in lay.parts_of("hat")]
+    for c in lay.columns:
+        spacers = [p for p in lay.parts if p.column == c.name and p.kind == "spacer"]
+        r = max(p.bbox[3] - p.pos[0] for p in spacers)
+        assert r == pytest.approx(hex_circumradius(5.5))
+        for bb in obstacles:
+            assert _rect_dist(c.x, c.y, (bb[0], bb[1], bb[3], bb[4])) >= clr + r - 1e-6
+
+
+@pytest.mark.parametrize("which", ["default", "four"])
+def test_board_holes_follow_catalog(which, request):
+    lc, lay = request.getfixturevalue(which)
+    cat = lc.catalog
+    for node in lc.spec.nodes:
+        board = cat[node.board]
+        plate = next(p for p in lay.plates if p.node == node.name)
+        holes = plate.holes_of("board")
+        want = [(mm(u), mm(v)) for u, v in board.holes]
+        assert len(holes) == len(want)
+        # the same pattern: every pairwise distance equals the catalog's
+        d_cut = sorted(math.dist((a.x, a.y), (b.x, b.y)) for a, b in itertools.combinations(holes, 2))
+        d_cat = sorted(math.dist(a, b) for a, b in itertools.combinations(want, 2))
+        assert d_cut == pytest.approx(d_cat, abs=0.01)
+        # and each hole sits under the placed board's own hole
+        bp = next(p for p in lay.parts_of("board") if p.node == node.name)
+        for (u, v), h in zip(want, holes):
+            x, y, _ = transform((u, v, 0.0), bp.pos, bp.rot)
+            assert (h.x, h.y) == pytest.approx((x, y), abs=0.01)
+        assert all(h.diameter == clearance(h.thread) for h in holes)
+
+
+def test_default_matches_seed(default):
+    lc, lay = default
+    counts = lay.counts()
+    # the seed's fastener kinds: M3 pan 6 under the base and at the top, M2.6 brass 5 mm spacers
+    assert counts["screw-m3-pan-6"] == 8
+    assert counts["spacer-m2.6-mf-5"] == 8
+    assert counts["foot-rubber-tk"] == 4
+    assert counts["rpi4b-8gb"] == 2 and counts["tl-sg1005p"] == 1
+    # the top segment is the seed's 28 mm
+    assert lay.columns[0].segments[-1].stack.height == 28
+    # 4 columns x 3 segments, one spacer each
+    assert sum(1 for p in lay.parts if p.role == "column") == 12
+    # fasteners are every instance, uniquely named
+    names = [p.name for p in lay.parts]
+    assert len(names) == len(set(names))
+    # a standing switch and a support; the base carries both, the tiers do not reach them
+    sw = lay.parts_of("switch")[0]
+    assert sw.bbox[5] - sw.bbox[2] == pytest.approx(100.0)
+    tier = lay.plate("tier-1-master")
+    assert sw.bbox[0] >= tier.x + tier.width + mm(lc.spec.rack.min_clearance) - 1e-6
+    assert lay.support is not None and lay.support.bend_at < lay.support.length
+
+
+def test_feet_clear_screw_heads(default):
+    _, lay = default
+    heads = [p for p in lay.parts if p.bbox[2] < 0 and p.kind in ("screw", "nut")]
+    feet = lay.parts_of("foot")
+    assert len(feet) == 4
+    for f in feet:
+        r = (f.bbox[3] - f.bbox[0]) / 2
+        for h in heads:
+            hr = (h.bbox[3] - h.bbox[0]) / 2
+            assert math.dist(f.pos[:2], h.pos[:2]) >= r + hr
+        # nothing reaches below the feet
+    assert min(p.bbox[2] for p in lay.parts) == pytest.approx(min(f.bbox[2] for f in feet))
+
+
+def test_flat_switch_and_no_drive():
+    text = load_cluster(None).text.replace('switch_orientation = "side"', 'switch_orientation = "flat"')
+    text = text.replace('drive_placement = "base"', 'drive_placement = "none"')
+    lc = _loaded(text)
+    lay = build_layout(lc)
+    assert not lay.parts_of("drive") and lay.support is None
+    sw = lay.parts_of("switch")[0]
+    assert sw.bbox[5] - sw.bbox[2] == pytest.approx(25.0)
+    base = lay.plate("base")
+    assert base.x + base.width >= sw.bbox[3]
+    assert not base.holes_of("drive")
+    # without the drive the first gap is smaller than the default's
+    assert lay.columns[0].segments[0].height < build_layout(load_cluster(None)).columns[0].segments[0].height
+
+
+# -- the stack solver ---------------------------------------------------------------------------
+
+def _m3():
+    cat = load_catalog()
+    from rackdesign.layout import _screw_spec, _spacer_spec
+    return ([_spacer_spec(p) for p in cat.of_kind("spacer") if p.thread == "M3"],
+            [_screw_spec(p) for p in cat.of_kind("screw")])
+
+
+# (required gap, segment end, expected stack bottom to top, its height)
+ROUND_UP = [
+    (10.0, "through", ("spacer-m3-mf-10",), 10),
+    (11.7, "through", ("spacer-m3-mf-15",), 15),
+    (28.0, "screw", ("spacer-m3-ff-28",), 28),
+    (29.7, "through", ("spacer-m3-mf-30",), 30),
+    (33.0, "through", ("spacer-m3-mf-20", "spacer-m3-mf-15"), 35),
+    (36.0, "screw", ("spacer-m3-mf-28", "spacer-m3-ff-8"), 36),
+    (36.5, "screw", ("spacer-m3-mf-25", "spacer-m3-ff-12"), 37),    # the lowest two-part stack
+    (39.0, "through", ("spacer-m3-mf-20", "spacer-m3-mf-20"), 40),  # one size beats 30 + 10
+    (45.0, "screw", ("spacer-m3-mf-10", "spacer-m3-ff-35"), 45),
+    (58.0, "through", ("spacer-m3-mf-30", "spacer-m3-mf-28"), 58),
+    (100.0, "through", ("spacer-m3-mf-25",) * 4, 100),
+    (3.0, "screw", ("spacer-m3-ff-5",), 5),
+]
+
+
+@pytest.mark.parametrize("req,end,ids,height", ROUND_UP)
+def test_round_up_table(req, end, ids, height):
+    spacers, _ = _m3()
+    st = stk.round_up(req, spacers, end)
+    assert st.height == height
+    assert st.ids == ids
+    assert st.height >= req
+
+
+def test_solve_exact_prefers_fewest_parts_then_sizes():
+    spacers, _ = _m3()
+    assert stk.solve(20, spacers, "screw").ids == ("spacer-m3-ff-20",)
+    assert stk.solve(56, spacers, "screw").ids == ("spacer-m3-mf-28", "spacer-m3-ff-28")
+    # 50 = 25 + 25 (one part kind to buy) wins over 30 + 20
+    assert stk.solve(50, spacers, "through").ids == ("spacer-m3-mf-25", "spacer-m3-mf-25")
+    assert stk.solve(60, spacers, "through").ids == ("spacer-m3-mf-30", "spacer-m3-mf-30")
+    assert stk.solve(7, spacers, "through") is None
+    # every stack of a "through" segment ends in a male thread
+    assert all(s.spacers[-1].style == "male-female" for s in stk.stacks(spacers, "through"))
+
+
+def test_screw_rules():
+    spacers, screws = _m3()
+    t = load_catalog()["acrylic-cast-3mm"].thickness_range_mm()
+    assert t == pytest.approx((2.3, 3.7))
+    ff28 = next(s for s in spacers if s.id == "spacer-m3-ff-28")
+    c = stk.choose_screw(screws, "M3", t, ff28.female_depth)
+    assert c.part_id == "screw-m3-pan-6" and c.ok and c.engagement == pytest.approx((2.3, 3.7))
+    # into a drive: never deeper than its 2.5 mm of thread, even at the thinnest sheet
+    d = stk.choose_screw(screws, "M3", t, 2.5, min_engage=1.0)
+    assert d.part_id == "screw-m3-pan-4" and d.engagement[1] <= 2.5 and not d.ok and d.note
+    # 5 mm sheet: an M-F's 6 mm male thread cannot reach through it far enough
+    t5 = load_catalog()["acrylic-cast-5mm"].thickness_range_mm()
+    mf = next(s for s in spacers if s.id == "spacer-m3-mf-30")
+    assert not stk.check_male(mf, t5, 7.5).ok
+    assert stk.check_male(mf, t, 7.5).ok
+
+
+def test_solver_is_fast():
+    import time
+    spacers, screws = _m3()
+    t0 = time.perf_counter()
+    gaps = [("p%d" % i, "p%d" % (i + 1), 20 + (i % 17)) for i in range(65)]
+    for _ in range(20):
+        segs = stk.solve_column(gaps, spacers, screws, (2.3, 3.7), ("nut-m3-cap", 2.4))
+    assert len(segs) == 65
+    assert time.perf_counter() - t0 < 2.0
