@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 from rich.console import Console
 
@@ -29,6 +33,159 @@ def nodes(file: ClusterFile = None) -> None:
     lc = load_cluster(file)
     for n in lc.spec.nodes:
         console.print(f"{n.name:12} {n.role:7} {str(n.address):15} {n.mac}  boot={n.boot}")
+
+
+NodeOpt = Annotated[Optional[str], typer.Option("--node", "-n", help="The node to configure (default: found from this machine's eth0 MAC, Pi serial or hostname).")]
+RootOpt = Annotated[Optional[Path], typer.Option("--root", help="Treat this folder as the node's / (nothing outside it is touched; no services, no commands).", file_okay=False)]
+
+
+def _say(text: str = "") -> None:
+    print(text)
+
+
+def _show_changes(t, changes, unchanged: int, skipped) -> None:
+    where = f"--root {t.root}" if t.root else "this machine"
+    _say(f"node {t.plan.node} ({t.plan.role}) from {t.lc.display}, on {where}")
+    for c in changes:
+        tag = "  (recorded: not run under --root)" if c.recorded_only else ""
+        mark = "$" if c.kind in ("command", "package") else "~"
+        _say(f"{mark} {c.summary}{tag}")
+        if c.detail:
+            _say("\n".join("    " + ln for ln in c.detail.rstrip("\n").splitlines()))
+    for s in skipped:
+        _say(f"- skipped {s}")
+
+
+@app.command()
+def plan(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None) -> None:
+    """Show every file (as a unified diff) and every command a run would change. Changes nothing."""
+    from .engine.runner import diff_all, make_context
+    from .target import load_target
+
+    t = load_target(file, node, root)
+    ctx = make_context(t.root, t.plan)
+    changes, unchanged, skipped = diff_all(t.plan, ctx, t.mount_point)
+    _show_changes(t, changes, unchanged, skipped)
+    for n in t.plan.notes:
+        _say(f"note: {n}")
+    todo = sum(1 for c in changes if not c.recorded_only)
+    _say(f"{todo} to change, {unchanged} already as planned" if todo else f"no changes: all {unchanged} as planned")
+
+
+@app.command()
+def run(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None,
+        json_out: Annotated[bool, typer.Option("--json", help="Print only a JSON summary {node, changed, unchanged, run_id, failed}.")] = False) -> None:
+    """Apply the plan: checked by each daemon's own checker, written atomically, journaled for revert."""
+    import json
+
+    from .engine.runner import make_context, run as do_run
+    from .target import load_target
+
+    t = load_target(file, node, root)
+    res = do_run(t.plan, make_context(t.root, t.plan), t.mount_point)
+    if json_out:
+        _say(json.dumps(res.summary(), indent=1))
+    else:
+        _say(f"node {t.plan.node} ({t.plan.role}) from {t.lc.display}")
+        for ln in res.log:
+            _say(f"  {ln}")
+        for c in res.changed:
+            _say(f"~ {c}")
+        for c in res.recorded:
+            _say(f"$ {c}  (recorded: not run under --root)")
+        for s in res.services:
+            _say(f"restart: {s}")
+        for s in res.skipped:
+            _say(f"- skipped {s}")
+        if res.failed:
+            print(f"failed: {res.failed['step']}: {res.failed['message']}", file=sys.stderr)
+            _say("nothing else was changed" + (f"; run {res.run_id} can be reverted" if res.run_id else ""))
+        elif res.changed:
+            _say(f"changed {len(res.changed)}, {res.unchanged} already as planned; run {res.run_id} "
+                 f"(undo: bringup revert {res.run_id}{' --root ' + str(t.root) if t.root else ''})")
+        else:
+            _say(f"no changes: all {res.unchanged} already as planned")
+    if res.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def revert(run_id: Annotated[Optional[str], typer.Argument(metavar="RUN", help="The run to undo (default: the latest).")] = None,
+           root: RootOpt = None) -> None:
+    """Put back the files a run replaced, byte for byte (files it created are removed)."""
+    from .engine.journal import revert as do_revert
+    from .target import check_root
+
+    r = check_root(root) or Path("/")
+    rid, done = do_revert(r, run_id)
+    for p in done:
+        _say(f"restored {p}")
+    _say(f"reverted run {rid}: {len(done)} paths" + ("" if root else "; reload the services yourself or run `bringup run` again"))
+
+
+@app.command()
+def verify(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None) -> None:
+    """Re-read what is live and report drift from the plan. Exit 1 on drift."""
+    from .engine.runner import diff_all, make_context
+    from .target import load_target
+
+    t = load_target(file, node, root)
+    changes, unchanged, skipped = diff_all(t.plan, make_context(t.root, t.plan), t.mount_point)
+    drift = [c for c in changes if not (c.recorded_only and c.kind in ("command", "package"))]
+    for c in drift:
+        _say(f"drift: {c.summary}")
+    if drift:
+        _say(f"{len(drift)} drifted, {unchanged} as planned (fix: bringup run)")
+        raise typer.Exit(1)
+    _say(f"no drift: all {unchanged} as planned")
+
+
+netboot_app = typer.Typer(help="Net boot of slaves: fill a slave's boot folder and NFS root; the EEPROM settings.", no_args_is_help=True)
+app.add_typer(netboot_app, name="netboot")
+storage_app = typer.Typer(help="The SSD: formatting is only ever done here, never by `run`.", no_args_is_help=True)
+app.add_typer(storage_app, name="storage")
+
+
+@netboot_app.command("prepare")
+def netboot_prepare(file: ClusterFile = None,
+                    node: Annotated[str, typer.Option("--node", "-n", help="The net-booting slave.")] = ...,
+                    image: Annotated[Optional[Path], typer.Option("--image", help="A Raspberry Pi OS image (.img), loop-mounted read-only.", dir_okay=False)] = None,
+                    from_dir: Annotated[Optional[Path], typer.Option("--from", help="An unpacked Raspberry Pi OS tree (boot/ and the rest).", file_okay=False)] = None,
+                    root: RootOpt = None) -> None:
+    """Fill the slave's TFTP folder and NFS root from Raspberry Pi OS; new SSH host keys, fstab, hostname."""
+    from .netboot import prepare
+
+    for line in prepare(file, node, image, from_dir, root):
+        _say(line)
+
+
+@netboot_app.command("eeprom")
+def netboot_eeprom(file: ClusterFile = None,
+                   node: Annotated[str, typer.Option("--node", "-n", help="The net-booting slave.")] = ...,
+                   output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the snippet here (default: print it).", dir_okay=False)] = None) -> None:
+    """The EEPROM settings (BOOT_ORDER, TFTP_PREFIX) to apply on the slave with rpi-eeprom-config."""
+    from .netboot import eeprom
+
+    text, steps = eeprom(file, node)
+    if output:
+        from pirack.fsutil import atomic_write
+
+        atomic_write(output, text)
+        print(steps, file=sys.stderr)
+    else:
+        _say(text.rstrip("\n"))
+        print(steps, file=sys.stderr)
+
+
+@storage_app.command("format")
+def storage_format(file: ClusterFile = None,
+                   device: Annotated[str, typer.Option("--device", help="The block device, like /dev/sda. Everything on it is lost.")] = ...,
+                   yes: Annotated[Optional[str], typer.Option("--yes-i-am-sure", metavar="DEVICE", help="Skip the typed confirmation (no TTY): repeat the device name.")] = None) -> None:
+    """Make the SSD's filesystem with the label/UUID the cluster file names. Asks first."""
+    from .storage import format_drive
+
+    for line in format_drive(file, device, yes):
+        _say(line)
 
 
 def main() -> None:

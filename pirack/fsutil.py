@@ -7,7 +7,10 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: str | Path, data: bytes | str, mode: int | None = None) -> None:
+def atomic_write(path: str | Path, data: bytes | str, mode: int | None = None,
+                 uid: int | None = None, gid: int | None = None) -> None:
+    """Write via a temp file in the same folder, fsync, rename. mode/uid/gid are set on the temp
+    file before the rename, so the new file never appears with the wrong owner or mode."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
@@ -18,6 +21,8 @@ def atomic_write(path: str | Path, data: bytes | str, mode: int | None = None) -
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if uid is not None or gid is not None:
+            os.chown(tmp, -1 if uid is None else uid, -1 if gid is None else gid)
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)

@@ -1,0 +1,204 @@
+"""Resources: each managed thing asks its fact (current), knows its goal (desired), says what
+differs (diff) and makes it so (apply). Reading and changing never mix: only apply() writes."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..render.model import REDACTED, Command, ManagedDir, ManagedFile, merge_block
+from . import facts
+from .journal import Journal, durable_step, write
+
+
+@dataclass
+class Context:
+    root: Path  # "/" on a live node
+    live: bool  # False under --root: no services, no commands, no packages
+    redact: callable = lambda s: s
+    systemd: bool = False
+    mounted: dict = field(default_factory=dict)
+
+    def at(self, path: str) -> Path:
+        return self.root / path.lstrip("/")
+
+
+@dataclass
+class Change:
+    """One difference between the node and the plan."""
+
+    kind: str  # file | dir | package | command
+    name: str  # the path, package list or command name
+    summary: str  # one line for people
+    detail: str = ""  # a unified diff, or the command line
+    resource: "Resource | None" = None
+    recorded_only: bool = False  # shown, but not run under --root
+
+
+class Resource:
+    def current(self): ...
+    def desired(self): ...
+    def diff(self) -> Change | None: ...
+    def apply(self, ctx: Context, journal: Journal | None) -> None: ...
+
+
+def _mode_owner(mode: int, owner: str, group: str) -> str:
+    return f"{mode:04o} {owner}:{group}"
+
+
+class FileResource(Resource):
+    def __init__(self, mf: ManagedFile, ctx: Context):
+        self.mf, self.ctx = mf, ctx
+        self.target = ctx.at(mf.path)
+        self._cur: facts.FileState | None = None
+
+    def current(self) -> facts.FileState:
+        if self._cur is None:
+            self._cur = facts.file_state(self.target)
+        return self._cur
+
+    def desired(self) -> bytes:
+        if self.mf.kind == "block":
+            cur = self.current()
+            old = cur.data.decode("utf-8", errors="surrogateescape") if cur.exists else None
+            return merge_block(old, self.mf.content).encode("utf-8", errors="surrogateescape")
+        return self.mf.content.encode()
+
+    def _want_meta(self) -> tuple[int, int, int]:
+        cur = self.current()
+        if self.mf.kind == "block" and cur.exists:
+            # A file we only hold a block of keeps its owner's mode and ownership.
+            return cur.mode, cur.uid, cur.gid
+        return self.mf.mode, facts.uid_of(self.mf.owner), facts.gid_of(self.mf.group)
+
+    def diff(self) -> Change | None:
+        cur, new = self.current(), self.desired()
+        mode, uid, gid = self._want_meta()
+        owner_differs = os.geteuid() == 0 and cur.exists and (cur.uid, cur.gid) != (uid, gid)
+        if cur.exists and cur.data == new and cur.mode == mode and not owner_differs:
+            return None
+        what = "create" if not cur.exists else ("update" if cur.data != new else "set mode/owner of")
+        summary = f"{what} {self.mf.path} ({_mode_owner(mode, self.mf.owner, self.mf.group)})"
+        if self.mf.why:
+            summary += f" — {self.mf.why}"
+        if cur.exists and cur.data == new:
+            detail = f"mode {cur.mode:04o} -> {mode:04o}" + (", owner" if owner_differs else "")
+        elif self.mf.secret:
+            # Neither side is shown: the old file may hold an old secret we do not know to redact.
+            detail = (f"{REDACTED} (holds a secret; sha256 {cur.sha256[:12]} -> "
+                      f"{hashlib.sha256(new).hexdigest()[:12]})")
+        else:
+            old_text = cur.data.decode("utf-8", "replace") if cur.exists else ""
+            detail = "".join(difflib.unified_diff(
+                old_text.splitlines(keepends=True), new.decode("utf-8", "replace").splitlines(keepends=True),
+                fromfile=f"{self.mf.path}" + ("" if cur.exists else " (absent)"), tofile=self.mf.path))
+            detail = self.ctx.redact(detail)
+        return Change("file", self.mf.path, summary, detail, self)
+
+    def apply(self, ctx: Context, journal: Journal | None) -> None:
+        new = self.desired()
+        mode, uid, gid = self._want_meta()
+        if journal is not None:
+            journal.record_file(self.mf.path, self.current(), hashlib.sha256(new).hexdigest(), mode,
+                                f"{self.mf.owner}:{self.mf.group}")
+        write(self.target, new, mode, uid, gid)
+
+
+class DirResource(Resource):
+    def __init__(self, md: ManagedDir, ctx: Context):
+        self.md, self.ctx = md, ctx
+        self.target = ctx.at(md.path)
+
+    def current(self) -> facts.FileState:
+        return facts.dir_state(self.target)
+
+    def desired(self):
+        return self.md.mode
+
+    def diff(self) -> Change | None:
+        cur = self.current()
+        if cur.exists and cur.mode == self.md.mode:
+            return None
+        what = "create folder" if not cur.exists else f"set mode {self.md.mode:04o} on"
+        return Change("dir", self.md.path, f"{what} {self.md.path}" + (f" — {self.md.why}" if self.md.why else ""),
+                      "", self)
+
+    def apply(self, ctx: Context, journal: Journal | None) -> None:
+        existed = self.current().exists
+        if journal is not None:
+            journal.record_dir(self.md.path, existed)
+        self.target.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.target, self.md.mode)
+        if os.geteuid() == 0:
+            os.chown(self.target, facts.uid_of(self.md.owner), facts.gid_of(self.md.group))
+        durable_step()
+
+
+class PackageResource(Resource):
+    """apt packages; the fact is dpkg-query. Under --root: read from the root's dpkg database
+    if it has one, and recorded, never installed."""
+
+    def __init__(self, names: tuple[str, ...], ctx: Context):
+        self.names, self.ctx = names, ctx
+
+    def current(self):
+        admin = None if self.ctx.live else self.ctx.at("/var/lib/dpkg")
+        return facts.installed_packages(self.names, admin)
+
+    def desired(self):
+        return {n: True for n in self.names}
+
+    def missing(self) -> list[str]:
+        cur = self.current()
+        return list(self.names) if cur is None else [n for n, ok in cur.items() if not ok]
+
+    def argv(self, names) -> list[str]:
+        return ["apt-get", "install", "-y", "--no-install-recommends", *names]
+
+    def diff(self) -> Change | None:
+        miss = self.missing()
+        if not miss:
+            return None
+        return Change("package", " ".join(miss), f"install {', '.join(miss)}", shlex.join(self.argv(miss)),
+                      self, recorded_only=not self.ctx.live)
+
+    def apply(self, ctx: Context, journal: Journal | None) -> None:
+        r = subprocess.run(self.argv(self.missing()), capture_output=True, text=True,
+                           env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        if r.returncode != 0:
+            raise StepFailed("install packages", (r.stderr or r.stdout)[-800:])
+
+
+class CommandResource(Resource):
+    def __init__(self, cmd: Command, ctx: Context):
+        self.cmd, self.ctx = cmd, ctx
+
+    def current(self) -> str | None:
+        return facts.command_output(self.cmd.fact) if (self.cmd.fact and self.ctx.live) else None
+
+    def desired(self):
+        return self.cmd.done_if
+
+    def diff(self) -> Change | None:
+        if self.ctx.live:
+            out = self.current()
+            if out is not None and self.cmd.done_if and self.cmd.done_if in out:
+                return None
+        return Change("command", self.cmd.name, self.cmd.name + (f" — {self.cmd.why}" if self.cmd.why else ""),
+                      self.ctx.redact(shlex.join(self.cmd.argv)), self, recorded_only=not self.ctx.live)
+
+    def apply(self, ctx: Context, journal: Journal | None) -> None:
+        r = subprocess.run(list(self.cmd.argv), capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise StepFailed(self.cmd.name, ctx.redact((r.stderr or r.stdout)[-800:]))
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, message: str):
+        self.step, self.message = step, message
+        super().__init__(f"{step}: {message}")

@@ -1,0 +1,179 @@
+"""plan / run / verify for one node.
+
+run: facts -> diffs -> (live) packages -> every changed config checked by its daemon's checker
+-> only then, journal + atomic writes -> (live) after-commands and service reloads -> commands.
+A failing check stops the run before anything is written.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import checks
+from ..render.model import NodePlan
+from . import facts
+from .journal import RUNS, Journal
+from .resources import (Change, CommandResource, Context, DirResource, FileResource, PackageResource,
+                        StepFailed)
+
+
+@dataclass
+class RunResult:
+    node: str
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    run_id: str | None = None
+    failed: dict | None = None
+    recorded: list[str] = field(default_factory=list)  # commands shown, not run (--root)
+    services: list[str] = field(default_factory=list)  # reloaded, or to restart by hand
+    skipped: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"node": self.node, "changed": self.changed, "unchanged": self.unchanged,
+                "run_id": self.run_id, "failed": self.failed, "recorded": self.recorded,
+                "services": self.services, "skipped": self.skipped}
+
+
+def make_context(root: Path | None, plan: NodePlan) -> Context:
+    live = root is None
+    return Context(root=Path("/") if live else root.resolve(), live=live, redact=plan.redact,
+                   systemd=live and facts.has_systemd())
+
+
+def resources(plan: NodePlan, ctx: Context):
+    out = []
+    if plan.packages:
+        out.append(PackageResource(plan.packages, ctx))
+    out += [DirResource(d, ctx) for d in sorted(plan.directories, key=lambda d: d.path)]
+    out += [FileResource(f, ctx) for f in plan.files]
+    out += [CommandResource(c, ctx) for c in plan.commands]
+    return out
+
+
+def _drive_missing(ctx: Context, on_drive: bool, mount_point: str | None) -> bool:
+    """Live only: the SSD is not mounted, so its folders must not be written onto the SD card."""
+    if not (ctx.live and on_drive and mount_point):
+        return False
+    return not facts.is_mounted(ctx.at(mount_point))
+
+
+def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tuple[list[Change], int, list[str]]:
+    changes, unchanged, skipped = [], 0, []
+    for r in resources(plan, ctx):
+        thing = getattr(r, "mf", None) or getattr(r, "md", None)
+        if thing is not None and _drive_missing(ctx, thing.on_drive, mount_point):
+            skipped.append(f"{thing.path} (the drive is not mounted at {mount_point})")
+            continue
+        c = r.diff()
+        if c is None:
+            unchanged += 1
+        else:
+            changes.append(c)
+    return changes, unchanged, skipped
+
+
+def check_changes(changes: list[Change], ctx: Context, log: list[str]) -> None:
+    """Every changed config through its daemon's checker; raise StepFailed on the first failure."""
+    for c in changes:
+        if c.kind != "file" or not c.resource.mf.check:
+            continue
+        r: FileResource = c.resource
+        if r.current().exists and r.current().data == r.desired():
+            continue  # mode/owner only
+        try:
+            ok, msg = checks.run_check(r.mf.check, r.desired(), Path(r.mf.path).name, ctx.root)
+        except checks.CheckerMissing as exc:
+            if ctx.live:
+                raise StepFailed(f"check {r.mf.path}", f"{exc} is not installed: cannot check the file") from None
+            log.append(f"not checked: {r.mf.path} ({exc} is not installed here)")
+            continue
+        if not ok:
+            raise StepFailed(f"check {r.mf.path} with {checks.BINARIES[r.mf.check] or r.mf.check}", ctx.redact(msg))
+        log.append(f"checked {r.mf.path} with {checks.BINARIES[r.mf.check] or r.mf.check}: ok")
+
+
+def _clean_stale_temps(changes: list[Change]) -> None:
+    """Temp files left by a run that was killed mid-write (atomic_write's `.NAME.*.tmp`)."""
+    for c in changes:
+        if c.kind == "file":
+            t = c.resource.target
+            if t.parent.is_dir():
+                for stale in t.parent.glob(f".{t.name}.*.tmp"):
+                    stale.unlink(missing_ok=True)
+
+
+def run(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> RunResult:
+    res = RunResult(plan.node)
+    lockdir = ctx.at("/" + RUNS)
+    lockdir.mkdir(parents=True, exist_ok=True)
+    with open(lockdir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _run_locked(plan, ctx, mount_point, res)
+        except StepFailed as exc:
+            res.failed = {"step": exc.step, "message": exc.message}
+    return res
+
+
+def _run_locked(plan: NodePlan, ctx: Context, mount_point: str | None, res: RunResult) -> None:
+    changes, res.unchanged, res.skipped = diff_all(plan, ctx, mount_point)
+    for c in changes:
+        if c.recorded_only:
+            res.recorded.append(c.detail)
+    todo = [c for c in changes if not c.recorded_only]
+    if not todo:
+        return
+    pkgs = [c for c in todo if c.kind == "package"]
+    for c in pkgs:
+        c.resource.apply(ctx, None)
+        res.changed.append(f"packages: {c.name}")
+    writes = [c for c in todo if c.kind in ("dir", "file")]
+    if pkgs:  # the packages brought their own default configs: look again
+        writes = [c for c in (r.diff() for r in (c.resource for c in writes)) if c is not None]
+    check_changes(writes, ctx, res.log)
+    if writes:
+        _clean_stale_temps(writes)
+        journal = Journal.start(ctx.root, plan.node)
+        res.run_id = journal.run_id
+        for c in writes:
+            c.resource.apply(ctx, journal)
+            res.changed.append(c.name)
+        _after(writes, ctx, res)
+    for c in todo:
+        if c.kind == "command":
+            c.resource.apply(ctx, None)
+            res.changed.append(f"command: {c.name}")
+
+
+def _after(writes: list[Change], ctx: Context, res: RunResult) -> None:
+    """Reload what read the changed files, and only that."""
+    import subprocess
+
+    services: dict[str, str] = {}
+    for c in writes:
+        if c.kind != "file":
+            continue
+        mf = c.resource.mf
+        if mf.after and ctx.live:
+            r = subprocess.run(list(mf.after), capture_output=True, text=True)
+            if r.returncode != 0:
+                raise StepFailed(f"apply {mf.path} ({' '.join(mf.after)})", ctx.redact((r.stderr or r.stdout)[-800:]))
+            res.log.append(f"ran {' '.join(mf.after)}")
+        if mf.service:
+            if services.get(mf.service) != "restart":
+                services[mf.service] = mf.action
+    for unit, action in services.items():
+        if not ctx.live:
+            res.services.append(f"{unit} ({action}; not under --root)")
+        elif ctx.systemd:
+            verb = "reload-or-restart" if action == "reload" else "restart"
+            r = subprocess.run(["systemctl", verb, unit], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise StepFailed(f"systemctl {verb} {unit}", (r.stderr or r.stdout)[-800:])
+            res.services.append(f"{unit} ({verb})")
+        else:
+            res.services.append(f"{unit} (no systemd here: {action} it yourself)")

@@ -1,0 +1,85 @@
+"""The lab's state file: what `up` created, so `down` can remove it from any process.
+
+It is written after every step of `up`, so an interrupted `up` leaves a record of exactly what
+exists. `down` removes the processes by recorded PID (checked against their start time, so a
+reused PID is never hit), then the namespaces (their veths and bridge go with them), then the
+lab folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pirack.fsutil import atomic_write
+
+from .netns import Started, list_netns, run, stop
+from .topology import PREFIX, STATE_BASE
+
+
+@dataclass
+class LabState:
+    lab_id: str
+    dir: str
+    cluster: str = ""
+    namespaces: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)  # "ns/name<->peer_ns/peer", for the record
+    processes: list[Started] = field(default_factory=list)
+    nodes: dict[str, str] = field(default_factory=dict)  # node name -> namespace
+    uplink_ns: str = ""
+    community: str = ""  # the lab's SNMP community (this file is 0600)
+    ready: bool = False
+
+    @property
+    def path(self) -> Path:
+        return state_path(self.lab_id)
+
+    def save(self) -> None:
+        atomic_write(self.path, json.dumps(asdict(self), indent=1) + "\n", mode=0o600)
+
+
+def state_path(lab_id: str, base: str = STATE_BASE) -> Path:
+    return Path(base) / lab_id / "state.json"
+
+
+def load_state(lab_id: str) -> LabState | None:
+    p = state_path(lab_id)
+    try:
+        d = json.loads(p.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    d["processes"] = [Started(**x) for x in d.get("processes", [])]
+    return LabState(**d)
+
+
+def recorded_labs(base: str = STATE_BASE) -> list[str]:
+    b = Path(base)
+    return sorted(p.parent.name for p in b.glob("*/state.json")) if b.exists() else []
+
+
+def teardown(lab_id: str) -> tuple[list[str], list[str]]:
+    """Remove lab `lab_id`: its processes, namespaces and folder. Returns (removed, problems).
+    Works without a state file too: namespaces carrying the lab's prefix are its own."""
+    st = load_state(lab_id)
+    removed: list[str] = []
+    problems: list[str] = []
+    if st:
+        live = [p for p in st.processes if p.alive()]
+        problems += stop(live)
+        removed += [f"process {p.name} ({p.pid})" for p in live]
+    mine = f"{PREFIX}{lab_id}-"
+    doomed = sorted({*(st.namespaces if st else []), *(n for n in list_netns() if n.startswith(mine))})
+    present = set(list_netns())
+    for ns in doomed:
+        if ns in present:
+            cp = run(["ip", "netns", "del", ns], check=False)
+            if cp.returncode != 0:
+                problems.append(f"namespace {ns}: {cp.stderr.strip()}")
+            else:
+                removed.append(f"namespace {ns}")
+    lab_dir = Path(st.dir) if st else Path(STATE_BASE) / lab_id
+    if lab_dir.exists() and not problems:
+        shutil.rmtree(lab_dir, ignore_errors=True)
+    return removed, problems

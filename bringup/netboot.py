@@ -1,0 +1,128 @@
+"""`bringup netboot prepare|eeprom`: a net-booting slave's boot folder and root filesystem.
+
+prepare copies Raspberry Pi OS (an unpacked tree, or an image loop-mounted read-only) into the
+slave's TFTP folder (the boot partition) and NFS root (the rest), then makes that root the
+slave's own: new SSH host keys (every slave must have its own), an fstab without the SD card,
+its hostname, and our cmdline.txt (root over NFS) and config.txt block (no Wi-Fi, no BT).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from pirack.errors import InputError
+from pirack.fsutil import atomic_write
+from pirack.load import load_cluster
+
+from .render import RenderOptions, merge_block
+from .render import netboot as nb
+
+FSTAB = "# Managed by pirack: a net-booted slave; its root is NFS (from cmdline.txt), no SD card.\nproc\t/proc\tproc\tdefaults\t0\t0\n"
+
+
+def _slave(file, node: str):
+    lc = load_cluster(file)
+    n = lc.spec.node(node)
+    if n is None:
+        raise InputError(lc.display, "nodes", f"no node named '{node}' (nodes: {', '.join(x.name for x in lc.spec.nodes)})")
+    i = lc.spec.nodes.index(n)
+    if n.boot != "net":
+        raise InputError(lc.display, f"nodes[{i}].boot", f"{node} boots from its SD card: set boot = \"net\" (and its serial) first")
+    if RenderOptions().tftp_prefix == 0 and not n.serial:
+        raise InputError(lc.display, f"nodes[{i}].serial", f"{node} boots from the network by serial: give its serial (from /proc/cpuinfo)")
+    return lc, n
+
+
+def _run(argv: list[str]) -> str:
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: {(r.stderr or r.stdout).strip()}")
+    return r.stdout.strip()
+
+
+@contextlib.contextmanager
+def _image_tree(image: Path):
+    """The image's partitions mounted read-only: yields (boot, root)."""
+    loop = _run(["losetup", "-P", "-r", "--show", "-f", str(image)])
+    mounts: list[Path] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="pirack-img-") as tmp:
+            for part, name in ((f"{loop}p1", "boot"), (f"{loop}p2", "root")):
+                mp = Path(tmp) / name
+                mp.mkdir()
+                _run(["mount", "-o", "ro", part, str(mp)])
+                mounts.append(mp)
+            try:
+                yield mounts[0], mounts[1]
+            finally:
+                for mp in reversed(mounts):
+                    subprocess.run(["umount", str(mp)], capture_output=True)
+                mounts.clear()
+    finally:
+        for mp in reversed(mounts):
+            subprocess.run(["umount", str(mp)], capture_output=True)
+        subprocess.run(["losetup", "-d", loop], capture_output=True)
+
+
+def _copy(src: Path, dst: Path, exclude: Path | None = None) -> None:
+    """cp -a: owners, modes, links and device nodes as they are."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(src.iterdir()):
+        if exclude is not None and entry == exclude:
+            (dst / entry.name).mkdir(exist_ok=True)
+            continue
+        _run(["cp", "-a", str(entry), str(dst / entry.name)])
+
+
+def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Path | None) -> list[str]:
+    if (image is None) == (from_dir is None):
+        raise InputError(None, "--image/--from", "give exactly one: --image FILE or --from DIR")
+    lc, n = _slave(file, node)
+    spec, opts = lc.spec, RenderOptions()
+    base = (root or Path("/")).resolve()
+    tftp = base / nb.tftp_folder(spec, n, opts).lstrip("/")
+    nfs = base / nb.nfs_root(spec, n).lstrip("/")
+    if image is not None and not image.is_file():
+        raise InputError(image, None, "no such image file")
+    if from_dir is not None and not (from_dir / "boot").is_dir():
+        raise InputError(from_dir, None, "has no boot/ folder: not a Raspberry Pi OS tree")
+    if not shutil.which("ssh-keygen"):
+        raise InputError(None, None, "ssh-keygen is missing (apt-get install openssh-client)")
+    out = []
+    if image is not None:
+        with _image_tree(image) as (boot_src, root_src):
+            _copy(boot_src, tftp)
+            _copy(root_src, nfs)
+    else:
+        boot_src = from_dir / "boot"
+        if (boot_src / "firmware" / "config.txt").exists():  # bookworm: the partition is /boot/firmware
+            boot_src = boot_src / "firmware"
+        _copy(boot_src, tftp)
+        _copy(from_dir, nfs, exclude=boot_src)
+    out.append(f"boot files -> {tftp}")
+    out.append(f"root filesystem -> {nfs}")
+    # Each slave its own host keys: copies of the image's (or none) would let one slave
+    # impersonate another.
+    for old in (nfs / "etc/ssh").glob("ssh_host_*"):
+        old.unlink()
+    (nfs / "etc/ssh").mkdir(parents=True, exist_ok=True)
+    _run(["ssh-keygen", "-A", "-f", str(nfs)])
+    out.append("new SSH host keys: " + ", ".join(sorted(p.name for p in (nfs / "etc/ssh").glob("ssh_host_*_key"))))
+    atomic_write(nfs / "etc/fstab", FSTAB)
+    atomic_write(nfs / "etc/hostname", f"{n.name}\n")
+    atomic_write(tftp / "cmdline.txt", nb.cmdline(spec, n))
+    cfg = tftp / "config.txt"
+    atomic_write(cfg, merge_block(cfg.read_text() if cfg.exists() else None, nb.WIRELESS_OFF))
+    out.append("fstab (no SD card), hostname, cmdline.txt (root over NFS), config.txt (no Wi-Fi/BT) written")
+    out.append(nb.eeprom_steps(n, opts).rstrip("\n"))
+    return out
+
+
+def eeprom(file, node: str) -> tuple[str, str]:
+    lc, n = _slave(file, node)
+    opts = RenderOptions()
+    return nb.eeprom_config(n, opts), nb.eeprom_steps(n, opts)
