@@ -233,7 +233,9 @@ def _startup_warnings(st: LabState) -> list[str]:
     for p in st.processes:
         if p.name == "snmpd":
             lines = [ln for ln in Path(p.log).read_text(errors="replace").splitlines()
-                     if ln.strip() and not ln.startswith("NET-SNMP version")]
+                     if ln.strip() and not ln.startswith("NET-SNMP version")
+                     # its persistent folder, made inside the lab on the first start: news, not a warning
+                     and not ln.startswith(f"Created directory: {st.dir}/")]
             if lines:
                 out.append(f"snmpd warned at start: {' | '.join(lines[:5])}")
     return out
