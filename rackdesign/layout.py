@@ -260,6 +260,7 @@ def _local_box(part, kind: str) -> Box3:
         x1, y1, h = mm(part.width), mm(part.depth), 0.0
         x0 = y0 = 0.0
         for k in part.keepouts:
+            x0, y0 = min(x0, mm(k.x)), min(y0, mm(k.y))
             x1 = max(x1, mm(k.x) + mm(k.width))
             y1 = max(y1, mm(k.y) + mm(k.depth))
             h = max(h, mm(k.z) + mm(k.height))
@@ -465,11 +466,10 @@ def build_layout(lc) -> Layout:
     for i, (node, board, hat, m) in enumerate(zip(nodes, boards, hats, mounts)):
         name = plate_names[i + 1]
         pz = tiers[name]
-        W = mm(board.width)
-        bx0 = cx0 + (cw - mm(board.depth)) / 2  # board's v = 0 edge
-        overhang = footprints[i][1] - W
-        by0 = cy0 + overhang  # board's u = W edge (jacks) overhang to y = cy0
-        pos_board = (bx0, by0 + W, pz + t + m["standoff"])
+        # board frame (u, v) -> rack (x + v, y - u): v across x centred on the content, the
+        # jacks' end (largest u, overhang included) at the content's front
+        lb = _local_box(board, "board")
+        pos_board = (cx0 + (cw - (lb[4] - lb[1])) / 2 - lb[1], cy0 + lb[3], pz + t + m["standoff"])
         rot = (("z", -90),)
         holes = []
         for (u, v) in board.holes:

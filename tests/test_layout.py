@@ -227,3 +227,49 @@ def test_solver_is_fast():
         segs = stk.solve_column(gaps, spacers, screws, (2.3, 3.7), ("nut-m3-cap", 2.4))
     assert len(segs) == 65
     assert time.perf_counter() - t0 < 2.0
+
+
+# -- the flat parts -----------------------------------------------------------------------------
+
+def test_flat_parts_cut_holes_are_the_catalog_pattern(default):
+    from rackdesign.geometry2d import Circle
+    from rackdesign.plates import flat_parts
+
+    lc, lay = default
+    parts = {p.name: p for p in flat_parts(lay)}
+    assert list(parts) == ["base", "tier-1-master", "tier-2-slave1", "top", "switch-support"]
+    for name, part in parts.items():
+        assert part.outline.is_closed() and part.thickness == 3.0 and part.material == "acrylic-cast-3mm"
+        assert len(part.notes["holes"]) == len(part.holes)
+        x0, y0, x1, y1 = part.bbox()
+        for h in part.holes:  # every hole inside the outline
+            hx0, hy0, hx1, hy1 = h.bbox()
+            assert x0 < hx0 and hx1 < x1 and y0 < hy0 and hy1 < y1
+    board = lc.catalog["rpi4b-8gb"]
+    want = [(mm(u), mm(v)) for u, v in board.holes]
+    for node in ("master", "slave1"):
+        part = next(p for p in parts.values() if p.notes.get("node") == node)
+        dx, dy = part.notes["datum"]
+        bp = next(p for p in lay.parts_of("board") if p.node == node)
+        cut = [h for h, n in zip(part.holes, part.notes["holes"]) if n["kind"] == "board"]
+        assert all(isinstance(h, Circle) and h.diameter == pytest.approx(3.0) for h in cut)  # M2.6 clearance
+        # back into the board's own frame: the catalog's centres within 0.01 mm
+        got = []
+        for h in cut:
+            x, y = h.center[0] + dx - bp.pos[0], h.center[1] + dy - bp.pos[1]
+            got.append((-y, x))  # inverse of the board's -90° turn
+        assert sorted(got) == pytest.approx(sorted(want), abs=0.01)
+    base = parts["base"]
+    kinds = [n["kind"] for n in base.notes["holes"]]
+    assert kinds.count("column") == 4 and kinds.count("drive") == 4 and kinds.count("support") == 2
+    # drive holes: 61.72 mm apart across, 76.6 mm along (SFF-8201)
+    dh = sorted(h.center for h, n in zip(base.holes, base.notes["holes"]) if n["kind"] == "drive")
+    assert dh[2][0] - dh[0][0] == pytest.approx(61.72, abs=0.01)
+    assert dh[1][1] - dh[0][1] == pytest.approx(76.6, abs=0.01)
+    assert all(n["diameter"] == 3.4 for n in base.notes["holes"] if n["thread"] == "M3")
+    sup = parts["switch-support"]
+    assert len(sup.score) == 1
+    bend = sup.score[0].segments[0]
+    assert bend.start[0] == bend.end[0] == pytest.approx(lay.support.bend_at)
+    assert 0 < bend.start[0] < sup.size[0]
+    assert not any(p.engrave for p in parts.values())
