@@ -96,6 +96,65 @@ def schema(
         print(text)
 
 
+@app.command("export")
+def export_cmd(
+    format: Annotated[str, typer.Argument(help="What to write: pdf | svg | dxf | step | stl | all.", metavar="FORMAT")],
+    file: ClusterFile = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/<cluster name>/.")] = Path("exports"),
+    fabricator: Annotated[Optional[str], typer.Option("--fabricator", help="Fabricator profile id (overrides rack.fabricator).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Render again even if nothing changed.")] = False,
+) -> None:
+    """Write cut files (1:1 mm, per material and sheet), floor and front plans, and the 3D model.
+
+    Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans).
+
+    Preflight findings (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache (./.cache/pirack, or $XDG_CACHE_HOME/pirack).
+    """
+    from rackdesign.export import FORMATS, PreflightFailed, export
+
+    fmt = format.lower()
+    if fmt not in FORMATS:
+        raise InputError(None, "FORMAT", f"'{format}' is not one of {' | '.join(FORMATS)}")
+    err = Console(stderr=True)
+    try:
+        res = export(fmt, file, out, fabricator, warn=lambda m: err.print(f"[yellow]warning[/]: {m}"),
+                     use_cache=not no_cache, progress=_progress)
+    except PreflightFailed as exc:
+        err.print(f"[red]preflight[/]: {len(exc.findings)} problem(s) a laser service would reject; nothing written:")
+        for f in exc.findings:
+            err.print(f"  {f}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    t = Table(title=f"{res.root}  ({'from cache, ' if res.cached else ''}{res.seconds:.2f} s)", show_edge=False)
+    t.add_column("file")
+    t.add_column("size", justify="right")
+    for p, size in res.files:
+        t.add_row(str(p.relative_to(res.root)), f"{size / 1024:.1f} KiB")
+    console.print(t)
+
+
+class _progress:
+    """A rich progress bar over the files being rendered (only when there are several)."""
+
+    def __init__(self, total: int):
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        self.p = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                          console=Console(stderr=True), transient=True)
+        self.task = self.p.add_task("rendering", total=total)
+        self.p.start()
+        self.first = True
+
+    def step(self, name: str) -> None:
+        if not self.first:
+            self.p.advance(self.task)
+        self.first = False
+        self.p.update(self.task, description=f"rendering {name}")
+
+    def done(self) -> None:
+        self.p.advance(self.task)
+        self.p.stop()
+
+
 def main() -> None:
     run_app(app)
 

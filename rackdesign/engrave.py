@@ -45,7 +45,7 @@ def add_engraving(parts: list[Part2D], lc, warn=None) -> list[Part2D]:
 
 def label_text(p: Part2D) -> str:
     node = p.notes.get("node") or ", ".join(p.notes.get("nodes", []) or [])
-    return f"{p.name} {node}".strip() if node else p.name
+    return f"{p.name} {node}" if node and node not in p.name else p.name
 
 
 # --- outlines --------------------------------------------------------------------------------

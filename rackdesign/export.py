@@ -1,0 +1,385 @@
+"""`rack export`: every file a fabricator or a person needs, in one predictable tree.
+
+    exports/<cluster>/cut/cut-<material>-sheet-<n>.<pdf|svg|dxf>    what the laser cuts (1:1 mm)
+    exports/<cluster>/drawings/floor-plan-<plate>.<pdf|svg|png>      平面図, per plate
+    exports/<cluster>/drawings/front-plan.<pdf|svg|png>              正面図
+    exports/<cluster>/model/rack.step, rack.stl                      the CadQuery assembly
+
+Everything is rendered to memory first (pure functions returning bytes); only then are files
+written, into a temporary folder beside the target and moved into place file by file, so a
+failed export leaves earlier outputs untouched. Preflight findings stop the export before
+anything is rendered.
+
+Cache: a finished export is kept under $XDG_CACHE_HOME/pirack/export/ (when XDG_CACHE_HOME is
+set) or ./.cache/pirack/export/, keyed on the cluster file's bytes, the catalog's content, the
+code (pirack.__version__ + a hash of pirack/ and rackdesign/ sources), the fabricator and the
+format. A hit copies the cached files without parsing the cluster file or importing the CAD
+stack. This module imports only the standard library at the top for that reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+FORMATS = ("pdf", "svg", "dxf", "step", "stl", "all")
+CUT_FORMATS = ("pdf", "svg", "dxf")
+CACHE_KEEP = 8  # cached exports kept (newest first)
+
+
+class PreflightFailed(Exception):
+    def __init__(self, findings):
+        self.findings = findings
+        super().__init__(f"{len(findings)} preflight finding(s)")
+
+
+@dataclass
+class ExportResult:
+    root: Path
+    files: list[tuple[Path, int]]
+    warnings: list[str] = field(default_factory=list)
+    cached: bool = False
+    seconds: float = 0.0
+
+
+# BOM hook: `rack bom` (another module) may register a renderer here; `all` then writes its files.
+# Each extra renderer takes (lc, layout) and returns {relative path: bytes}.
+EXTRA_ALL: list[Callable] = []
+
+
+# --- cache keys (standard library only) ------------------------------------------------------
+
+def _here() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def _catalog_root() -> Path:
+    import pirack
+
+    base = Path(pirack.__file__).resolve().parent
+    for cand in (base / "parts", base.parent / "parts"):
+        if cand.is_dir():
+            return cand
+    return base
+
+
+def _tree_digest(root: Path, pattern: str) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob(pattern)):
+        if "__pycache__" in p.parts:
+            continue
+        h.update(str(p.relative_to(root)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _cluster_text(file: Path | None) -> tuple[Path | None, str | None]:
+    """The file `load_cluster` would read, and its text (None when it cannot be read)."""
+    p = Path(file) if file is not None else (Path("cluster.toml") if Path("cluster.toml").exists() else None)
+    try:
+        if p is None:
+            from importlib import resources
+
+            return None, resources.files("pirack").joinpath("default_cluster.toml").read_text(encoding="utf-8")
+        return p, p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return p, None
+
+
+def cache_dir() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path(".cache")) / "pirack" / "export"
+
+
+def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None) -> str:
+    import pirack
+
+    h = hashlib.sha256()
+    for part in (
+        hashlib.sha256(text.encode()).hexdigest(),  # = LoadedCluster.digest
+        _tree_digest(_catalog_root(), "*.toml"),
+        pirack.__version__,
+        _tree_digest(_here(), "*.py"),
+        _tree_digest(_here().parent / "pirack", "*.py"),
+        fmt,
+        fabricator or "",
+        str(base_dir.resolve()) if base_dir else "",  # a logo path is relative to the cluster file
+    ):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def _logo_digest(text: str, base: Path) -> str:
+    """A logo file's bytes belong in the key too: it is input that is not in the cluster file."""
+    import re
+
+    m = re.search(r'^\s*logo\s*=\s*"([^"]+)"', text, re.M)
+    if not m:
+        return ""
+    p = Path(m.group(1))
+    p = p if p.is_absolute() else base / p
+    try:
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+# --- the export --------------------------------------------------------------------------------
+
+def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabricator: str | None = None,
+           warn: Callable[[str], None] | None = None, use_cache: bool = True, progress=None) -> ExportResult:
+    """Render and write one format (or `all`). Raises InputError (bad input) or PreflightFailed."""
+    t0 = time.perf_counter()
+    if fmt not in FORMATS:
+        from pirack.errors import InputError
+
+        raise InputError(None, "FORMAT", f"'{fmt}' is not one of {', '.join(FORMATS)}")
+    path, text = _cluster_text(file)
+    key = None
+    if use_cache and text is not None:
+        base = path.parent if path else Path.cwd()
+        key = cache_key(text + _logo_digest(text, base), fmt, fabricator, base)
+        hit = _cache_read(key)
+        if hit is not None:
+            name, files, warnings = hit
+            for w in warnings:
+                (warn or (lambda s: None))(w)
+            written = write_tree(Path(out) / name, files)
+            return ExportResult(Path(out) / name, written, warnings, cached=True, seconds=time.perf_counter() - t0)
+
+    from pirack.load import load_cluster
+
+    lc = load_cluster(file)
+    warnings: list[str] = []
+
+    def note(msg: str) -> None:
+        warnings.append(msg)
+        if warn:
+            warn(msg)
+
+    files = render(fmt, lc, fabricator, note, progress)
+    root = Path(out) / lc.spec.cluster.name
+    written = write_tree(root, files)
+    if key is not None:
+        _cache_write(key, lc.spec.cluster.name, files, warnings)
+    return ExportResult(root, written, warnings, seconds=time.perf_counter() - t0)
+
+
+def profile_for(lc, fabricator: str | None):
+    from pirack.errors import InputError
+
+    name = fabricator or lc.spec.rack.fabricator
+    prof = lc.catalog.get(name, "fabricator")
+    if prof is None:
+        known = ", ".join(lc.catalog.ids("fabricator"))
+        if fabricator:
+            raise InputError(None, "--fabricator", f"'{fabricator}' is not a fabricator profile in the catalog (known: {known})")
+        raise InputError(lc.display, "rack.fabricator", f"'{name}' is not a fabricator profile in the catalog (known: {known})")
+    return prof
+
+
+def flat_parts_for(lc, layout, warn) -> list:
+    """The plates as flat parts with their engraving (labels, logo)."""
+    from .engrave import add_engraving
+    from .plates import flat_parts
+
+    return add_engraving(flat_parts(layout), lc, warn=warn)
+
+
+def sheets_for(parts, prof) -> list:
+    from pirack.units import mm
+
+    from .nesting import compensate_kerf, nest
+
+    if prof.kerf_compensation == "ours":
+        parts = [compensate_kerf(p, mm(prof.kerf)) for p in parts]
+    return nest(parts, mm(prof.sheet_width), mm(prof.sheet_height), mm(prof.spacing))
+
+
+def render(fmt: str, lc, fabricator: str | None, warn, progress=None) -> dict[str, bytes]:
+    """Every file of one export as {relative path: bytes}; nothing touches the disk here."""
+    from .layout import build_layout
+    from .preflight import preflight
+
+    prof = profile_for(lc, fabricator)
+    formats = [f for f in FORMATS if f != "all"] if fmt == "all" else [fmt]
+    for f in formats:
+        if f in CUT_FORMATS and f not in prof.formats:
+            warn(f"'{prof.id}' ({prof.service.split(':')[0]}) does not take {f.upper()} files "
+                 f"(it takes {', '.join(x.upper() for x in prof.formats)}): written anyway")
+    layout = build_layout(lc)
+    parts = flat_parts_for(lc, layout, warn)
+    findings = preflight(parts, prof)
+    if findings:
+        raise PreflightFailed(findings)
+    sheets = sheets_for(parts, prof)
+    date = _date()
+    cluster = lc.spec.cluster.name
+
+    jobs: list[tuple[str, Callable[[], bytes]]] = []
+    memo: dict[str, bytes] = {}
+
+    def once(name, fn):
+        def run():
+            if name not in memo:
+                memo[name] = fn()
+            return memo[name]
+        return run
+
+    drawings_wanted = [f for f in formats if f in ("pdf", "svg")] + (["png"] if fmt == "all" else [])
+    need_assy = any(f in formats for f in ("step", "stl")) or bool(drawings_wanted)
+    assy_box: dict = {}
+
+    def assy():
+        if "a" not in assy_box:
+            from .model import build_assembly
+
+            assy_box["a"] = build_assembly(layout)
+        return assy_box["a"]
+
+    from .writers.dxf import sheet_dxf
+    from .writers.pdf import drawing_pdf, pdf_to_png, sheet_pdf
+    from .writers.svg import drawing_svg, sheet_svg
+
+    cut_writer = {"pdf": sheet_pdf, "svg": sheet_svg, "dxf": sheet_dxf}
+    for f in formats:
+        if f in CUT_FORMATS:
+            for sh in sheets:
+                jobs.append((f"cut/{sh.name}.{f}", (lambda sh=sh, w=cut_writer[f]: w(sh, prof))))
+
+    if drawings_wanted:
+        from .floorplan import floor_plan
+
+        plans = [(f"floor-plan-{p.name}", (lambda p=p: floor_plan(p, cluster))) for p in parts]
+        if need_assy:
+            plans.append(("front-plan", lambda: _front_plan(layout, assy)))
+        for stem, make in plans:
+            dr = once(stem, make)
+            pdf = once(stem + ".pdf", lambda dr=dr: drawing_pdf(dr(), cluster, date))
+            if "pdf" in drawings_wanted:
+                jobs.append((f"drawings/{stem}.pdf", pdf))
+            if "svg" in drawings_wanted:
+                jobs.append((f"drawings/{stem}.svg", lambda dr=dr: drawing_svg(dr(), cluster, date)))
+            if "png" in drawings_wanted:
+                jobs.append((f"drawings/{stem}.png", lambda pdf=pdf: pdf_to_png(pdf(), 100)))
+
+    if "step" in formats:
+        jobs.append(("model/rack.step", lambda: _model_bytes("step", assy())))
+    if "stl" in formats:
+        jobs.append(("model/rack.stl", lambda: _model_bytes("stl", assy())))
+    if fmt == "all":
+        for extra in EXTRA_ALL:
+            jobs.append(("(extra)", lambda extra=extra: extra(lc, layout)))
+
+    files: dict[str, bytes] = {}
+    bar = progress(len(jobs)) if (progress and len(jobs) > 1) else None
+    for rel, job in jobs:
+        if bar:
+            bar.step(rel)
+        data = job()
+        if isinstance(data, dict):  # an extra renderer's several files
+            files.update(data)
+        else:
+            files[rel] = data
+    if bar:
+        bar.done()
+    return files
+
+
+def _front_plan(layout, assy):
+    from .frontplan import front_plan
+
+    return front_plan(layout, assy())
+
+
+def _model_bytes(kind: str, assy) -> bytes:
+    import tempfile
+
+    from . import model
+
+    with tempfile.TemporaryDirectory(prefix="pirack-model-") as d:
+        p = Path(d) / f"rack.{kind}"
+        (model.export_step if kind == "step" else model.export_stl)(assy, p)
+        return p.read_bytes()
+
+
+def _date() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return time.strftime("%Y-%m-%d", time.gmtime(int(epoch)) if epoch else time.localtime())
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+def write_tree(root: Path, files: dict[str, bytes]) -> list[tuple[Path, int]]:
+    """Write all files under root: first into a temporary folder beside it, then move each into
+    place (os.replace is atomic per file). Stale cut sheets of the same formats are removed."""
+    root = Path(root)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = root.parent / f".{root.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    try:
+        for rel, data in files.items():
+            p = tmp / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            with open(p, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        out: list[tuple[Path, int]] = []
+        for rel in sorted(files):
+            dst = root / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp / rel, dst)
+            out.append((dst, len(files[rel])))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    # a design that now needs fewer sheets must not leave an old sheet behind
+    new = {root / rel for rel in files}
+    exts = {Path(rel).suffix for rel in files if rel.startswith("cut/")}
+    cut = root / "cut"
+    if cut.is_dir():
+        for old in cut.iterdir():
+            if old.suffix in exts and old.name.startswith("cut-") and old not in new:
+                old.unlink()
+    return out
+
+
+def _cache_read(key: str):
+    d = cache_dir() / key
+    try:
+        manifest = json.loads((d / "manifest.json").read_text())
+        files = {rel: (d / "files" / rel).read_bytes() for rel in manifest["files"]}
+    except (OSError, ValueError, KeyError):
+        return None
+    os.utime(d)
+    return manifest["cluster"], files, manifest.get("warnings", [])
+
+
+def _cache_write(key: str, cluster: str, files: dict[str, bytes], warnings: list[str]) -> None:
+    base = cache_dir()
+    d = base / key
+    tmp = base / f".{key}.tmp-{os.getpid()}"
+    try:
+        for rel, data in files.items():
+            p = tmp / "files" / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+        (tmp / "manifest.json").write_text(json.dumps({"cluster": cluster, "files": sorted(files), "warnings": warnings}))
+        if d.exists():
+            shutil.rmtree(d)
+        os.replace(tmp, d)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # a cache that cannot be written is only slower
+        return
+    entries = sorted((e for e in base.iterdir() if e.is_dir() and not e.name.startswith(".")),
+                     key=lambda e: e.stat().st_mtime, reverse=True)
+    for old in entries[CACHE_KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
