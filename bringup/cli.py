@@ -188,6 +188,12 @@ def storage_format(file: ClusterFile = None,
         _say(line)
 
 
+# The virtual cluster lab (bringup/lab/): `bringup lab up|verify|down`.
+from .lab.cli import lab_app  # noqa: E402  (light: typer and rich only)
+
+app.add_typer(lab_app, name="lab")
+
+
 def main() -> None:
     run_app(app)
 

@@ -1,0 +1,392 @@
+"""`bringup lab verify`: each service proven from where it should work, and refused from where
+it must not. Every check runs in the namespace of the machine it stands for; the slow ones
+(the refusals wait for a timeout) run in parallel threads.
+
+Clients: busybox udhcpc (DHCP), dnspython (DNS), tftp-hpa (TFTP), libnfs-utils (NFS), snmpget
+(SNMP), a raw NTP client packet and plain sockets (NTP, SNAT echo, leak probes).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from pathlib import Path
+
+from pirack.load import LoadedCluster
+
+from . import ganesha
+from .build import LAB, lab_dir
+from .netns import in_netns, run
+from .state import LabState
+from .topology import ECHO_PORT, UPSTREAM_ANSWER, UPSTREAM_ZONE, Topology, build_topology
+
+PROBE_TIMEOUT = 1.0  # how long a refusal is waited for: the lab's links answer in microseconds
+UDHCPC_SCRIPT = Path(__file__).with_name("udhcpc.sh")
+SYSNAME_OID = ".1.3.6.1.2.1.1.5.0"
+EXPORTS_PATH = "/etc/exports.d/pirack.exports"
+
+
+@dataclass
+class Check:
+    name: str
+    where: str  # the namespace's machine the check ran from
+    ok: bool
+    detail: str
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"check": self.name, "from": self.where, "ok": self.ok, "detail": self.detail,
+                "seconds": round(self.seconds, 3)}
+
+
+# --- probes from inside a namespace (this thread only) ---------------------------------------
+
+def tcp_connect(ns: str, addr: str, port: int, timeout: float = PROBE_TIMEOUT) -> str:
+    """'open', 'refused' (a RST came back: the packet got there), 'timeout' or 'unreachable'."""
+    with in_netns(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((addr, port))
+        return "open"
+    except ConnectionRefusedError:
+        return "refused"
+    except (TimeoutError, socket.timeout):
+        return "timeout"
+    except OSError as exc:
+        return f"unreachable ({exc.strerror})"
+    finally:
+        s.close()
+
+
+def udp_exchange(ns: str, addr: str, port: int, payload: bytes, timeout: float = PROBE_TIMEOUT) -> bytes | None:
+    with in_netns(ns):  # a socket belongs to the namespace it was created in
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(payload, (addr, port))
+        data, _ = s.recvfrom(2048)
+        return data
+    except (TimeoutError, socket.timeout):
+        return None
+    except OSError:  # ICMP unreachable surfaces as ECONNREFUSED on the next call
+        return None
+    finally:
+        s.close()
+
+
+def echo_peer(ns: str, addr: str, port: int) -> str:
+    with in_netns(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(3)
+    try:
+        s.connect((addr, port))
+        return s.recv(100).decode().strip()
+    finally:
+        s.close()
+
+
+def ntp_query(ns: str, server: str) -> tuple[int, int, int, bytes] | None:
+    """(leap, mode, stratum, refid) of the server's answer to one client packet (RFC 5905)."""
+    data = udp_exchange(ns, server, 123, b"\x23" + b"\0" * 47, timeout=2)  # LI 0, VN 4, mode 3
+    if not data or len(data) < 48:
+        return None
+    return data[0] >> 6, data[0] & 7, data[1], data[12:16]
+
+
+def tftp_rrq(filename: str) -> bytes:
+    return struct.pack("!H", 1) + filename.encode() + b"\0octet\0"
+
+
+def dns_a(ns: str, server: str, name: str, timeout: float = 2.0) -> list[str] | None:
+    import dns.message
+    import dns.query
+    import dns.rdatatype
+
+    q = dns.message.make_query(name, dns.rdatatype.A)
+    with in_netns(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        r = dns.query.udp(q, server, timeout=timeout, sock=s)
+    except dns.exception.Timeout:
+        return None
+    finally:
+        s.close()
+    return sorted(str(rr) for rrset in r.answer if rrset.rdtype == dns.rdatatype.A for rr in rrset)
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+class Verifier:
+    def __init__(self, lc: LoadedCluster, st: LabState):
+        self.lc = lc
+        self.spec = lc.spec
+        self.st = st
+        self.t: Topology = build_topology(lc.spec, st.lab_id)
+        self.base = lab_dir(st.lab_id)
+        self.work = self.base / LAB / "verify"
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.master = str(self.t.master.address)
+        self.mroot = self.base / self.t.master.name
+        self.client_env = {"MIBS": "", "SNMPCONFPATH": str(self.work), "HOME": str(self.work)}
+        exports_file = self.mroot / EXPORTS_PATH.lstrip("/")
+        self.exports = ganesha.parse_exports(exports_file.read_text(), EXPORTS_PATH) if exports_file.exists() else []
+
+    def _timed(self, name: str, where: str, fn) -> Check:
+        t0 = time.monotonic()
+        try:
+            ok, detail = fn()
+        except Exception as exc:  # a check that crashes is a failed check, with its reason
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        return Check(name, where, ok, detail, time.monotonic() - t0)
+
+    # DHCP -------------------------------------------------------------------------------------
+    def dhcp(self, s) -> tuple[bool, str]:
+        out = self.work / f"dhcp-{s.name}.env"
+        out.unlink(missing_ok=True)
+        cp = run(["busybox", "udhcpc", "-i", s.interface, "-n", "-q", "-f", "-s", str(UDHCPC_SCRIPT),
+                  "-t", "5", "-T", "1", "-O", "ntpsrv", "-O", "search"], ns=s.ns, check=False, timeout=10,
+                 env={"PIRACK_DHCP_OUT": str(out)})
+        if cp.returncode != 0 or not out.exists():
+            return False, f"no lease (udhcpc exit {cp.returncode})"
+        got = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
+        want = {"ip": str(s.address), "router": self.master, "dns": self.master, "ntpsrv": self.master,
+                "domain": self.spec.network.domain}
+        wrong = [f"{k}={got.get(k, '')!r} (want {v})" for k, v in want.items() if got.get(k, "").split(" ")[0] != v]
+        if wrong:
+            return False, "; ".join(wrong)
+        return True, f"{got['ip']}/{got['mask']} router {got['router']} dns {got['dns']} ntp {got['ntpsrv']} domain {got['domain']}"
+
+    # DNS --------------------------------------------------------------------------------------
+    def dns(self, s) -> tuple[bool, str]:
+        bad = []
+        names = 0
+        for n in self.spec.nodes:
+            for name in (self.spec.fqdn(n), n.name):
+                names += 1
+                got = dns_a(s.ns, self.master, name + ".")
+                if got != [str(n.address)]:
+                    bad.append(f"{name} -> {got} (want {n.address})")
+        up = f"www.{UPSTREAM_ZONE}."
+        got = dns_a(s.ns, self.master, up)
+        if got != [str(UPSTREAM_ANSWER)]:
+            bad.append(f"{up} -> {got} (want {UPSTREAM_ANSWER}, forwarded upstream)")
+        if bad:
+            return False, "; ".join(bad)
+        return True, f"{names} node names resolve; {up} forwarded -> {UPSTREAM_ANSWER}"
+
+    # TFTP -------------------------------------------------------------------------------------
+    def tftp(self, s) -> tuple[bool, str]:
+        from bringup.render.netboot import tftp_folder
+
+        from .build import render_options
+
+        node = self.spec.node(s.name)
+        folder = tftp_folder(self.spec, node, render_options(self.t, self.mroot, "master"))
+        tftp_root = self.spec.storage.mount_point + "/" + self.spec.storage.tftp_root.strip("/")
+        rel = folder[len(tftp_root):].strip("/")
+        got = []
+        for fname in ("start4.elf", "cmdline.txt"):
+            local = self.work / f"tftp-{s.name}-{fname}"
+            local.unlink(missing_ok=True)
+            cp = run(["tftp", "-m", "binary", self.master, "-c", "get", f"{rel}/{fname}", str(local)],
+                     ns=s.ns, check=False, timeout=5)
+            server_copy = self.mroot / folder.lstrip("/") / fname
+            if not local.exists() or local.read_bytes() != server_copy.read_bytes():
+                return False, f"{rel}/{fname}: not fetched or differs ({(cp.stderr or cp.stdout).strip()[:120]})"
+            got.append(f"{fname} ({local.stat().st_size} B)")
+        return True, f"from {rel}/: " + ", ".join(got)
+
+    # NFS --------------------------------------------------------------------------------------
+    def _allowed(self, e: ganesha.ExportLine, addr: IPv4Address) -> ganesha.ExportClient | None:
+        for c in e.clients:
+            if c.clients == "*" or addr in ipaddress.ip_network(c.clients, strict=False):
+                return c
+        return None
+
+    def _nfs_url(self, path: str, uid: int | None = None) -> str:
+        ids = f"&uid={uid}&gid={uid}" if uid is not None else ""
+        return f"nfs://{self.master}{path}?version=4{ids}"
+
+    def nfs(self, s) -> tuple[bool, str]:
+        if not self.exports:
+            return True, "no exports in the cluster file"
+        done, bad = [], []
+        for e in self.exports:
+            c = self._allowed(e, s.address)
+            if c is None:
+                cp = run(["nfs-ls", self._nfs_url(e.path)], ns=s.ns, check=False, timeout=5)
+                if cp.returncode == 0:
+                    bad.append(f"{e.path}: listed, but the export is not for {s.address}")
+                else:
+                    done.append(f"{e.path} refused")
+                continue
+            # Root-squashed exports are written as the cluster's user (uid 1000).
+            uid = 1000 if c.squash == "root_squash" else None
+            stamp = time.time_ns()  # nfs-cp never overwrites: a fresh name per run
+            token = f"written by {s.name} at {stamp}\n"
+            local = self.work / f"nfs-{s.name}.txt"
+            local.write_text(token)
+            remote = f"{e.path}/lab-{s.name}-{stamp}.txt"
+            cp = run(["nfs-cp", str(local), self._nfs_url(remote, uid)], ns=s.ns, check=False, timeout=5)
+            if cp.returncode != 0:
+                bad.append(f"{e.path}: write failed ({(cp.stderr or cp.stdout).strip()[:160]})")
+                continue
+            cp = run(["nfs-cat", self._nfs_url(remote, uid)], ns=s.ns, check=False, timeout=5)
+            server_copy = self.mroot / remote.lstrip("/")
+            if cp.stdout != token or not server_copy.exists() or server_copy.read_text() != token:
+                bad.append(f"{e.path}: read back differs")
+                continue
+            owner = server_copy.stat().st_uid
+            note = f"{e.path} {c.access.lower()}"
+            if c.squash == "root_squash":
+                # Root on the slave must not write as root on the master.
+                cp = run(["nfs-cp", str(local), self._nfs_url(f"{e.path}/lab-{s.name}-{stamp}-root.txt")],
+                         ns=s.ns, check=False, timeout=5)
+                root_copy = self.mroot / f"{e.path}/lab-{s.name}-{stamp}-root.txt".lstrip("/")
+                if cp.returncode == 0 and root_copy.exists() and root_copy.stat().st_uid == 0:
+                    bad.append(f"{e.path}: root was not squashed")
+                    continue
+                note += ", root squashed"
+            elif owner != 0:
+                bad.append(f"{e.path}: no_root_squash, but the file is owned by uid {owner}")
+                continue
+            done.append(note + " (write+read)")
+        return (not bad), "; ".join(bad or done)
+
+    # NTP --------------------------------------------------------------------------------------
+    def ntp(self, s) -> tuple[bool, str]:
+        r = ntp_query(s.ns, self.master)
+        if r is None:
+            return False, "no answer from the master on UDP 123"
+        leap, mode, stratum, refid = r
+        if mode != 4 or not 1 <= stratum <= 15 or leap == 3:
+            return False, f"unusable answer: mode {mode}, stratum {stratum}, leap {leap}"
+        ref = socket.inet_ntoa(refid)
+        src = "local clock (not yet synced to the uplink)" if ref == "127.127.1.1" else f"synced to {ref}"
+        return True, f"stratum {stratum}, reference {ref}: {src}"
+
+    # SNAT -------------------------------------------------------------------------------------
+    def snat(self, s) -> tuple[bool, str]:
+        want = str(self.t.snat_address.ip)
+        try:
+            peer = echo_peer(s.ns, str(self.t.router), ECHO_PORT)
+        except OSError as exc:
+            return False, f"no connection to the uplink's echo service: {exc}"
+        return peer == want, f"the uplink sees {peer}" + ("" if peer == want else f" (want {want})")
+
+    # SNMP -------------------------------------------------------------------------------------
+    def snmpget(self, ns: str, timeout: int = 1) -> tuple[int, str]:
+        cp = run(["snmpget", "-m", "", "-v2c", "-c", self.st.community, "-t", str(timeout), "-r", "0",
+                  self.master, SYSNAME_OID], ns=ns, check=False, timeout=timeout + 5, env=self.client_env)
+        return cp.returncode, (cp.stdout.strip() or cp.stderr.strip())
+
+    def snmp(self, s) -> tuple[bool, str]:
+        rc, out = self.snmpget(s.ns, timeout=2)
+        want = self.spec.fqdn(self.spec.master)
+        ok = rc == 0 and f'"{want}"' in out
+        return ok, (f"sysName = {want}" if ok else out[:200])
+
+    # Leaks from the uplink ----------------------------------------------------------------------
+    def uplink_dhcp(self) -> tuple[bool, str]:
+        out = self.work / "dhcp-uplink.env"
+        out.unlink(missing_ok=True)
+        cp = run(["busybox", "udhcpc", "-i", self.t.uplink_if, "-n", "-q", "-f", "-s", str(UDHCPC_SCRIPT),
+                  "-t", "1", "-T", "1", "-A", "1"], ns=self.t.uplink_ns, check=False, timeout=10,
+                 env={"PIRACK_DHCP_OUT": str(out), "PIRACK_DHCP_PROBE": "1"})
+        if out.exists() or cp.returncode == 0:
+            return False, "the master offered a lease on the uplink: " + out.read_text().replace("\n", " ")[:160]
+        return True, "no offer to a DHCP discover"
+
+    def uplink_udp(self, port: int, payload: bytes, what: str) -> tuple[bool, str]:
+        """Ask the master's cluster address (the uplink routes the cluster subnet to the master)
+        and its uplink address at once; any answer within the timeout is a leak."""
+        targets = [self.master, str(self.t.master_uplink_address.ip)]
+        with ThreadPoolExecutor(len(targets)) as pool:
+            got = dict(zip(targets, pool.map(lambda a: udp_exchange(self.t.uplink_ns, a, port, payload), targets)))
+        leaks = [a for a, r in got.items() if r]
+        if leaks:
+            return False, f"{what} answered the uplink on {', '.join(leaks)}"
+        return True, f"no {what} answer on {', '.join(targets)} within {PROBE_TIMEOUT:.0f} s"
+
+    def uplink_snmp(self) -> tuple[bool, str]:
+        rc, out = self.snmpget(self.t.uplink_ns, timeout=1)
+        if rc == 0:
+            return False, f"snmpd answered the uplink: {out[:120]}"
+        return True, "timeout (" + out.splitlines()[0][:60] + ")"
+
+    def uplink_nfs(self) -> tuple[bool, str]:
+        r = tcp_connect(self.t.uplink_ns, self.master, 2049)
+        return r != "open", f"TCP 2049 on {self.master}: {r}"
+
+    def uplink_routes(self) -> tuple[bool, str]:
+        """The uplink has no way out: only its link to the master and the route to the cluster."""
+        routes = run(["ip", "-4", "route", "show", "table", "all"], ns=self.t.uplink_ns).stdout.splitlines()
+        links = run(["ip", "-o", "link", "show"], ns=self.t.uplink_ns).stdout.splitlines()
+        names = sorted(ln.split(":")[1].strip().split("@")[0] for ln in links)
+        bad = [r for r in routes if r.startswith("default") or not (
+            r.startswith((str(self.t.uplink_net), str(self.t.subnet), "local ", "broadcast "))
+            or " dev lo " in r)]
+        if names != sorted(["lo", self.t.uplink_if]):
+            bad.append(f"links {names}")
+        return (not bad), ("; ".join(bad) if bad else f"links {', '.join(names)}; no default route")
+
+    def uplink_to_slave(self, s) -> tuple[bool, str]:
+        # Nothing listens on the slave: a RST ('refused') would prove the packet reached it.
+        r = tcp_connect(self.t.uplink_ns, str(s.address), 22)
+        return r not in ("open", "refused"), f"TCP to {s.address}:22: {r}" + (
+            "" if r not in ("open", "refused") else " (the connection reached the slave)")
+
+    # ------------------------------------------------------------------------------------------
+    def run_all(self) -> list[Check]:
+        t = self.t
+        up = "uplink"
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            leak_futs: list[Future] = [
+                pool.submit(self._timed, "uplink isolated", up, self.uplink_routes),
+                pool.submit(self._timed, "no DHCP from uplink", up, self.uplink_dhcp),
+                pool.submit(self._timed, "no TFTP from uplink", up,
+                            lambda: self.uplink_udp(69, tftp_rrq("start4.elf"), "TFTP")),
+                pool.submit(self._timed, "no DNS from uplink", up,
+                            lambda: self.uplink_udp(53, _dns_probe(), "DNS")),
+                pool.submit(self._timed, "no SNMP from uplink", up, self.uplink_snmp),
+                pool.submit(self._timed, "no NFS from uplink", up, self.uplink_nfs),
+            ]
+            dhcp = {s.name: pool.submit(self._timed, "DHCP", s.name, lambda s=s: self.dhcp(s)) for s in t.slaves}
+            per_slave: list[Future] = []
+            for s in t.slaves:
+                d = dhcp[s.name].result()
+                if not d.ok:
+                    continue
+                tests = [("DNS", self.dns), ("NTP", self.ntp), ("SNAT", self.snat), ("SNMP", self.snmp),
+                         ("NFS", self.nfs)]
+                if s.boot == "net" and self.spec.storage is not None:
+                    tests.append(("TFTP", self.tftp))
+                for name, fn in tests:
+                    per_slave.append(pool.submit(self._timed, name, s.name, lambda fn=fn, s=s: fn(s)))
+                per_slave.append(pool.submit(self._timed, f"no connection into {s.name}", up,
+                                             lambda s=s: self.uplink_to_slave(s)))
+            results = [dhcp[s.name].result() for s in t.slaves]
+            for s in t.slaves:
+                if not dhcp[s.name].result().ok:
+                    results.append(Check("DHCP-dependent checks", s.name, False, "skipped: the slave has no address"))
+            results += [f.result() for f in per_slave] + [f.result() for f in leak_futs]
+        order = ["DHCP", "DNS", "TFTP", "NFS", "NTP", "SNAT", "SNMP"]
+        return sorted(results, key=lambda c: (order.index(c.name) if c.name in order else len(order),
+                                              c.where == "uplink", c.where))
+
+
+def _dns_probe() -> bytes:
+    import dns.message
+
+    return dns.message.make_query("master.", "A").to_wire()
+
+
+def verify(lc: LoadedCluster, st: LabState) -> list[Check]:
+    return Verifier(lc, st).run_all()
+

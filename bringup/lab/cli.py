@@ -1,0 +1,139 @@
+"""`bringup lab up|verify|down`: the virtual cluster lab on this machine (root only)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pirack.cli_common import EXIT_PROBLEMS, ClusterFile
+from pirack.errors import InputError
+
+lab_app = typer.Typer(
+    help=(
+        "The virtual cluster lab: the master, the slaves and the home router (uplink) as Linux "
+        "network namespaces on this machine, running the real daemons (dnsmasq, nftables, chrony, "
+        "snmpd, nfs-ganesha) from the files `bringup` renders. Needs root. "
+        "Traffic never leaves the lab's namespaces."
+    ),
+    no_args_is_help=True,
+)
+console = Console()
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+IdOpt = Annotated[Optional[str], typer.Option("--id", help="Lab id (default: derived from the cluster name).")]
+
+
+def _need_root() -> None:
+    if os.geteuid() != 0:
+        raise InputError(None, None, "the lab needs root (network namespaces): run it with sudo")
+
+
+def _lab_id(lc, lab_id: str | None) -> str:
+    from .topology import lab_id_for
+
+    if lab_id is not None and not (lab_id.isalnum() and lab_id.islower() and len(lab_id) <= 8):
+        raise InputError(None, "--id", f"'{lab_id}' must be 1-8 lower-case letters or digits")
+    return lab_id or lab_id_for(lc.spec)
+
+
+@lab_app.command()
+def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None) -> None:
+    """Build the lab for the cluster file and start its daemons (a stale lab of the same cluster goes first)."""
+    from pirack.load import load_cluster
+
+    from .build import up as build_up
+    from .netns import LabError
+
+    lc = load_cluster(file)
+    _need_root()
+    t0 = time.monotonic()
+    try:
+        st = build_up(lc, _lab_id(lc, lab_id))
+    except LabError as exc:
+        print(f"lab up failed: {exc}", file=sys.stderr)
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    info = {"lab_id": st.lab_id, "dir": st.dir, "uplink": st.uplink_ns, "nodes": st.nodes,
+            "namespaces": st.namespaces, "processes": {p.name: p.pid for p in st.processes},
+            "seconds": round(time.monotonic() - t0, 3)}
+    if json_out:
+        print(json.dumps(info, indent=1))
+        return
+    table = Table(title=f"lab {st.lab_id} is up ({info['seconds']} s): {st.dir}")
+    table.add_column("machine")
+    table.add_column("namespace")
+    table.add_row("uplink (home router)", st.uplink_ns)
+    for name, ns in st.nodes.items():
+        table.add_row(name, ns)
+    console.print(table)
+    console.print("run a command in a node: [bold]ip netns exec NAMESPACE COMMAND[/]; "
+                  "then `bringup lab verify`, `bringup lab down`")
+
+
+@lab_app.command()
+def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None) -> None:
+    """Check DHCP, DNS, TFTP, NFS, NTP, SNAT and SNMP from the slaves, and that nothing answers the uplink.
+    Exit 1 if any check fails."""
+    from pirack.load import load_cluster
+
+    from .checks import verify as run_checks
+    from .state import load_state
+
+    lc = load_cluster(file)
+    _need_root()
+    lid = _lab_id(lc, lab_id)
+    st = load_state(lid)
+    if st is None or not st.ready:
+        raise InputError(lc.display, None, f"no lab is up for this cluster (id {lid}): run `bringup lab up` first")
+    t0 = time.monotonic()
+    results = run_checks(lc, st)
+    ok = all(c.ok for c in results)
+    if json_out:
+        print(json.dumps({"lab_id": lid, "ok": ok, "seconds": round(time.monotonic() - t0, 3),
+                          "checks": [c.as_dict() for c in results]}, indent=1))
+    else:
+        table = Table(title=f"lab {lid}: {sum(c.ok for c in results)}/{len(results)} checks pass "
+                            f"({time.monotonic() - t0:.2f} s)")
+        for col in ("check", "from", "result", "detail"):
+            table.add_column(col, overflow="fold")
+        for c in results:
+            table.add_row(c.name, c.where, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail)
+        console.print(table)
+    if not ok:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@lab_app.command()
+def down(file: ClusterFile = None, lab_id: IdOpt = None,
+         all_labs: Annotated[bool, typer.Option("--all", help="Remove every lab recorded on this machine.")] = False,
+         json_out: JsonOpt = False) -> None:
+    """Stop the lab's processes (by recorded PID) and remove its namespaces, links and folder."""
+    from .state import recorded_labs, teardown
+    from .topology import PREFIX
+    from .netns import list_netns
+
+    _need_root()
+    if all_labs:
+        ids = set(recorded_labs()) | {n[len(PREFIX):].split("-")[0] for n in list_netns() if n.startswith(PREFIX)}
+    else:
+        from pirack.load import load_cluster
+
+        ids = {_lab_id(load_cluster(file), lab_id)}
+    removed, problems = [], []
+    for lid in sorted(ids):
+        r, p = teardown(lid)
+        removed += r
+        problems += p
+    if json_out:
+        print(json.dumps({"labs": sorted(ids), "removed": removed, "problems": problems}, indent=1))
+    else:
+        console.print(f"removed {len(removed)} things of lab {', '.join(sorted(ids)) or '(none)'}"
+                      + "".join(f"\n  [red]{p}[/]" for p in problems))
+    if problems:
+        raise typer.Exit(EXIT_PROBLEMS)
