@@ -71,11 +71,14 @@ def _image_tree(image: Path):
 def _copy(src: Path, dst: Path, exclude: Path | None = None) -> None:
     """cp -a: owners, modes, links and device nodes as they are."""
     dst.mkdir(parents=True, exist_ok=True)
+    shutil.copystat(src, dst)
     for entry in sorted(src.iterdir()):
         if exclude is not None and entry == exclude:
-            (dst / entry.name).mkdir(exist_ok=True)
-            continue
-        _run(["cp", "-a", str(entry), str(dst / entry.name)])
+            (dst / entry.name).mkdir(exist_ok=True)  # the empty mount point stays
+        elif exclude is not None and entry in exclude.parents and not entry.is_symlink():
+            _copy(entry, dst / entry.name, exclude)
+        else:
+            _run(["cp", "-a", str(entry), str(dst / entry.name)])
 
 
 def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Path | None) -> list[str]:

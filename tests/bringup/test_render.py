@@ -1,0 +1,222 @@
+"""Every rendered file read back and checked for what matters, for both clusters."""
+
+import configparser
+import ipaddress
+import re
+
+import pytest
+
+from bringup.render import RenderOptions, Secrets, block_body, merge_block, render_node
+from pirack.load import load_cluster
+
+from conftest import SECRET
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return load_cluster(None)
+
+
+@pytest.fixture(scope="module")
+def four(clusters):
+    return load_cluster(clusters["four"])
+
+
+def master(lc, **opts):
+    return render_node(lc, "master", secrets=Secrets(SECRET), options=RenderOptions(**opts))
+
+
+def kv(text: str) -> list[tuple[str, str]]:
+    """dnsmasq-style lines as (key, value) pairs, comments dropped."""
+    out = []
+    for ln in text.splitlines():
+        ln = ln.strip()
+        if ln and not ln.startswith("#"):
+            k, _, v = ln.partition("=")
+            out.append((k, v))
+    return out
+
+
+@pytest.mark.parametrize("which", ["seed", "four"])
+def test_dnsmasq(which, request):
+    lc = request.getfixturevalue(which)
+    spec, net = lc.spec, lc.spec.network
+    conf = kv(master(lc).file("/etc/dnsmasq.d/pirack.conf").content)
+    d = {}
+    for k, v in conf:
+        d.setdefault(k, []).append(v)
+    assert d["interface"] == [net.cluster_interface] and "bind-dynamic" in d
+    assert d["except-interface"] == [net.uplink_interface]
+    assert d["addn-hosts"] == ["/etc/pirack/hosts"] and "no-hosts" in d
+    assert "/etc/hosts" not in d["addn-hosts"]
+    assert d["local"] == [f"/{net.domain}/"] and d["domain"] == [net.domain] and "expand-hosts" in d
+    assert d["server"] == [str(a) for a in net.upstream_dns]
+    lo, hi, mask, lease = d["dhcp-range"][0].split(",")
+    assert (lo, hi) == tuple(str(a) for a in net.dhcp_range) and mask == str(net.subnet.netmask)
+    opts = dict(v.split(",", 1) for v in d["dhcp-option"])
+    assert opts["option:router"] == opts["option:dns-server"] == opts["option:ntp-server"] == str(net.master_address)
+    hosts = [v.split(",") for v in d["dhcp-host"]]
+    assert hosts == [[n.mac, n.name, str(n.address)] for n in spec.slaves]
+    for mac, name, ip in hosts:
+        assert ipaddress.ip_address(ip) in net.subnet
+        assert not (net.dhcp_range[0] <= ipaddress.ip_address(ip) <= net.dhcp_range[1])
+    netboot = any(n.boot == "net" for n in spec.slaves)
+    assert ("enable-tftp" in d) == netboot
+    if netboot:
+        assert d["tftp-root"] == [f"{spec.storage.mount_point}/tftpboot"]
+        assert d["pxe-service"] == ['0,"Raspberry Pi Boot"']
+
+
+def test_dnsmasq_lab_options(seed):
+    conf = master(seed, dnsmasq_bind="bind-interfaces", dnsmasq_leasefile="/tmp/lab/leases",
+                  dnsmasq_pidfile="/tmp/lab/dnsmasq.pid", path_prefix="/tmp/lab").file("/etc/dnsmasq.d/pirack.conf").content
+    pairs = kv(conf)
+    assert ("bind-interfaces", "") in pairs and ("bind-dynamic", "") not in pairs
+    assert ("dhcp-leasefile", "/tmp/lab/tmp/lab/leases") in pairs
+    assert ("addn-hosts", "/tmp/lab/etc/pirack/hosts") in pairs
+
+
+@pytest.mark.parametrize("which", ["seed", "four"])
+def test_nftables_snat_direction_and_scope(which, request):
+    lc = request.getfixturevalue(which)
+    net = lc.spec.network
+    text = master(lc).file("/etc/nftables.d/pirack.nft").content
+    assert "flush ruleset" not in text
+    # our table only, replaced in one file: create-if-missing, delete, define
+    assert re.findall(r"^(?:table|delete table) .*$", text, re.M) == [
+        "table inet pirack {}", "delete table inet pirack", "table inet pirack {"]
+    snat = re.findall(r"ip saddr (\S+) oifname \"(\S+)\" snat to (\S+)", text)
+    assert snat == [(str(net.subnet), net.uplink_interface, str(net.uplink_snat_address.ip))]
+    # nothing new from the uplink into the cluster
+    fwd = re.search(r"chain forward \{(.*?)\}", text, re.S).group(1)
+    assert "ct state established,related accept" in fwd
+    assert f'oifname "{net.cluster_interface}" drop' in fwd
+    assert f'iifname "{net.cluster_interface}" oifname "{net.uplink_interface}" ip saddr {net.subnet} accept' in fwd
+    inp = re.search(r"chain input \{(.*?)\n\t\}", text, re.S).group(1)
+    for proto, ports in (("udp", {53, 67, 69, 123, 161}), ("tcp", {53, 2049})):
+        m = re.search(rf'iifname "{net.cluster_interface}" {proto} dport {{ ([\d, ]+) }} accept', inp)
+        assert m and set(map(int, m.group(1).split(", "))) == ports
+        assert re.search(rf'^\s*{proto} dport {{ [\d, ]+ }} drop', inp, re.M)
+
+
+def test_nftables_main_conf_block_keeps_the_rest(seed):
+    f = master(seed).file("/etc/nftables.conf")
+    assert f.kind == "block"
+    old = "#!/usr/sbin/nft -f\nflush ruleset\ntable inet docker {}\n"
+    merged = merge_block(old, f.content)
+    assert merged.startswith(old) and 'include "/etc/nftables.d/pirack.nft"' in merged
+    assert merge_block(merged, f.content) == merged  # idempotent
+    assert block_body(merged) == f.content
+
+
+@pytest.mark.parametrize("which", ["seed", "four"])
+def test_networkmanager_keyfiles(which, request):
+    lc = request.getfixturevalue(which)
+    net = lc.spec.network
+    f = master(lc).file("/etc/NetworkManager/system-connections/eth0.nmconnection")
+    assert f.mode == 0o600 and f.owner == "root"
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.read_string(f.content)
+    assert cp["connection"]["id"] == "eth0" and cp["connection"]["interface-name"] == net.cluster_interface
+    assert cp["ipv4"]["method"] == "manual"
+    assert cp["ipv4"]["address1"] == f"{net.master_address}/{net.subnet.prefixlen}"
+    assert cp["ipv4"]["never-default"] == "true" and "gateway" not in cp["ipv4"]
+    for s in lc.spec.slaves:
+        sf = render_node(lc, s.name).file("/etc/NetworkManager/system-connections/eth0.nmconnection")
+        cp = configparser.ConfigParser(interpolation=None)
+        cp.read_string(sf.content)
+        assert cp["ipv4"]["method"] == "auto" and sf.mode == 0o600
+
+
+def test_uplink_address_command(seed):
+    cmd = master(seed).commands[0]
+    snat = str(seed.spec.network.uplink_snat_address)
+    assert f"+ipv4.addresses {snat}" in cmd.argv[-1] and cmd.done_if == snat
+    assert "nmcli" in cmd.fact[-1] and "modify" not in cmd.fact[-1]  # the fact only reads
+
+
+@pytest.mark.parametrize("which", ["seed", "four"])
+def test_exports_and_netboot(which, request):
+    lc = request.getfixturevalue(which)
+    spec = lc.spec
+    plan = master(lc)
+    lines = [ln.split("\t") for ln in plan.file("/etc/exports.d/pirack.exports").content.splitlines()
+             if ln and not ln.startswith("#")]
+    mp = spec.storage.mount_point
+    roots = {p: c for p, c in lines if "/nfsroot/" in p}
+    net_slaves = [n for n in spec.slaves if n.boot == "net"]
+    assert roots == {f"{mp}/nfsroot/{n.name}": f"{n.address}(rw,sync,no_subtree_check,no_root_squash)" for n in net_slaves}
+    data = [(p, c) for p, c in lines if p == f"{mp}/data"]
+    assert data == [(f"{mp}/data", f"{spec.network.subnet}(rw,sync,no_subtree_check,root_squash)")]
+    for n in net_slaves:
+        folder = f"{mp}/tftpboot/{n.serial[-8:]}"
+        cmdline = plan.file(f"{folder}/cmdline.txt").content
+        assert cmdline.count("\n") == 1 and cmdline.endswith("\n")
+        assert cmdline.split() == ["console=serial0,115200", "console=tty1", "root=/dev/nfs",
+                                   f"nfsroot={spec.network.master_address}:{mp}/nfsroot/{n.name},vers=4.1,proto=tcp",
+                                   "rw", "ip=dhcp", "rootwait"]
+        cfg = plan.file(f"{folder}/config.txt")
+        assert cfg.kind == "block" and "dtoverlay=disable-wifi" in cfg.content.splitlines()
+        mac_plan = render_node(lc, "master", secrets=Secrets(SECRET), options=RenderOptions(tftp_prefix=2))
+        assert mac_plan.file(f"{mp}/tftpboot/{n.mac.replace(':', '-')}/cmdline.txt")
+        assert any("BOOT_ORDER=0xf21" in note for note in plan.notes)
+
+
+def test_fstab_block(seed):
+    f = master(seed).file("/etc/fstab")
+    fields = f.content.split()
+    assert f.kind == "block" and fields[0] == "LABEL=pirack-ssd" and fields[1] == "/mnt/usb"
+    assert "nofail" in fields[3].split(",") and "x-systemd.device-timeout=10s" in fields[3].split(",")
+    old = "proc /proc proc defaults 0 0\nPARTUUID=x / ext4 defaults 0 1\n"
+    merged = merge_block(old, f.content)
+    assert merged.startswith(old) and merged.count("# BEGIN pirack") == 1
+
+
+@pytest.mark.parametrize("which", ["seed", "four"])
+def test_chrony_and_snmpd(which, request):
+    lc = request.getfixturevalue(which)
+    net = lc.spec.network
+    plan = master(lc)
+    c = plan.file("/etc/chrony/chrony.conf").content.splitlines()
+    assert f"{net.ntp_source_type} {net.ntp_source} iburst" in c and f"allow {net.subnet}" in c
+    assert "local stratum 10" in c
+    logdir = next(ln.split()[1] for ln in c if ln.startswith("logdir"))
+    assert not logdir.startswith(lc.spec.storage.mount_point)  # never on the SSD
+    s = plan.file("/etc/snmp/snmpd.conf")
+    assert s.secret and s.mode == 0o600
+    assert f"agentAddress udp:{net.master_address}:161" in s.content.splitlines()
+    assert f"rocommunity {SECRET} {net.subnet}" in s.content.splitlines()
+    assert SECRET in plan.secrets
+    for sl in lc.spec.slaves:
+        sc = render_node(lc, sl.name).file("/etc/chrony/chrony.conf").content.splitlines()
+        assert f"server {net.master_address} iburst" in sc and not any(ln.startswith("allow") for ln in sc)
+
+
+@pytest.mark.parametrize("which", ["seed", "four"])
+def test_slaves(which, request):
+    lc = request.getfixturevalue(which)
+    for s in lc.spec.slaves:
+        plan = render_node(lc, s.name)
+        paths = [f.path for f in plan.files]
+        assert plan.file("/etc/hostname").content == f"{s.name}\n"
+        assert ("/boot/firmware/config.txt" in paths) == (s.boot == "sd")
+        if s.boot == "sd":
+            assert "dtoverlay=disable-wifi" in plan.file("/boot/firmware/config.txt").content
+        assert [c.argv for c in plan.commands] == [("nmcli", "radio", "wifi", "off")]
+        assert plan.packages == ("chrony",) and not plan.secrets
+
+
+def test_sshd_only_with_a_key(seed):
+    assert "/etc/ssh/sshd_config.d/pirack.conf" not in [f.path for f in master(seed).files]
+    f = master(seed, admin_has_key=True).file("/etc/ssh/sshd_config.d/pirack.conf")
+    assert "PasswordAuthentication no" in f.content.splitlines()
+    assert "KbdInteractiveAuthentication no" in f.content.splitlines()
+
+
+def test_master_needs_a_secret(seed):
+    from pirack.errors import InputError
+
+    with pytest.raises(InputError, match="SNMP community"):
+        render_node(seed, "master")
+    with pytest.raises(InputError, match="no node named 'nope'"):
+        render_node(seed, "nope")
