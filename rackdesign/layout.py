@@ -483,7 +483,7 @@ def build_layout(lc) -> Layout:
         for h in holes:
             b.add(psc.id, "screw", (h.x, h.y, pz), _local_box(psc, "screw"), rot=(("x", 180),),
                   role="board-screw", node=node.name)
-            b.add(bsp.id, "spacer", (h.x, h.y, pz + t), _local_box(bsp, "spacer"), role="board-mount",
+            b.add(bsp.id, "spacer", (h.x, h.y, pz + t), _local_box(bsp, "spacer"), rot=rot, role="board-mount",
                   node=node.name)
         if hat is not None:
             hz = pos_board[2] + mm(board.thickness) + mm(hat.standoff)
@@ -492,8 +492,9 @@ def build_layout(lc) -> Layout:
             hsp, hsc = cat[m["hat_spacer"]], cat[m["hat_screw"]]
             for (u, v) in hat.holes:
                 x, y, _ = transform((mm(u), mm(v), 0.0), (pos_board[0], pos_board[1], 0.0), rot)
+                # turned with the board: the hex's flats face the board's connectors
                 b.add(hsp.id, "spacer", (x, y, pos_board[2] + mm(board.thickness)), _local_box(hsp, "spacer"),
-                      role="hat-mount", node=node.name)
+                      rot=rot, role="hat-mount", node=node.name)
                 b.add(hsc.id, "screw", (x, y, hz + mm(hat.thickness)), _local_box(hsc, "screw"),
                       role="hat-screw", node=node.name)
         elif m.get("top_screw"):

@@ -51,3 +51,21 @@ def sh(*args, cwd=None, env=None, timeout=600):
     if args[0] in CLIS:
         args = (sys.executable, "-m", CLIS[args[0]], *args[1:])
     return subprocess.run(args, cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def default_rack():
+    """The built-in default cluster's layout and CadQuery assembly, built once per session.
+    Returns (loaded cluster, layout, assembly, assembly build seconds)."""
+    import time
+
+    pytest.importorskip("cadquery")
+    from pirack.load import load_cluster
+    from rackdesign.layout import build_layout
+    from rackdesign.model import build_assembly
+
+    lc = load_cluster(None)
+    lay = build_layout(lc)
+    t0 = time.perf_counter()
+    assy = build_assembly(lay, lc.catalog)
+    return lc, lay, assy, time.perf_counter() - t0
