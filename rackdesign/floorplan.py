@@ -20,8 +20,9 @@ def floor_plan(part: Part2D, cluster: str = "") -> Drawing:
     d = Drawing(title=f"floor plan: plate '{part.name}' ({part.thickness:g} mm {part.material})".strip())
     d.add_part(part)
     x0, y0, x1, y1 = part.bbox()
-    datum = tuple(part.notes.get("datum") or (x0, y0))
-    dx, dy = float(datum[0]), float(datum[1])
+    # plates.py puts the datum at the part's (0, 0) and gives its place in the rack frame
+    rack_datum = part.notes.get("datum")
+    dx, dy = (0.0, 0.0) if rack_datum else (x0, y0)
 
     # centre lines through round holes
     for h in part.holes:
@@ -52,8 +53,8 @@ def floor_plan(part: Part2D, cluster: str = "") -> Drawing:
         r = _half_height(holes[0])
         d.text((cx + 1.5, cy + r + 1.5), f"{len(holes)}x {label}" if len(holes) > 1 else label, 2.5, "start")
     d.text((dx, dy - 3.5), "datum", 2.0, "middle")
-    d.notes.append(f"{len(part.holes)} holes; dimensions in mm from the datum (lower left)"
-                   if not part.notes.get("datum") else f"{len(part.holes)} holes; dimensions in mm from the datum")
+    where = f" (at x {rack_datum[0]:.1f}, y {rack_datum[1]:.1f} in the rack)" if rack_datum else ""
+    d.notes.append(f"{len(part.holes)} holes; mm from the datum, the plate's lower-left corner{where}")
     d.notes.append(f"cut length {part.cut_length() / 1000:.2f} m; size {fmt_mm(x1 - x0)} x {fmt_mm(y1 - y0)} mm")
     return d
 

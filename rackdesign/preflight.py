@@ -35,12 +35,14 @@ def hole_name(part: Part2D, i: int) -> str:
         given = names[i]
     elif isinstance(names, dict):
         given = names.get(i)
+    if isinstance(given, dict):  # plates.py: {"kind", "thread", "node", "column", ...}
+        given = " ".join(str(given[k]) for k in ("kind", "thread", "node", "column") if given.get(k))
     if isinstance(h, Circle):
         what = f"Ø{h.diameter:.2f} at {h.center[0]:.2f}, {h.center[1]:.2f}"
     else:
         x0, y0, x1, y1 = h.bbox()
         what = f"cut-out {x1 - x0:.2f} x {y1 - y0:.2f} at {x0:.2f}, {y0:.2f}"
-    return f"hole {i + 1}{' ' + repr(given) if given else ''} ({what})"
+    return f"hole {i + 1}{' [' + str(given) + ']' if given else ''} ({what})"
 
 
 def preflight(parts: list[Part2D], profile) -> list[Finding]:

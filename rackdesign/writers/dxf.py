@@ -71,6 +71,13 @@ def sheet_dxf(sheet, profile) -> bytes:
                     ep.add_arc(path.center, path.radius, 0, 360)
                 else:
                     hatch.paths.add_polyline_path(polyline_points(path), is_closed=True)
-    buf = io.StringIO()
-    doc.write(buf)
+    # Same design, same bytes (the cache and reviewers' diffs rely on it): ezdxf's fixed
+    # metadata switch replaces the timestamps and GUIDs it would otherwise write.
+    fixed = ezdxf.options.write_fixed_meta_data_for_testing
+    ezdxf.options.write_fixed_meta_data_for_testing = True
+    try:
+        buf = io.StringIO()
+        doc.write(buf)
+    finally:
+        ezdxf.options.write_fixed_meta_data_for_testing = fixed
     return buf.getvalue().encode("utf-8")
