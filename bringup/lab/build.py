@@ -13,8 +13,7 @@ from pathlib import Path
 
 from pirack.load import LoadedCluster
 
-from bringup.render import NodePlan, RenderOptions, Secrets, merge_block, render_node
-from bringup.render.netboot import tftp_folder
+from bringup.render import NodePlan, RenderOptions, Secrets, render_node
 
 from . import ganesha, uplink
 from .netns import LabError, Started, ip_batch, list_netns, listening, run, start
@@ -40,39 +39,55 @@ def render_options(t: Topology, root: Path, node_role: str) -> RenderOptions:
     return RenderOptions(**opts)
 
 
-def write_plan(plan: NodePlan, root: Path) -> None:
-    """Write a node's files under `root`, as `bringup run --root` does."""
-    # TODO(lab): call the converge engine (bringup.engine) once it lands, so the lab exercises it.
-    for d in plan.directories:
-        p = root / d.path.lstrip("/")
-        p.mkdir(parents=True, exist_ok=True)
-        os.chmod(p, d.mode)
-    for f in plan.files:
-        p = root / f.path.lstrip("/")
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if f.kind == "block":
-            old = p.read_text() if p.exists() else None
-            text = merge_block(old, f.content)
-        else:
-            text = f.content
-        p.write_text(text)
-        os.chmod(p, f.mode)
+def converge(plan: NodePlan, root: Path, mount_point: str | None) -> None:
+    """`bringup run --root ROOT` for one node: the engine checks each file with its daemon's own
+    checker, then writes it; a refused file stops the lab before any daemon starts."""
+    from bringup.engine.runner import make_context, run as engine_run
+
+    res = engine_run(plan, make_context(root, plan), mount_point)
+    if res.failed:
+        raise LabError(f"bringup run --root {root} ({plan.node}) failed at {res.failed['step']}: "
+                       f"{res.failed['message']}")
 
 
 def render_nodes(lc: LoadedCluster, t: Topology, base: Path, community: str) -> dict[str, NodePlan]:
+    """Render every node with the bring-up code and converge it under its own root, in parallel
+    (the checkers are separate processes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    mount = lc.spec.storage.mount_point if lc.spec.storage else None
     plans = {}
     for n in t.nodes:
         root = base / n.name
+        root.mkdir(parents=True, exist_ok=True)
         sec = Secrets(snmp_community=community) if n.role == "master" else None
-        plan = render_node(lc, n.name, secrets=sec, options=render_options(t, root, n.role))
-        write_plan(plan, root)
-        plans[n.name] = plan
+        plans[n.name] = render_node(lc, n.name, secrets=sec, options=render_options(t, root, n.role))
+    with ThreadPoolExecutor(max_workers=len(plans)) as pool:
+        for f in [pool.submit(converge, plans[n.name], base / n.name, mount) for n in t.nodes]:
+            f.result()
     return plans
 
 
 def _file(plan: NodePlan, path: str, root: Path) -> Path:
     plan.file(path)  # raises StopIteration if the bring-up no longer renders it
     return root / path.lstrip("/")
+
+
+def _fake_os_tree(tree: Path) -> Path:
+    """A stand-in for an unpacked Raspberry Pi OS: what the Pi 4 bootloader fetches first."""
+    (tree / "boot").mkdir(parents=True, exist_ok=True)
+    (tree / "boot/start4.elf").write_bytes(FAKE_START4)
+    (tree / "boot/fixup4.dat").write_bytes(b"fake fixup4.dat for the pirack lab\n")
+    (tree / "boot/kernel8.img").write_bytes(b"fake kernel8.img for the pirack lab\n")
+    (tree / "etc/ssh").mkdir(parents=True, exist_ok=True)
+    (tree / "etc/os-release").write_text('PRETTY_NAME="pirack lab stand-in for Raspberry Pi OS"\n')
+    return tree
+
+
+def _prepare(lc: LoadedCluster, node: str, tree: Path, root: Path) -> None:
+    from bringup.netboot import prepare
+
+    prepare(lc.path, node, None, tree, root)
 
 
 def _install_signal_handlers():
@@ -152,13 +167,17 @@ def _build(lc: LoadedCluster, t: Topology, st: LabState, base: Path) -> None:
         # user): the lab gives it the folder, as the owner of the data folder would.
         if all(c.squash != "no_root_squash" for c in e.clients):
             os.chown(folder, 1000, 1000)
-    mopts = render_options(t, mroot, "master")
-    for s in lc.spec.slaves:
-        if s.boot == "net":
-            # The firmware a Pi 4 asks for first; a stand-in (Raspberry Pi OS is not here).
-            folder = mroot / tftp_folder(lc.spec, s, mopts).lstrip("/")
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "start4.elf").write_bytes(FAKE_START4)
+    netboot = [s.name for s in lc.spec.slaves if s.boot == "net"]
+    prepared = None
+    if netboot:
+        # `bringup netboot prepare --from TREE --root MASTER_ROOT` with a stand-in Raspberry Pi OS
+        # tree (the firmware a Pi 4 asks for first, a kernel, an /etc). In a thread: its SSH
+        # host keys take a while, and the namespaces and daemons need none of it.
+        from concurrent.futures import ThreadPoolExecutor
+
+        tree = _fake_os_tree(labd / "rpios")
+        prepared = ThreadPoolExecutor(max_workers=1)
+        prepared_futs = [prepared.submit(_prepare, lc, name, tree, mroot) for name in netboot]
 
     # The uplink: fake upstream DNS, NTP source, echo service.
     up_dns = labd / "uplink/dnsmasq.conf"
@@ -194,6 +213,10 @@ def _build(lc: LoadedCluster, t: Topology, st: LabState, base: Path) -> None:
         st.save()
         waits.append((p, ports))
     _wait_ready(waits)
+    if prepared is not None:
+        for f in prepared_futs:
+            f.result()
+        prepared.shutdown()
     problems = _startup_warnings(st)
     if problems:
         raise LabError("; ".join(problems))

@@ -198,7 +198,11 @@ class Verifier:
                      ns=s.ns, check=False, timeout=5)
             server_copy = self.mroot / folder.lstrip("/") / fname
             if not local.exists() or local.read_bytes() != server_copy.read_bytes():
-                return False, f"{rel}/{fname}: not fetched or differs ({(cp.stderr or cp.stdout).strip()[:120]})"
+                why = (cp.stderr or cp.stdout).strip()[:160]
+                if server_copy.exists() and not server_copy.stat().st_mode & 0o004:
+                    why += (f"; on the master it is mode {server_copy.stat().st_mode & 0o777:04o}: "
+                            "dnsmasq serves TFTP as nobody, the file must be world-readable")
+                return False, f"{rel}/{fname}: not fetched or differs ({why})"
             got.append(f"{fname} ({local.stat().st_size} B)")
         return True, f"from {rel}/: " + ", ".join(got)
 
