@@ -1,0 +1,216 @@
+"""The front elevation (正面図): the assembly seen from the front, to scale, hidden lines dashed,
+with every plate's height and every spacer column's length and parts written on it — what the
+seed drew by hand to learn its spacer and screw lengths.
+
+Hidden lines are removed by OCCT's exact HLR (HLRBRep_Algo, as CadQuery's own SVG exporter
+uses it) on the whole assembly at once: occlusion between parts needs the whole scene, and for
+the default rack it takes ~0.4 s. Projected edges come back as lines, circles or B-splines;
+B-splines (circles seen edge-on, mostly) become one line when straight, else short lines.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .drawing import Drawing
+from .geometry2d import Arc, Line
+from .layout import Layout
+
+DIM_GAP = 7.0  # between stacked dimension lines, model mm
+STRAIGHT_TOL = 0.005  # mm: a B-spline this close to its chord is drawn as a line
+CHORD = 0.05  # mm: deflection allowed when a curved B-spline becomes short lines
+PAPER = (277.0, 190.0)  # A4 landscape inside 10 mm borders
+TEXT_COLS = 64  # wrap notes: the plot back end sizes a page by its longest text line
+
+
+def _wrap(line: str, cols: int) -> list[str]:
+    import textwrap
+
+    indent = line[: len(line) - len(line.lstrip())]
+    return textwrap.wrap(line, cols, subsequent_indent=indent + "    ") or [line]
+
+
+def project_front(shape) -> tuple[list, list]:
+    """(visible, hidden) 2D segments of a CadQuery shape seen from the front (from −y):
+    drawing x = rack x, drawing y = rack z."""
+    import cadquery as cq
+    from OCP.BRepLib import BRepLib
+    from OCP.gp import gp_Ax2, gp_Dir, gp_Pnt
+    from OCP.HLRAlgo import HLRAlgo_Projector
+    from OCP.HLRBRep import HLRBRep_Algo, HLRBRep_HLRToShape
+
+    hlr = HLRBRep_Algo()
+    hlr.Add(shape.wrapped)
+    # the view direction points at the viewer; x stays x, so the projection's y is z
+    hlr.Projector(HLRAlgo_Projector(gp_Ax2(gp_Pnt(0, 0, 0), gp_Dir(0, -1, 0), gp_Dir(1, 0, 0))))
+    hlr.Update()
+    hlr.Hide()
+    out = HLRBRep_HLRToShape(hlr)
+    groups = {
+        "visible": [out.VCompound(), out.Rg1LineVCompound(), out.OutLineVCompound()],
+        "hidden": [out.HCompound(), out.OutLineHCompound()],
+    }
+    result = {}
+    for style, comps in groups.items():
+        segs, seen = [], set()
+        for c in comps:
+            if c.IsNull():
+                continue
+            BRepLib.BuildCurves3d_s(c, 1e-6)  # HLR edges carry 2D curves only
+            for e in cq.Shape(c).Edges():
+                for s in _segments(e):
+                    key = _key(s)
+                    if key not in seen:
+                        seen.add(key)
+                        segs.append(s)
+        result[style] = segs
+    return result["visible"], result["hidden"]
+
+
+def _key(s):
+    if isinstance(s, Line):
+        a, b = sorted((tuple(round(v, 3) for v in s.start), tuple(round(v, 3) for v in s.end)))
+        return ("L", a, b)
+    return ("A", round(s.center[0], 3), round(s.center[1], 3), round(s.radius, 3),
+            round(s.start_angle, 2), round(s.end_angle, 2))
+
+
+def _segments(e) -> list:
+    p0, p1 = e.startPoint(), e.endPoint()
+    a, b = (p0.x, p0.y), (p1.x, p1.y)
+    kind = e.geomType()
+    if kind == "LINE":
+        return [Line(a, b)] if math.dist(a, b) > 1e-6 else []
+    if kind == "CIRCLE":
+        c = e.arcCenter()
+        r = e.radius()
+        m = e.positionAt(0.5)
+        ang = [math.degrees(math.atan2(p[1] - c.y, p[0] - c.x)) % 360 for p in (a, (m.x, m.y), b)]
+        if math.dist(a, b) < 1e-6:
+            return [Arc((c.x, c.y), r, 0.0, 360.0)]
+        s0, sm, s1 = ang
+        ccw = (sm - s0) % 360 < (s1 - s0) % 360
+        return [Arc((c.x, c.y), r, s0, s1) if ccw else Arc((c.x, c.y), r, s1, s0)]
+    # B-spline and the rest: straight ones (circles seen edge-on) become one line
+    n = 8
+    pts = [e.positionAt(i / n) for i in range(n + 1)]
+    pts = [(p.x, p.y) for p in pts]
+    if _max_dev(pts, pts[0], pts[-1]) <= STRAIGHT_TOL:
+        return [Line(pts[0], pts[-1])] if math.dist(pts[0], pts[-1]) > 1e-6 else []
+    length = e.Length()
+    k = max(4, min(256, int(math.ceil(length / math.sqrt(8 * CHORD * max(e_radius_guess(pts), 0.5))))))
+    pts = [e.positionAt(i / k) for i in range(k + 1)]
+    pts = [(p.x, p.y) for p in pts]
+    return [Line(p, q) for p, q in zip(pts, pts[1:]) if math.dist(p, q) > 1e-6]
+
+
+def e_radius_guess(pts) -> float:
+    """A rough radius of curvature from three sample points (for the chord count)."""
+    a, b, c = pts[0], pts[len(pts) // 2], pts[-1]
+    ab, bc, ca = math.dist(a, b), math.dist(b, c), math.dist(c, a)
+    area2 = abs((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]))
+    return (ab * bc * ca) / (2 * area2) if area2 > 1e-12 else 1e6
+
+
+def _max_dev(pts, a, b) -> float:
+    L = math.dist(a, b)
+    if L < 1e-9:
+        return max(math.dist(p, a) for p in pts)
+    return max(abs((b[0] - a[0]) * (a[1] - p[1]) - (a[0] - p[0]) * (b[1] - a[1])) / L for p in pts)
+
+
+def tier_heights(lay: Layout) -> list[tuple[str, float]]:
+    """(plate name, z of its bottom face above the base's bottom face), bottom up, base excluded."""
+    return [(p.name, p.z) for p in lay.plates if p.role != "base"]
+
+
+def column_lines(lay: Layout) -> list[str]:
+    """Each distinct spacer column: its length and, per segment, the stack and its screws."""
+    out = []
+    groups: dict[tuple, list[str]] = {}
+    for c in lay.columns:
+        key = tuple((s.stack.ids, s.joint.part_id, s.top.part_id if s.top else None) for s in c.segments)
+        groups.setdefault(key, []).append(c.name)
+    for c in lay.columns:
+        names = next(v for v in groups.values() if v[0] == c.name) if any(v[0] == c.name for v in groups.values()) else None
+        if names is None:
+            continue
+        out.append(f"spacer column{'s' if len(names) > 1 else ''} {', '.join(names)}: "
+                   f"{c.length:.1f} mm of spacers (base top face to top plate)")
+        for k, s in enumerate(c.segments):
+            line = f"  {s.lower} → {s.upper}: {s.height:.1f} mm = {s.stack.describe()} ({', '.join(s.stack.ids)})"
+            if k == 0 and s.joint.part_id:
+                line += f"; under the base {s.joint.part_id} (engages {_eng(s.joint)})"
+            elif k > 0:
+                line += f"; joined by the male thread below (engages {_eng(s.joint)})"
+            if s.top is not None:
+                line += f"; on top {s.top.part_id} (engages {_eng(s.top)})"
+            out.append(line)
+    return out
+
+
+def _eng(c) -> str:
+    lo, hi = c.engagement
+    return f"{lo:.1f}–{hi:.1f} mm" + ("" if c.ok else " CHECK")
+
+
+def _mount_lines(lay: Layout) -> list[str]:
+    seen, out = set(), []
+    for role, what in (("board-mount", "board spacers"), ("board-screw", "board screws (from below)"),
+                       ("hat-mount", "HAT spacers"), ("hat-screw", "HAT screws"), ("drive-screw", "drive screws"),
+                       ("support-screw", "support screws"), ("support-nut", "support nuts")):
+        ids = sorted({p.part_id for p in lay.parts if p.role == role})
+        n = sum(1 for p in lay.parts if p.role == role)
+        if ids and role not in seen:
+            seen.add(role)
+            out.append(f"{what}: {n}x {', '.join(ids)}")
+    return out
+
+
+def front_plan(lay: Layout, assy) -> Drawing:
+    """The front elevation of the assembled rack as a Drawing (model mm; `scale` for paper)."""
+    visible, hidden = project_front(assy.toCompound())
+    d = Drawing(title=f"front plan (正面図): rack '{lay.name}'")
+    for s in hidden:
+        d.add_path(s, "hidden")
+    for s in visible:
+        d.add_path(s, "visible")
+    x0, y0, z0, x1, y1, z1 = lay.bbox()
+
+    # plate heights from the base's bottom face, stacked on the left
+    heights = tier_heights(lay)
+    for k, (name, z) in enumerate(heights, start=1):
+        d.dim((x0, 0.0), (x0, z), -DIM_GAP * k, text=f"{z:.1f}", direction="vertical")
+        d.text((x0 - DIM_GAP * (len(heights) + 2), z), f"{name} {z:.1f}", 2.5, "end")
+    d.dim((x0, z0), (x0, z1), -DIM_GAP * (len(heights) + 1), text=f"{z1 - z0:.1f}", direction="vertical")
+
+    # spacer segments of the front-left column, on the right beyond everything
+    col = lay.columns[0]
+    z = lay.thickness
+    for s in col.segments:
+        d.dim((col.x, z), (col.x, z + s.height), (x1 - col.x) + DIM_GAP, text=f"{s.height:g}", direction="vertical")
+        d.line((col.x, z + s.height / 2), (x1 + DIM_GAP - 1.0, z + s.height / 2), "thin")
+        z += s.height + lay.thickness
+    d.dim((col.x, lay.thickness), (col.x, lay.thickness + col.length + lay.thickness * (len(col.segments) - 1)),
+          (x1 - col.x) + 2 * DIM_GAP, text=f"column {col.length:.1f} + plates", direction="vertical")
+
+    # the parts list of the columns and mounts under the view
+    lines = [w for line in column_lines(lay) + _mount_lines(lay) for w in _wrap(line, TEXT_COLS)]
+    for k, line in enumerate(lines):
+        d.text((x0, z0 - 10.0 - 4.0 * k), line, 2.2, "start")
+    d.notes.append(f"size {x1 - x0:.1f} x {y1 - y0:.1f} x {z1 - z0:.1f} mm (w x d x h); heights from the base's bottom face")
+    d.notes.extend(lay.notes)
+    w = (x1 - x0) + DIM_GAP * (len(heights) + 4) + 40
+    h = (z1 - z0) + 15 + 4.0 * len(lines)
+    text_w = max((len(t) for t in lines), default=0) * 2.2 * 0.6
+    w = max(w, text_w)
+    d.scale = next((s for s in (1.0, 0.5, 0.4, 0.25, 0.2, 0.1) if w * s <= PAPER[0] and h * s <= PAPER[1]), 0.05)
+    return d
+
+
+def geometry_bbox(d: Drawing) -> tuple[float, float, float, float]:
+    """The extent of the projected geometry (visible and hidden lines), without annotations."""
+    pts = [p for it in d.items if getattr(it, "style", None) in ("visible", "hidden") and hasattr(it, "seg")
+           for p in it.seg.points()]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return (min(xs), min(ys), max(xs), max(ys))

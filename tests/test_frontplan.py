@@ -1,0 +1,74 @@
+"""The front elevation drawn from the assembly by hidden-line removal."""
+
+import time
+
+import pytest
+
+pytestmark = pytest.mark.cad
+
+
+@pytest.fixture(scope="module")
+def plan(default_rack):
+    from rackdesign.frontplan import front_plan
+
+    lc, lay, assy, _ = default_rack
+    t0 = time.perf_counter()
+    d = front_plan(lay, assy)
+    return lay, assy, d, time.perf_counter() - t0
+
+
+def test_extent_is_the_assembly_seen_from_the_front(plan):
+    from rackdesign.frontplan import geometry_bbox
+
+    lay, assy, d, _ = plan
+    bb = assy.toCompound().BoundingBox()
+    x0, y0, x1, y1 = geometry_bbox(d)
+    assert x1 - x0 == pytest.approx(bb.xlen, abs=0.5)
+    assert y1 - y0 == pytest.approx(bb.zlen, abs=0.5)
+    assert (x0, y0) == pytest.approx((bb.xmin, bb.zmin), abs=0.5)
+    assert 0 < d.scale <= 1
+
+
+def test_hidden_and_visible_lines(plan):
+    from rackdesign.drawing import DSeg
+
+    lay, _, d, _ = plan
+    styles = [it.style for it in d.items if isinstance(it, DSeg)]
+    assert styles.count("hidden") > 50 and styles.count("visible") > 50
+    # every plate's top and bottom face shows as a visible horizontal edge at its height
+    vis = [it.seg for it in d.items if isinstance(it, DSeg) and it.style == "visible" and hasattr(it.seg, "end")]
+    for p in lay.plates:
+        for z in (p.z, p.top):
+            assert any(abs(s.start[1] - z) < 0.01 and abs(s.end[1] - z) < 0.01 and abs(s.end[0] - s.start[0]) > 10
+                       for s in vis), (p.name, z)
+    # the drive sits behind the front columns' screws, but its top edge is seen
+    drive = lay.parts_of("drive")[0]
+    assert any(abs(s.start[1] - drive.bbox[5]) < 0.01 and abs(s.end[1] - drive.bbox[5]) < 0.01 for s in vis)
+
+
+def test_heights_and_columns_are_written(plan):
+    from rackdesign.drawing import DDim, DText
+
+    lay, _, d, _ = plan
+    texts = " | ".join(it.text for it in d.items if isinstance(it, DText))
+    dims = [it for it in d.items if isinstance(it, DDim)]
+    dim_texts = {it.text for it in dims}
+    for p in lay.plates:
+        if p.role != "base":
+            assert f"{p.z:.1f}" in dim_texts and f"{p.name} {p.z:.1f}" in texts
+    col = lay.columns[0]
+    assert f"{col.length:.1f} mm of spacers" in texts
+    for s in col.segments:
+        assert f"{s.height:g}" in dim_texts
+        for pid in s.stack.ids:
+            assert pid in texts
+    assert "screw-m3-pan-6" in texts
+    # the dimensioned heights are the plates' real heights
+    for it in dims:
+        if it.direction == "vertical" and it.text and it.text.replace(".", "").isdigit():
+            assert abs(abs(it.b[1] - it.a[1]) - float(it.text)) < 0.05
+
+
+def test_front_plan_is_fast(plan):
+    *_, seconds = plan
+    assert seconds < 10.0
