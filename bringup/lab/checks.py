@@ -347,10 +347,11 @@ class Verifier:
             "" if r not in ("open", "refused") else " (the connection reached the slave)")
 
     # ------------------------------------------------------------------------------------------
-    def run_all(self) -> list[Check]:
+    def run_all(self, workers: int = 32) -> list[Check]:
+        """All checks; `workers=1` runs them one after another (the bench's baseline)."""
         t = self.t
         up = "uplink"
-        with ThreadPoolExecutor(max_workers=32) as pool:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             leak_futs: list[Future] = [
                 pool.submit(self._timed, "uplink isolated", up, self.uplink_routes),
                 pool.submit(self._timed, "no DHCP from uplink", up, self.uplink_dhcp),
@@ -391,6 +392,6 @@ def _dns_probe() -> bytes:
     return dns.message.make_query("master.", "A").to_wire()
 
 
-def verify(lc: LoadedCluster, st: LabState) -> list[Check]:
-    return Verifier(lc, st).run_all()
+def verify(lc: LoadedCluster, st: LabState, workers: int = 32) -> list[Check]:
+    return Verifier(lc, st).run_all(workers)
 

@@ -43,6 +43,27 @@ def _lab_id(lc, lab_id: str | None) -> str:
     return lab_id or lab_id_for(lc.spec)
 
 
+def _lab_id_from_name(file) -> str:
+    """The lab id from the cluster's name alone: `down` must work even when the rest of the
+    file no longer validates (and it skips loading the catalog and units)."""
+    import hashlib
+    import tomllib
+
+    from importlib import resources
+    from pathlib import Path
+
+    # As pirack.load.resolve does (without importing the catalog): the file, ./cluster.toml, the default.
+    p = Path(file) if file is not None else (Path("cluster.toml") if Path("cluster.toml").exists() else None)
+    try:
+        text = (p.read_text(encoding="utf-8") if p else
+                resources.files("pirack").joinpath("default_cluster.toml").read_text(encoding="utf-8"))
+        name = tomllib.loads(text)["cluster"]["name"]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise InputError(p or "the built-in default", "cluster.name",
+                         f"cannot read the cluster's name ({exc}): use `bringup lab down --id ID` or `--all`") from None
+    return hashlib.sha1(str(name).encode()).hexdigest()[:6]
+
+
 @lab_app.command()
 def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None) -> None:
     """Build the lab for the cluster file and start its daemons (a stale lab of the same cluster goes first)."""
@@ -121,10 +142,10 @@ def down(file: ClusterFile = None, lab_id: IdOpt = None,
     _need_root()
     if all_labs:
         ids = set(recorded_labs()) | {n[len(PREFIX):].split("-")[0] for n in list_netns() if n.startswith(PREFIX)}
+    elif lab_id is not None:
+        ids = {lab_id}
     else:
-        from pirack.load import load_cluster
-
-        ids = {_lab_id(load_cluster(file), lab_id)}
+        ids = {_lab_id_from_name(file)}
     removed, problems = [], []
     for lid in sorted(ids):
         r, p = teardown(lid)

@@ -115,7 +115,7 @@ def start(name: str, ns: str, args: list[str], log: Path, env: dict | None = Non
     return Started(name, ns, p.pid, st if st is not None else -1, str(log))
 
 
-def stop(procs: list[Started], grace: float = 0.6) -> list[str]:
+def stop(procs: list[Started], grace: float = 0.4) -> list[str]:
     """Stop processes by PID: SIGTERM, then SIGKILL after `grace` seconds. Returns problems."""
     problems = []
     live = [p for p in procs if p.alive()]

@@ -72,11 +72,13 @@ def teardown(lab_id: str) -> tuple[list[str], list[str]]:
     mine = f"{PREFIX}{lab_id}-"
     doomed = sorted({*(st.namespaces if st else []), *(n for n in list_netns() if n.startswith(mine))})
     present = set(list_netns())
-    for ns in doomed:
-        if ns in present:
-            cp = run(["ip", "netns", "del", ns], check=False)
-            if cp.returncode != 0:
-                problems.append(f"namespace {ns}: {cp.stderr.strip()}")
+    doomed = [ns for ns in doomed if ns in present]
+    if doomed:  # one `ip -batch` for all: a process per namespace costs more than the deletion
+        cp = run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {ns}\n" for ns in doomed), check=False)
+        left = set(list_netns())
+        for ns in doomed:
+            if ns in left:
+                problems.append(f"namespace {ns} could not be removed: {cp.stderr.strip()}")
             else:
                 removed.append(f"namespace {ns}")
     lab_dir = Path(st.dir) if st else Path(STATE_BASE) / lab_id

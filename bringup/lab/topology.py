@@ -10,8 +10,10 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import TYPE_CHECKING
 
-from pirack.spec import Cluster
+if TYPE_CHECKING:  # `down` imports this module: keep it free of pydantic's start-up cost
+    from pirack.spec import Cluster
 
 PREFIX = "pirl-"
 STATE_BASE = "/run/pirack-lab"
