@@ -76,31 +76,39 @@ def _key(s):
 
 
 def _segments(e) -> list:
-    p0, p1 = e.startPoint(), e.endPoint()
-    a, b = (p0.x, p0.y), (p1.x, p1.y)
-    kind = e.geomType()
-    if kind == "LINE":
+    """One projected edge as Lines/Arcs. Read through BRepAdaptor_Curve by parameter: cq's
+    positionAt measures arc length on every call, which tripled the time of a big rack."""
+    from OCP.BRepAdaptor import BRepAdaptor_Curve
+    from OCP.GeomAbs import GeomAbs_Circle, GeomAbs_Line
+
+    ad = BRepAdaptor_Curve(e.wrapped)
+    u0, u1 = ad.FirstParameter(), ad.LastParameter()
+
+    def at(u):
+        p = ad.Value(u)
+        return (p.X(), p.Y())
+
+    a, b = at(u0), at(u1)
+    kind = ad.GetType()
+    if kind == GeomAbs_Line:
         return [Line(a, b)] if math.dist(a, b) > 1e-6 else []
-    if kind == "CIRCLE":
-        c = e.arcCenter()
-        r = e.radius()
-        m = e.positionAt(0.5)
-        ang = [math.degrees(math.atan2(p[1] - c.y, p[0] - c.x)) % 360 for p in (a, (m.x, m.y), b)]
+    if kind == GeomAbs_Circle:
+        circ = ad.Circle()
+        c, r = circ.Location(), circ.Radius()
+        m = at((u0 + u1) / 2)
         if math.dist(a, b) < 1e-6:
-            return [Arc((c.x, c.y), r, 0.0, 360.0)]
-        s0, sm, s1 = ang
+            return [Arc((c.X(), c.Y()), r, 0.0, 360.0)]
+        s0, sm, s1 = (math.degrees(math.atan2(p[1] - c.Y(), p[0] - c.X())) % 360 for p in (a, m, b))
         ccw = (sm - s0) % 360 < (s1 - s0) % 360
-        return [Arc((c.x, c.y), r, s0, s1) if ccw else Arc((c.x, c.y), r, s1, s0)]
+        return [Arc((c.X(), c.Y()), r, s0, s1) if ccw else Arc((c.X(), c.Y()), r, s1, s0)]
     # B-spline and the rest: straight ones (circles seen edge-on) become one line
     n = 8
-    pts = [e.positionAt(i / n) for i in range(n + 1)]
-    pts = [(p.x, p.y) for p in pts]
+    pts = [at(u0 + (u1 - u0) * i / n) for i in range(n + 1)]
     if _max_dev(pts, pts[0], pts[-1]) <= STRAIGHT_TOL:
         return [Line(pts[0], pts[-1])] if math.dist(pts[0], pts[-1]) > 1e-6 else []
-    length = e.Length()
+    length = sum(math.dist(p, q) for p, q in zip(pts, pts[1:]))
     k = max(4, min(256, int(math.ceil(length / math.sqrt(8 * CHORD * max(e_radius_guess(pts), 0.5))))))
-    pts = [e.positionAt(i / k) for i in range(k + 1)]
-    pts = [(p.x, p.y) for p in pts]
+    pts = [at(u0 + (u1 - u0) * i / k) for i in range(k + 1)]
     return [Line(p, q) for p, q in zip(pts, pts[1:]) if math.dist(p, q) > 1e-6]
 
 
