@@ -156,15 +156,22 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
 
     from pirack.load import load_cluster
 
-    lc = load_cluster(file)
-    warnings: list[str] = []
+    # The CAD stack takes seconds to import: start it in a worker process now, so it loads
+    # while this process reads the cluster file and renders the cut files and floor plans.
+    cad = CadWorker.start() if fmt in ("pdf", "svg", "step", "stl", "all") else None
+    try:
+        lc = load_cluster(file)
+        warnings: list[str] = []
 
-    def note(msg: str) -> None:
-        warnings.append(msg)
-        if warn:
-            warn(msg)
+        def note(msg: str) -> None:
+            warnings.append(msg)
+            if warn:
+                warn(msg)
 
-    files = render(fmt, lc, fabricator, note, progress)
+        files = render(fmt, lc, fabricator, note, progress, cad)
+    finally:
+        if cad:
+            cad.stop()
     root = Path(out) / lc.spec.cluster.name
     written = write_tree(root, files)
     if key is not None:
@@ -203,7 +210,7 @@ def sheets_for(parts, prof) -> list:
     return nest(parts, mm(prof.sheet_width), mm(prof.sheet_height), mm(prof.spacing))
 
 
-def render(fmt: str, lc, fabricator: str | None, warn, progress=None) -> dict[str, bytes]:
+def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None) -> dict[str, bytes]:
     """Every file of one export as {relative path: bytes}; nothing touches the disk here."""
     from .layout import build_layout
     from .preflight import preflight
@@ -234,15 +241,13 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None) -> dict[st
         return run
 
     drawings_wanted = [f for f in formats if f in ("pdf", "svg")] + (["png"] if fmt == "all" else [])
-    need_assy = any(f in formats for f in ("step", "stl")) or bool(drawings_wanted)
-    assy_box: dict = {}
+    models = [f for f in ("step", "stl") if f in formats]
+    if (drawings_wanted or models) and cad is None:
+        cad = CadWorker(inline=True)
+    if cad:
+        cad.send("front" if drawings_wanted else None, layout, models)
 
-    def assy():
-        if "a" not in assy_box:
-            from .model import build_assembly
-
-            assy_box["a"] = build_assembly(layout)
-        return assy_box["a"]
+    from concurrent.futures import ThreadPoolExecutor
 
     from .writers.dxf import sheet_dxf
     from .writers.pdf import drawing_pdf, pdf_to_png, sheet_pdf
@@ -254,12 +259,13 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None) -> dict[st
             for sh in sheets:
                 jobs.append((f"cut/{sh.name}.{f}", (lambda sh=sh, w=cut_writer[f]: w(sh, prof))))
 
+    # pdftoppm runs in other processes: PNG previews render while we go on
+    png_pool = ThreadPoolExecutor(2) if "png" in drawings_wanted else None
     if drawings_wanted:
         from .floorplan import floor_plan
 
         plans = [(f"floor-plan-{p.name}", (lambda p=p: floor_plan(p, cluster))) for p in parts]
-        if need_assy:
-            plans.append(("front-plan", lambda: _front_plan(layout, assy)))
+        plans.append(("front-plan", lambda: cad.result("front")))  # last: the worker needs the most time
         for stem, make in plans:
             dr = once(stem, make)
             pdf = once(stem + ".pdf", lambda dr=dr: drawing_pdf(dr(), cluster, date))
@@ -268,35 +274,122 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None) -> dict[st
             if "svg" in drawings_wanted:
                 jobs.append((f"drawings/{stem}.svg", lambda dr=dr: drawing_svg(dr(), cluster, date)))
             if "png" in drawings_wanted:
-                jobs.append((f"drawings/{stem}.png", lambda pdf=pdf: pdf_to_png(pdf(), 100)))
-
-    if "step" in formats:
-        jobs.append(("model/rack.step", lambda: _model_bytes("step", assy())))
-    if "stl" in formats:
-        jobs.append(("model/rack.stl", lambda: _model_bytes("stl", assy())))
+                jobs.append((f"drawings/{stem}.png", lambda pdf=pdf: png_pool.submit(pdf_to_png, pdf(), 100)))
+    for m in models:
+        jobs.append((f"model/rack.{m}", lambda m=m: cad.result(m)))
     if fmt == "all":
         for extra in EXTRA_ALL:
             jobs.append(("(extra)", lambda extra=extra: extra(lc, layout)))
 
-    files: dict[str, bytes] = {}
+    files: dict = {}
     bar = progress(len(jobs)) if (progress and len(jobs) > 1) else None
-    for rel, job in jobs:
+    try:
+        for rel, job in jobs:
+            if bar:
+                bar.step(rel)
+            data = job()
+            if isinstance(data, dict):  # an extra renderer's several files
+                files.update(data)
+            else:
+                files[rel] = data
+        for rel, data in files.items():
+            if hasattr(data, "result"):  # a PNG still rendering
+                files[rel] = data.result()
+    finally:
+        if png_pool:
+            png_pool.shutdown(cancel_futures=True)
         if bar:
-            bar.step(rel)
-        data = job()
-        if isinstance(data, dict):  # an extra renderer's several files
-            files.update(data)
-        else:
-            files[rel] = data
-    if bar:
-        bar.done()
+            bar.done()
     return files
 
 
-def _front_plan(layout, assy):
-    from .frontplan import front_plan
+# --- the CAD worker ----------------------------------------------------------------------------
 
-    return front_plan(layout, assy())
+class CadWorker:
+    """CadQuery work (assembly, front plan, STEP, STL) in a forked process that starts importing
+    the CAD stack at once; `inline=True` does the same work in this process instead."""
+
+    def __init__(self, inline: bool = False):
+        self.inline = inline
+        self.results: dict[str, object] = {}
+        self.proc = self.conn = None
+        self.job = None
+
+    @classmethod
+    def start(cls) -> "CadWorker":
+        import multiprocessing as mp
+
+        if "fork" not in mp.get_all_start_methods():
+            return cls(inline=True)
+        self = cls()
+        ctx = mp.get_context("fork")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_cad_worker_main, args=(child,), daemon=True, name="pirack-cad")
+        self.proc.start()
+        child.close()
+        return self
+
+    def send(self, front: str | None, layout, models: list[str]) -> None:
+        self.job = (bool(front), layout, list(models))
+        if not self.inline:
+            self.conn.send(self.job)
+
+    def result(self, what: str):
+        if what not in self.results:
+            if self.inline:
+                self.results.update(_cad_work(*self.job))
+            else:
+                while what not in self.results:
+                    try:
+                        kind, payload = self.conn.recv()
+                    except EOFError:
+                        raise RuntimeError("the CAD worker process died (see its error above)") from None
+                    if kind == "error":
+                        raise payload
+                    self.results[kind] = payload
+        return self.results[what]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(2)
+
+
+def _cad_work(front: bool, layout, models: list[str]):
+    """Yields (name, result): the front plan first (the parent turns it into PDF/SVG/PNG while
+    the models are written), then each model file's bytes."""
+    from .model import build_assembly
+
+    assy = build_assembly(layout)
+    if front:
+        from .frontplan import front_plan
+
+        yield "front", front_plan(layout, assy)
+    for kind in models:
+        yield kind, _model_bytes(kind, assy)
+
+
+def _cad_worker_main(conn) -> None:
+    try:
+        import cadquery  # noqa: F401  (the slow part: done while the parent works)
+
+        from pirack.catalog import load_catalog
+
+        from . import frontplan, model  # noqa: F401
+
+        load_catalog()
+        job = conn.recv()
+        for item in _cad_work(*job):
+            conn.send(item)
+    except EOFError:
+        pass  # the parent gave up (bad input, preflight): nothing to do
+    except BaseException as exc:  # hand the failure to the parent, which reports it
+        try:
+            conn.send(("error", exc))
+        except Exception:
+            conn.send(("error", RuntimeError(f"CAD worker: {type(exc).__name__}: {exc}")))
+    finally:
+        conn.close()
 
 
 def _model_bytes(kind: str, assy) -> bytes:
@@ -323,24 +416,23 @@ def write_tree(root: Path, files: dict[str, bytes]) -> list[tuple[Path, int]]:
     root = Path(root)
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = root.parent / f".{root.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     try:
-        for rel, data in files.items():
+        todo = [rel for rel, data in files.items() if not _same(root / rel, data)]  # unchanged: left alone
+        for rel in todo:
             p = tmp / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             with open(p, "wb") as fh:
-                fh.write(data)
+                fh.write(files[rel])
                 fh.flush()
                 os.fsync(fh.fileno())
-        out: list[tuple[Path, int]] = []
-        for rel in sorted(files):
+        for rel in todo:
             dst = root / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp / rel, dst)
-            out.append((dst, len(files[rel])))
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    out = [(root / rel, len(files[rel])) for rel in sorted(files)]
     # a design that now needs fewer sheets must not leave an old sheet behind
     new = {root / rel for rel in files}
     exts = {Path(rel).suffix for rel in files if rel.startswith("cut/")}
@@ -350,6 +442,13 @@ def write_tree(root: Path, files: dict[str, bytes]) -> list[tuple[Path, int]]:
             if old.suffix in exts and old.name.startswith("cut-") and old not in new:
                 old.unlink()
     return out
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _cache_read(key: str):

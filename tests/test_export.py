@@ -265,7 +265,7 @@ def test_cache_hit_is_fast_and_light(default_all):
         "from rackdesign.cli import main\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "took = time.perf_counter() - t\n"
-        "heavy = [m for m in ('cadquery', 'OCP', 'ezdxf', 'reportlab', 'pydantic') if m in sys.modules]\n"
+        "heavy = [m for m in ('cadquery', 'OCP', 'ezdxf', 'reportlab', 'shapely', 'matplotlib', 'pirack.load') if m in sys.modules]\n"
         "print('PROBE', took, ','.join(heavy))\n"
     )
     r = sh(sys.executable, "-c", probe, cwd=d, env=env)
