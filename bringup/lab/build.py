@@ -206,6 +206,9 @@ def _build(lc: LoadedCluster, t: Topology, st: LabState, base: Path) -> None:
     if exports:
         starts.append(("ganesha", m.ns, ["ganesha.nfsd", "-F", "-f", str(gconf), "-L", str(logd / "ganesha.log"),
                                          "-p", str(rund / "ganesha.pid")], None, [("tcp", 2049)]))
+    # ganesha makes /run/ganesha whatever its configuration says: note it, so `down` can remove it.
+    if exports and not Path("/run/ganesha").exists():
+        st.host_dirs.append("/run/ganesha")
     waits: list[tuple[Started, list[tuple[str, int]]]] = []
     for name, ns, args, env, ports in starts:
         p = start(name, ns, args, logd / f"{name}.out", env=env)

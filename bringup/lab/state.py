@@ -29,6 +29,7 @@ class LabState:
     processes: list[Started] = field(default_factory=list)
     nodes: dict[str, str] = field(default_factory=dict)  # node name -> namespace
     uplink_ns: str = ""
+    host_dirs: list[str] = field(default_factory=list)  # empty host folders a daemon made (ganesha: /run/ganesha)
     community: str = ""  # the lab's SNMP community (this file is 0600)
     ready: bool = False
 
@@ -81,7 +82,16 @@ def teardown(lab_id: str) -> tuple[list[str], list[str]]:
                 problems.append(f"namespace {ns} could not be removed: {cp.stderr.strip()}")
             else:
                 removed.append(f"namespace {ns}")
+    for d in (st.host_dirs if st else []):
+        try:
+            Path(d).rmdir()  # only if still empty: another ganesha may have put something there
+        except OSError:
+            pass
     lab_dir = Path(st.dir) if st else Path(STATE_BASE) / lab_id
     if lab_dir.exists() and not problems:
         shutil.rmtree(lab_dir, ignore_errors=True)
+    try:
+        Path(STATE_BASE).rmdir()  # the last lab leaves no trace
+    except OSError:
+        pass
     return removed, problems

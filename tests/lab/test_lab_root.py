@@ -51,8 +51,24 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+def procs_mentioning(text: str) -> list[str]:
+    """Live processes whose command line names `text` (the lab's folder)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and pid_alive(int(d)):
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as fh:
+                    cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmd:
+                out.append(f"{d}: {cmd}")
+    return out
+
+
 def assert_nothing_left(info: dict) -> None:
     lab = info["lab_id"]
+    assert not procs_mentioning(f"/run/pirack-lab/{lab}/")
     assert not [n for n in netns_list() if n.startswith(f"pirl-{lab}-")]
     assert not [name for name, pid in info["processes"].items() if pid_alive(pid)]
     assert not os.path.exists(info["dir"])
@@ -158,3 +174,29 @@ def test_a_second_up_sweeps_the_first_and_stopped_dnsmasq_fails(tmp_path):
         r = bringup("lab", "down", cwd=tmp_path)
     assert r.returncode == 0, r.stderr + r.stdout
     assert_nothing_left(second)
+
+
+def test_an_interrupted_up_leaves_nothing(tmp_path):
+    """SIGTERM in the middle of `up` (after the state file exists): the lab cleans up after itself."""
+    import signal
+    import time
+
+    (tmp_path / "cluster.toml").write_text(init_text(3).replace('name = "mycluster"', 'name = "labintr"'))
+    p = subprocess.Popen([sys.executable, "-m", "bringup.cli", "lab", "up", "--json"], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import hashlib
+
+    lab = hashlib.sha1(b"labintr").hexdigest()[:6]
+    state = f"/run/pirack-lab/{lab}/state.json"
+    deadline = time.monotonic() + 20
+    while not os.path.exists(state) and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    if p.returncode == 0:  # it finished before the signal landed: clean up and say so
+        bringup("lab", "down", cwd=tmp_path)
+        pytest.skip("`up` finished before the signal")
+    assert p.returncode != 0
+    assert not [n for n in netns_list() if n.startswith(f"pirl-{lab}-")]
+    assert not os.path.exists(f"/run/pirack-lab/{lab}")
+    assert not procs_mentioning(f"/run/pirack-lab/{lab}/")
