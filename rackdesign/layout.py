@@ -340,7 +340,7 @@ def build_layout(lc) -> Layout:
     dw, dl = (mm(drive.width), mm(drive.length)) if drive else (0.0, 0.0)
     cw, cd = max(dw, board_w), max(dl, board_d)
     # columns beside the content: clear of the drive and the boards by min_clearance
-    col_dx = clr + col_r
+    col_dx = math.ceil((clr + col_r) * 10 - 1e-9) / 10  # to 0.1 mm: round numbers on the floor plan
     edge = col_hole / 2 + margin  # plate edge to a column's centre
     stack_w = cw + 2 * (col_dx + edge)
     stack_d = cd + 2 * margin

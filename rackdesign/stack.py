@@ -28,6 +28,7 @@ Thread engagement rule (our choice, stated once here):
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -144,17 +145,26 @@ def solve(target: float, spacers, end: str, tol: float = 0.05, max_parts: int = 
     return min(cands, key=lambda s: (len(s.spacers), s.distinct, s.ids))
 
 
+@functools.lru_cache(maxsize=256)
+def _by_height(spacers: tuple[SpacerSpec, ...], end: str, max_parts: int):
+    st = sorted(_stacks(spacers, end, max_parts), key=lambda s: s.height)
+    return [s.height for s in st], st
+
+
 def round_up(required: float, spacers, end: str, slack: float = DEFAULT_SLACK_MM,
              max_parts: int = MAX_PARTS) -> Stack | None:
     """The stack for a gap of at least `required` mm: within `slack` above it the fewest parts
     win (then the lower height, then the fewest distinct sizes); past the slack, the lowest."""
-    all_ = [s for s in stacks(spacers, end, max_parts) if s.height >= required - 1e-6]
-    if not all_:
+    heights, st = _by_height(_as_tuple(spacers), end, max_parts)
+    i = bisect.bisect_left(heights, required - 1e-6)
+    if i == len(st):
         return None
-    near = [s for s in all_ if s.height <= required + slack + 1e-6]
+    j = bisect.bisect_right(heights, required + slack + 1e-6)
+    near = st[i:j]
     if near:
         return min(near, key=lambda s: (len(s.spacers), s.height, s.distinct, s.ids))
-    return min(all_, key=lambda s: (s.height, len(s.spacers), s.distinct, s.ids))
+    lowest = [s for s in st[i:] if s.height <= heights[i] + 1e-6]
+    return min(lowest, key=lambda s: (len(s.spacers), s.distinct, s.ids))
 
 
 def choose_screw(screws, thread: str, grip: tuple[float, float], max_depth: float,

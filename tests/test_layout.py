@@ -223,10 +223,10 @@ def test_solver_is_fast():
     spacers, screws = _m3()
     t0 = time.perf_counter()
     gaps = [("p%d" % i, "p%d" % (i + 1), 20 + (i % 17)) for i in range(65)]
-    for _ in range(20):
+    for _ in range(10):
         segs = stk.solve_column(gaps, spacers, screws, (2.3, 3.7), ("nut-m3-cap", 2.4))
     assert len(segs) == 65
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 1.0  # ~0.03 s here: leaves room for a loaded machine
 
 
 # -- the flat parts -----------------------------------------------------------------------------
