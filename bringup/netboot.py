@@ -115,11 +115,12 @@ def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Pa
     (nfs / "etc/ssh").mkdir(parents=True, exist_ok=True)
     _run(["ssh-keygen", "-A", "-f", str(nfs)])
     out.append("new SSH host keys: " + ", ".join(sorted(p.name for p in (nfs / "etc/ssh").glob("ssh_host_*_key"))))
-    atomic_write(nfs / "etc/fstab", FSTAB)
-    atomic_write(nfs / "etc/hostname", f"{n.name}\n")
-    atomic_write(tftp / "cmdline.txt", nb.cmdline(spec, n))
+    # World-readable: dnsmasq serves TFTP as nobody, and a slave's /etc files are read by all.
+    atomic_write(nfs / "etc/fstab", FSTAB, mode=0o644)
+    atomic_write(nfs / "etc/hostname", f"{n.name}\n", mode=0o644)
+    atomic_write(tftp / "cmdline.txt", nb.cmdline(spec, n), mode=0o644)
     cfg = tftp / "config.txt"
-    atomic_write(cfg, merge_block(cfg.read_text() if cfg.exists() else None, nb.WIRELESS_OFF))
+    atomic_write(cfg, merge_block(cfg.read_text() if cfg.exists() else None, nb.WIRELESS_OFF), mode=0o644)
     out.append("fstab (no SD card), hostname, cmdline.txt (root over NFS), config.txt (no Wi-Fi/BT) written")
     out.append(nb.eeprom_steps(n, opts).rstrip("\n"))
     return out
