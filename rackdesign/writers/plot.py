@@ -164,6 +164,11 @@ def _frame_and_title(out, W, H, drawing: Drawing, cluster: str, date: str, paper
     out.text((tx0 + 3, ty1 - 12.5), drawing.title[:70], 3.0, "start")
     out.text((tx0 + 3, ty1 - 18.0), f"scale {scale_label(s)} ({paper})   units mm   {date}", 2.5, "start")
     out.line((tx0, ty1 - 21.0), (tx1, ty1 - 21.0), th)
-    for k, note in enumerate(drawing.notes[:3]):
-        out.text((tx0 + 3, ty1 - 25.0 - 4.0 * k), note[:90], 2.0, "start")
-    out.text((tx1 - 2, ty0 + 2), "pirack", 2.0, "end")
+    import textwrap
+
+    lines = [ln for note in drawing.notes for ln in textwrap.wrap(note, 88)]
+    if len(lines) > 3:  # the title block holds three; the rest are in the drawing's source
+        lines = lines[:2] + [lines[2][:84] + " ..."]
+    for k, line in enumerate(lines):
+        out.text((tx0 + 3, ty1 - 25.0 - 3.6 * k), line, 1.8, "start")
+    out.text((tx1 - 2, ty1 - 6.5), "pirack", 2.0, "end")
