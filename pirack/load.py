@@ -184,6 +184,11 @@ def check_cluster(spec: Cluster, catalog: Catalog, file: str) -> None:
     need("rack.feet", r.feet, "foot")
     if spec.rack.drive_placement == "base" and spec.storage is None:
         fail("rack.drive_placement", "is 'base' but there is no [storage] drive to place (set it to \"none\")")
+    for i, pid in enumerate(r.fasteners or []):
+        part = catalog.get(pid)
+        if part is None or part.kind not in ("spacer", "screw", "nut"):
+            what = f"a {part.kind}" if part is not None else "not in the catalog"
+            fail(f"rack.fasteners[{i}]", f"'{pid}' is {what}: list spacers, screws and nuts")
     for table in ("owned", "bought"):
         for pid in getattr(spec.purchases, table):
             if pid not in catalog:

@@ -198,6 +198,12 @@ class Rack(_Model):
     cable_cutouts: bool = True
     airflow_cutouts: bool = False
     engraving: Engraving = Field(default_factory=Engraving)
+    fasteners: list[str] | None = Field(
+        default=None,
+        description="catalog ids of the spacers, screws and nuts the rack may use (default: the whole catalog); "
+        "parts in a HAT's box are always allowed. When none of them meets a thread rule the nearest is used "
+        "and `rack check` says why",
+    )
 
 
 class ExtraLine(_Model):

@@ -283,6 +283,32 @@ def _local_box(part, kind: str) -> Box3:
     raise ValueError(kind)
 
 
+class _FastenerChoice:
+    """The catalog as the rack may use it: `rack.fasteners` (when given) limits the spacers,
+    screws and nuts the choosers see; the parts in the HATs' boxes always stay."""
+
+    KINDS = ("spacer", "screw", "nut")
+
+    def __init__(self, cat, allowed, hats):
+        self._cat = cat
+        self._allowed = None if allowed is None else set(allowed) | {p for h in hats for p in h.included}
+
+    def __getattr__(self, name):
+        return getattr(self._cat, name)
+
+    def __getitem__(self, pid):
+        return self._cat[pid]
+
+    def __contains__(self, pid):
+        return pid in self._cat
+
+    def of_kind(self, kind: str):
+        parts = self._cat.of_kind(kind)
+        if self._allowed is None or kind not in self.KINDS:
+            return parts
+        return [p for p in parts if p.id in self._allowed]
+
+
 class _Builder:
     def __init__(self):
         self.parts: list[Placed] = []
@@ -309,6 +335,7 @@ def build_layout(lc) -> Layout:
     t_range = sheet.thickness_range_mm()
     margin, radius, clr = mm(rack.margin), mm(rack.corner_radius), mm(rack.min_clearance)
     notes: list[str] = []
+    cat = _FastenerChoice(cat, rack.fasteners, [cat[n.hat] for n in spec.nodes if n.hat])
 
     # -- catalog parts -------------------------------------------------------------------------
     col_spacers = [_spacer_spec(p) for p in cat.of_kind("spacer") if p.thread == "M3"]
@@ -454,8 +481,12 @@ def build_layout(lc) -> Layout:
             # screw's end then rises beside the wall instead of reaching below the feet)
             hx = sup_x + t + (SUPPORT_FOOT - t) / 2
             grip = (2 * t_range[0], 2 * t_range[1])
-            nut_h = mm(hexnut.height) if hexnut else 0.0
-            sc = stk.choose_screw(screws, "M3", grip, 99.0, min_engage=nut_h, what="support screw")
+            if hexnut is None and cap is not None:  # rack.fasteners allows only cap nuts
+                hexnut = cap
+                sc = stk.choose_screw(screws, "M3", grip, mm(cap.thread_depth), what="support screw")
+            else:
+                nut_h = mm(hexnut.height) if hexnut else 0.0
+                sc = stk.choose_screw(screws, "M3", grip, 99.0, min_engage=nut_h, what="support screw")
             if not sc.ok:
                 notes.append(f"switch support screws: {sc.note}")
             scp = cat[sc.part_id]

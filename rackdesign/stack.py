@@ -239,13 +239,16 @@ def solve_column(gaps: list[tuple[str, str, float]], spacers, screws, sheet_rang
     chosen: list[Stack] = []
     for i, (lo, up, req) in enumerate(gaps):
         last = i == len(gaps) - 1
-        st = None
+        st = capped = None
         if last and cap_nut is not None:
-            st = round_up(req, spacers, "cap-nut", slack)
+            st = capped = round_up(req, spacers, "cap-nut", slack)
             if st is not None and not check_male(st.spacers[-1], sheet_range, cap_nut[1]).ok:
                 st = None
         if st is None:
             st = round_up(req, spacers, "screw" if last else "through", slack)
+        if st is None and capped is not None:
+            # no F-F allowed (rack.fasteners): keep the cap nut; its engagement note says the risk
+            st = capped
         if st is None:
             raise ValueError(f"no stack of the catalog's {thread} spacers reaches {req:.1f} mm "
                              f"between {lo} and {up}")
