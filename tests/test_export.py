@@ -293,3 +293,33 @@ def test_export_all_for_init_4_nodes(init4_all):
         msp = ezdxf.readfile(root / f).modelspace()
         board += sum(1 for c in msp.query("CIRCLE") if abs(2 * c.dxf.radius - 3.0) < 1e-6)
     assert board == 16  # four Pis, four holes each
+
+
+LOGO = """<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" viewBox="0 0 10 10">
+<circle cx="5" cy="5" r="5" fill="black"/></svg>"""
+
+
+@pytest.mark.parametrize("width, ok", [("25 mm", True), ("300 mm", False)])
+def test_logo_from_the_cluster_file(rack, in_tmp, width, ok):
+    import ezdxf
+
+    from pirack.load import default_text
+
+    (in_tmp / "logo.svg").write_text(LOGO)
+    text = default_text().replace("[rack.engraving]\nlabels = true",
+                                  f'[rack.engraving]\nlabels = true\nlogo = "logo.svg"\nlogo_width = "{width}"')
+    assert "logo.svg" in text
+    (in_tmp / "cluster.toml").write_text(text)
+    code, out, err = rack("export", "dxf", "--no-cache")
+    if not ok:
+        assert code == 2 and "rack.engraving.logo" in err and "does not fit" in err
+        assert not (in_tmp / "exports").exists()
+        return
+    assert code == 0, err
+    msp = ezdxf.readfile(next((in_tmp / "exports").rglob("*.dxf"))).modelspace()
+    eng = list(msp.query('LWPOLYLINE[layer=="ENGRAVE"]'))
+    widths = []
+    for e in eng:
+        xs = [p[0] for p in e.get_points("xy")]
+        widths.append(max(xs) - min(xs))
+    assert max(widths) == pytest.approx(25.0, abs=0.3)  # the logo's disc, 25 mm across
