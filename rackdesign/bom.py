@@ -1,0 +1,407 @@
+"""The bill of materials and the cost table, counted from the rack layout.
+
+Pure: no CAD stack (the layout is plain Python), no I/O. Every board, HAT, drive, switch, cable
+and fastener comes from `Layout.parts` (one `Placed` per solid); what the model cannot know (the
+cluster file's `purchases`) is added on top: extra lines, owned and bought quantities, price
+overrides and the fabricator's quote.
+
+Money is integer yen through Decimal (pirack.money.Money) from end to end. The only floats are
+measurements (plate areas, cut lengths): they enter the money path once, through `_dec`, at a
+stated precision.
+
+Quantities per line:
+  needed    pieces the rack uses (the model's count, plus spares: purchases.spare_percent)
+  owned     pieces already owned (nodes[].owned for boards, purchases.owned): listed, not charged
+  included  pieces that come in a HAT's box (Hat.included): not charged
+  buy       pieces to buy: the rest rounded up to whole packs, or purchases.bought when larger
+  quantity  pieces you end up with: owned + included + buy (the seed's "個数")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from pirack.errors import InputError
+from pirack.money import ZERO, Money
+from pirack.units import mm
+
+# Groups in the order the table shows them (extra lines may add their own before "acrylic").
+GROUPS = ("computers", "network", "storage", "software", "acrylic", "fasteners", "other")
+GROUP_OF_KIND = {"board": "computers", "hat": "computers", "switch": "network", "drive": "storage",
+                 "spacer": "fasteners", "screw": "fasteners", "nut": "fasteners", "foot": "fasteners"}
+SPARE_KINDS = ("spacer", "screw", "nut", "foot")  # small fasteners: purchases.spare_percent applies
+UNIT_JA = {"board": "台", "hat": "枚", "switch": "台", "drive": "台"}  # counter words for notes
+KIND_ORDER = {"spacer": 0, "screw": 1, "nut": 2, "foot": 3}
+
+
+@dataclass(frozen=True)
+class Line:
+    group: str
+    part_id: str | None  # catalog id; None for extra lines and the acrylic
+    kind: str  # catalog kind, "acrylic" or "extra"
+    name: str
+    name_ja: str | None
+    needed: int
+    owned: int = 0
+    included: int = 0
+    spare: int = 0  # of `needed`, how many are spares (spare_percent)
+    buy: int = 0
+    pack_size: int = 1
+    packs: int = 0
+    pack_price: Money | None = None  # None: no price known
+    amount: Money | None = None  # what is charged; None when unknown
+    price_source: str = "catalog"  # catalog | override | quote | estimate | extra | none
+    note_ja: str = ""
+    note_en: str = ""
+
+    @property
+    def quantity(self) -> int:
+        return self.owned + self.included + self.buy
+
+    @property
+    def display_name(self) -> str:
+        return self.name_ja or self.name
+
+    @property
+    def used(self) -> int:
+        """Pieces the rack itself uses (needed without the spares)."""
+        return self.needed - self.spare
+
+
+@dataclass(frozen=True)
+class AcrylicPart:
+    name: str
+    width_mm: Decimal
+    height_mm: Decimal
+    area_cm2: Decimal  # bounding rectangle: the material a part takes from the sheet
+    cut_m: Decimal  # outline + holes
+    engrave_cm2: Decimal
+    material: Money
+    cut: Money
+    engrave: Money
+    price: Money  # at least the per-part minimum
+
+
+@dataclass(frozen=True)
+class AcrylicEstimate:
+    fabricator: str
+    sheet: str
+    thickness: str  # "3 mm": the key of the price model's material table
+    yen_per_cm2: Decimal
+    cut_per_m: Decimal
+    engrave_per_cm2: Decimal
+    per_part_min: Money
+    per_order_min: Money
+    parts: tuple[AcrylicPart, ...]
+    estimate: Money  # at least the per-order minimum
+    quote: Money | None  # purchases.acrylic_quote: wins over the estimate
+    source: str
+
+    @property
+    def charged(self) -> Money:
+        return self.quote if self.quote is not None else self.estimate
+
+    @property
+    def area_cm2(self) -> Decimal:
+        return sum((p.area_cm2 for p in self.parts), Decimal(0))
+
+    @property
+    def cut_m(self) -> Decimal:
+        return sum((p.cut_m for p in self.parts), Decimal(0))
+
+    @property
+    def engrave_cm2(self) -> Decimal:
+        return sum((p.engrave_cm2 for p in self.parts), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Bom:
+    cluster: str
+    source: str  # the cluster file (or the default's name)
+    lines: tuple[Line, ...]
+    acrylic: AcrylicEstimate | None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def groups(self) -> list[str]:
+        seen: list[str] = []
+        for ln in self.lines:
+            if ln.group not in seen:
+                seen.append(ln.group)
+        return seen
+
+    def subtotal(self, group: str) -> dict[str, Money]:
+        return _sum(ln.amount for ln in self.lines if ln.group == group)
+
+    def totals(self) -> dict[str, Money]:
+        """Total per currency (prices carry their currency; different currencies never add)."""
+        return _sum(ln.amount for ln in self.lines)
+
+    @property
+    def total(self) -> Money:
+        """The total in yen (every price the catalog and the cluster file accept is JPY)."""
+        t = self.totals()
+        if len(t) > 1:
+            raise ValueError(f"the BOM mixes currencies ({', '.join(t)}): no single total")
+        return next(iter(t.values()), ZERO)
+
+    @property
+    def unpriced(self) -> list[Line]:
+        return [ln for ln in self.lines if ln.amount is None]
+
+    def line(self, part_id: str) -> Line:
+        return next(ln for ln in self.lines if ln.part_id == part_id)
+
+
+def _sum(amounts) -> dict[str, Money]:
+    out: dict[str, Money] = {}
+    for a in amounts:
+        if a is None:
+            continue
+        out[a.currency] = out[a.currency] + a if a.currency in out else a
+    return out
+
+
+def _dec(x: float, places: int) -> Decimal:
+    """A measurement (float mm) into the money path, rounded to `places` decimals."""
+    return Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _yen(d: Decimal, currency: str = "JPY") -> Money:
+    return Money(amount=d.quantize(Decimal(1), rounding=ROUND_HALF_UP), currency=currency)
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def needed_counts(lc, layout) -> dict[str, int]:
+    """Catalog id -> pieces the rack needs: every placed part, one LAN cable per node on the
+    switch (a PoE node takes its power and its network over that one cable), and the drive's
+    SATA-USB cable."""
+    counts = dict(layout.counts())
+    spec = lc.spec
+    lan = next((p for p in lc.catalog.of_kind("cable") if _is_lan(p)), None)
+    if spec.rack.switch and lan is not None:
+        counts[lan.id] = counts.get(lan.id, 0) + len(spec.nodes)
+    if spec.storage is not None:
+        if spec.storage.drive not in counts:  # drive_placement = "none": still bought
+            counts[spec.storage.drive] = 1
+        if spec.storage.cable:
+            counts[spec.storage.cable] = counts.get(spec.storage.cable, 0) + 1
+    return counts
+
+
+def build_bom(lc, layout, parts2d=None) -> Bom:
+    """The BOM of a loaded cluster and its layout. `parts2d`: the flat parts with engraving (as
+    `rack export` cuts them); computed here when not given."""
+    spec, cat = lc.spec, lc.catalog
+    pur = spec.purchases
+    file = lc.display
+    warnings: list[str] = []
+    counts = needed_counts(lc, layout)
+
+    # owned: the boards of nodes marked owned, plus purchases.owned
+    owned: dict[str, int] = {}
+    for n in spec.nodes:
+        if n.owned:
+            owned[n.board] = owned.get(n.board, 0) + 1
+    for pid, k in pur.owned.items():
+        if k == 0:
+            continue
+        have = owned.get(pid, 0) + k
+        need = counts.get(pid, 0)
+        if have > need:
+            extra = f" (with {owned[pid]} from nodes[].owned)" if pid in owned else ""
+            raise InputError(file, f"purchases.owned.{pid}", f"owned {have}{extra} but the rack needs {need}")
+        owned[pid] = have
+
+    # included: what the HATs' boxes hold, per HAT used
+    included: dict[str, int] = {}
+    included_by: dict[str, list[str]] = {}
+    for pid, n in counts.items():
+        part = cat.get(pid)
+        if part is not None and part.kind == "hat":
+            for inc, per in part.included.items():
+                included[inc] = included.get(inc, 0) + per * n
+                included_by.setdefault(inc, []).append(part.name_ja or part.name)
+
+    lines: list[Line] = []
+    for pid, need in counts.items():
+        lines.append(_part_line(cat[pid], need, owned.get(pid, 0), included.get(pid, 0),
+                                included_by.get(pid, []), pur, file))
+    # bought but not used by this rack (spares, or a part the model does not choose): still charged
+    for pid, k in pur.bought.items():
+        if pid not in counts and k > 0:
+            lines.append(_part_line(cat[pid], 0, 0, 0, [], pur, file))
+    for pid in pur.owned:
+        if pid not in counts and pur.owned[pid] > 0:
+            raise InputError(file, f"purchases.owned.{pid}", f"owned {pur.owned[pid]} but the rack needs 0")
+
+    for ex in pur.extra:
+        lines.append(Line(group=ex.group, part_id=None, kind="extra", name=ex.name, name_ja=ex.name_ja,
+                          needed=ex.quantity, buy=ex.quantity, packs=1, pack_price=ex.price,
+                          amount=ex.price, price_source="extra", note_ja=ex.note, note_en=ex.note))
+
+    acrylic = acrylic_estimate(lc, layout, parts2d)
+    if acrylic is not None:
+        est = acrylic.estimate
+        if acrylic.quote is not None:
+            note_ja = f"見積額 (推定 {int(est.amount):,}円)"
+            note_en = f"quoted price (estimate {est})"
+        else:
+            note_ja = "推定 (見積ではない)"
+            note_en = "estimate from the fabricator profile, not a quote"
+        lines.append(Line(group="acrylic", part_id=None, kind="acrylic",
+                          name=f"Acrylic {acrylic.thickness} (cutting included)", name_ja="アクリル(加工費込み)",
+                          needed=1, buy=1, packs=1, pack_price=acrylic.charged, amount=acrylic.charged,
+                          price_source="quote" if acrylic.quote is not None else "estimate",
+                          note_ja=note_ja, note_en=note_en))
+
+    for ln in lines:
+        if ln.buy and ln.pack_price is not None and ln.pack_price.amount == 0 and ln.kind != "extra":
+            warnings.append(f"{ln.part_id}: {ln.buy} to buy at a {ln.price_source} price of 0: "
+                            "check the price (or the HAT box contents, Hat.included)")
+        if ln.amount is None:
+            warnings.append(f"{ln.part_id}: no price in the catalog or purchases.price_overrides: "
+                            "left out of the total")
+    lines.sort(key=_order_key(cat, [ex.group for ex in pur.extra]))
+    return Bom(spec.cluster.name, file, tuple(lines), acrylic, tuple(warnings))
+
+
+def _part_line(part, need: int, owned: int, included: int, hats: list[str], pur, file) -> Line:
+    pid = part.id
+    spare = 0
+    if part.kind in SPARE_KINDS and pur.spare_percent and need:
+        spare = _ceil_div(need * pur.spare_percent, 100)
+    covered = min(need + spare, owned + included)
+    inc_used = min(included, max(0, need + spare - owned))
+    rest = need + spare - covered
+    packs = _ceil_div(rest, part.pack_size)
+    buy = packs * part.pack_size
+    bought = pur.bought.get(pid)
+    if bought is not None:
+        if bought < rest:
+            raise InputError(file, f"purchases.bought.{pid}",
+                             f"bought {bought} but the rack needs {rest} more (needs {need}"
+                             f"{f' + {spare} spare' if spare else ''}, owned {owned}, in boxes {inc_used})")
+        buy = bought
+        packs = _ceil_div(bought, part.pack_size)
+    source = "catalog"
+    price = part.price
+    if pid in pur.price_overrides:
+        price, source = pur.price_overrides[pid], "override"
+    amount = None
+    if price is None:
+        source = "none"
+        if packs == 0:
+            amount = ZERO
+    else:
+        amount = price * packs
+    notes_ja, notes_en = [], []
+    if owned:
+        unit = UNIT_JA.get(part.kind, "個")
+        notes_ja.append(f"うち{owned}{unit}は所有済みのため価格に計上せず")
+        notes_en.append(f"{owned} already owned: not charged")
+    if inc_used:
+        who = "・".join(dict.fromkeys(h.removeprefix("Raspberry Pi ") for h in hats))
+        notes_ja.append(f"{who}に付属していたものを流用")
+        notes_en.append(f"{inc_used} come in the box of the {', '.join(dict.fromkeys(hats))}: not charged")
+    if need == 0:
+        notes_ja.append("このラックでは使わない")
+        notes_en.append("not used by this rack")
+    if bought is not None and packs * part.pack_size != bought:
+        notes_en.append(f"bought {bought}, not a whole number of packs of {part.pack_size}")
+    if price is None and packs:
+        notes_ja.append("価格不明")
+        notes_en.append("no price known")
+    group = GROUP_OF_KIND.get(part.kind) or (("network" if _is_lan(part) else "storage")
+                                             if part.kind == "cable" else "other")
+    return Line(group=group,
+                part_id=pid, kind=part.kind, name=part.name, name_ja=part.name_ja, needed=need + spare,
+                owned=owned, included=inc_used, spare=spare, buy=buy, pack_size=part.pack_size, packs=packs,
+                pack_price=price, amount=amount, price_source=source,
+                note_ja="、".join(notes_ja), note_en="; ".join(notes_en))
+
+
+def _is_lan(part) -> bool:
+    return getattr(part, "cable", None) == "lan"
+
+
+def _order_key(cat, extra_groups: list[str]):
+    groups = list(GROUPS[:3]) + [g for g in dict.fromkeys(extra_groups) if g not in GROUPS] + list(GROUPS[3:])
+    kind_first = {"board": 0, "hat": 1, "switch": 0, "cable": 1, "drive": 0, "extra": 5}
+
+    def key(ln: Line):
+        g = groups.index(ln.group) if ln.group in groups else len(groups)
+        if ln.group == "fasteners":
+            part = cat[ln.part_id]
+            thread = getattr(part, "thread", "M0")
+            length = mm(part.length) if hasattr(part, "length") else 0.0
+            return (g, ln.kind == "foot", -_thread_d(thread), KIND_ORDER.get(ln.kind, 9), -length, ln.part_id)
+        return (g, kind_first.get(ln.kind, 2), ln.part_id or "", 0, 0, ln.name)
+
+    return key
+
+
+def _thread_d(thread: str) -> float:
+    try:
+        return float(thread.lstrip("M"))
+    except ValueError:
+        return 0.0
+
+
+# --- the acrylic ----------------------------------------------------------------------------------
+
+
+def acrylic_estimate(lc, layout, parts2d=None) -> AcrylicEstimate | None:
+    """The fabricator profile's price model over the flat parts (area, cut length, engraving)."""
+    from rackdesign.export import profile_for
+
+    prof = profile_for(lc, None)
+    pm = prof.pricing
+    sheet = lc.catalog[lc.spec.rack.sheet]
+    if parts2d is None:
+        from rackdesign.export import flat_parts_for
+
+        parts2d = flat_parts_for(lc, layout, None)
+    if not parts2d:
+        return None
+    tkey = f"{mm(sheet.thickness):g} mm"
+    rate = pm.material_per_cm2.get(tkey)
+    if rate is None:
+        known = ", ".join(pm.material_per_cm2) or "none"
+        raise InputError(str(lc.catalog.root / "fabricators" / f"{prof.id}.toml"), f"pricing.material_per_cm2",
+                         f"no price for {tkey} sheets (the rack uses {sheet.id}; priced: {known})")
+    yen_cm2 = _dec(rate, 4)  # the profile's rates are data (floats in TOML): fixed to 4 places here
+    cut_m, eng_cm2 = Decimal(pm.cut_per_m), Decimal(pm.engrave_per_cm2)
+    cur = pm.currency
+    part_min = Money(amount=Decimal(pm.per_part_min), currency=cur)
+    order_min = Money(amount=Decimal(pm.per_order_min), currency=cur)
+    out = []
+    for p in parts2d:
+        w, h = p.size
+        area = _dec(w * h / 100.0, 2)
+        cut = _dec(p.cut_length() / 1000.0, 3)
+        # glyph counters run the other way round: the signed sum is the filled area (even-odd)
+        eng = _dec(abs(sum(e.area() for e in p.engrave if hasattr(e, "segments"))) / 100.0, 2)
+        m, c, e = _yen(area * yen_cm2, cur), _yen(cut * cut_m, cur), _yen(eng * eng_cm2, cur)
+        price = m + c + e
+        if price.amount < part_min.amount:
+            price = part_min
+        out.append(AcrylicPart(p.name, _dec(w, 2), _dec(h, 2), area, cut, eng, m, c, e, price))
+    est = ZERO if cur == "JPY" else Money(amount=Decimal(0), currency=cur)
+    for a in out:
+        est = est + a.price
+    if est.amount < order_min.amount:
+        est = order_min
+    return AcrylicEstimate(prof.id, sheet.id, tkey, yen_cm2, cut_m, eng_cm2, part_min, order_min, tuple(out),
+                           est, lc.spec.purchases.acrylic_quote, pm.source)
+
+
+def fastener_counts(bom: Bom) -> dict[str, int]:
+    """Catalog id -> pieces the rack uses, for the fastener kinds (what the model places)."""
+    return {ln.part_id: ln.used for ln in bom.lines if ln.kind in SPARE_KINDS and ln.used}
