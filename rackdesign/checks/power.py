@@ -1,0 +1,123 @@
+"""Power: the PoE switch's ports and budget, each node's supply, and the board's USB limit.
+
+Rules (the numbers come from the catalog; each part file names its sources):
+- POE_PORTS: PoE-powered nodes (a HAT with a PoE standard) vs the switch's PoE ports, and all
+  nodes vs all ports (error when over).
+- POE_BUDGET: a PSE allocates by PD class, so each PoE node counts at its HAT's `input_max_w`
+  (the Class 4 allocation, 25.5 W for the PoE+ HAT); over the switch's budget is an error (the
+  switch refuses power to the node that boots last), within it an info line with the headroom.
+  A HAT asking more than the switch's per-port maximum is an error.
+- NODE_POWER: board max_w plus bus-powered USB devices on the node (drive current × 5 V)
+  vs the HAT's output_w: error over 100 %, warning from 80 %.
+- USB_CURRENT: the peak current of bus-powered drives vs the board's `usb_current_max_a`.
+  Over the limit is an ERROR when the drive's current figure is verified (a source marked
+  official_drawing = true covers it) and a WARNING, carrying the seed's story, when it is not:
+  the default cluster's 1.7 A is a recalled label rating, and a check must not fail a design on
+  an unchecked number — nor stay quiet about it. From 80 % of the limit: a warning.
+"""
+
+from __future__ import annotations
+
+from . import Finding
+
+USB_V = 5.0
+
+
+def _verified(part, key: str) -> bool:
+    """True if a source checked against an official drawing or standard covers `key`."""
+    for s in part.sources:
+        for f in s.figures:
+            if f == "*" or key == f or key.startswith(f + "."):
+                if s.official_drawing:
+                    return True
+    return False
+
+
+def check(lc) -> list[Finding]:
+    spec, cat = lc.spec, lc.catalog
+    out: list[Finding] = []
+    rack = spec.rack
+    switch = cat.get(rack.switch, "switch") if rack.switch else None
+
+    # -- the switch -------------------------------------------------------------------------
+    poe = [(n, cat.get(n.hat, "hat")) for n in spec.nodes if n.hat]
+    poe = [(n, h) for n, h in poe if h is not None and h.poe_standard]
+    if switch is not None:
+        if len(spec.nodes) > switch.ports:
+            out.append(Finding("error", "POE_PORTS",
+                               f"{len(spec.nodes)} nodes but {switch.id} has {switch.ports} ports",
+                               fix="a switch with more ports, or fewer nodes", parts=(switch.id,),
+                               value=len(spec.nodes), unit="ports", limit=switch.ports))
+        if len(poe) > switch.poe_ports:
+            out.append(Finding("error", "POE_PORTS",
+                               f"{len(poe)} PoE-powered nodes but {switch.id} has {switch.poe_ports} PoE ports: "
+                               f"{', '.join(n.name for n, _ in poe[switch.poe_ports:])} get no power",
+                               fix="a switch with more PoE ports, or a separate supply for the others",
+                               parts=(switch.id,), value=len(poe), unit="ports", limit=switch.poe_ports))
+        draw = sum(h.input_max_w or 0.0 for _, h in poe)
+        for n, h in poe:
+            if h.input_max_w and h.input_max_w > switch.poe_port_max_w + 1e-9:
+                out.append(Finding("error", "POE_BUDGET",
+                                   f"{n.name}: {h.id} may draw {h.input_max_w:g} W, a port of {switch.id} gives {switch.poe_port_max_w:g} W",
+                                   fix="a PoE++ switch, or another HAT", parts=(h.id, switch.id), value=h.input_max_w,
+                                   unit="W", limit=switch.poe_port_max_w, node=n.name))
+        if poe:
+            share = draw / switch.poe_budget_w if switch.poe_budget_w else float("inf")
+            msg = (f"{len(poe)} PoE nodes × their HATs' class allocation = {draw:g} W of {switch.id}'s "
+                   f"{switch.poe_budget_w:g} W budget ({share:.0%})")
+            if draw > switch.poe_budget_w + 1e-9:
+                out.append(Finding("error", "POE_BUDGET", msg + ": the switch refuses power to the node that boots last",
+                                   fix="a switch with a larger PoE budget, or power some nodes from their own supply",
+                                   parts=(switch.id,), value=draw, unit="W", limit=switch.poe_budget_w))
+            else:
+                out.append(Finding("info", "POE_BUDGET", msg + f"; {switch.poe_budget_w - draw:g} W spare",
+                                   parts=(switch.id,), value=draw, unit="W", limit=switch.poe_budget_w))
+
+    # -- per node: its supply and its USB -----------------------------------------------------
+    st = spec.storage
+    drive = cat.get(st.drive, "drive") if st else None
+    cable = cat.get(st.cable, "cable") if (st and st.cable) else None
+    bus_powered = drive is not None and not st.powered and not (cable is not None and cable.powered)
+    drive_node = (st.node or spec.master.name) if st else None
+    for n in spec.nodes:
+        board = cat.get(n.board, "board")
+        hat = cat.get(n.hat, "hat") if n.hat else None
+        usb_a = drive.power.current_5v_a if (bus_powered and n.name == drive_node and drive.power.current_5v_a) else 0.0
+        if hat is not None and hat.output_w and board is not None and board.power.max_w:
+            need = board.power.max_w + usb_a * USB_V
+            share = need / hat.output_w
+            msg = (f"{n.name}: board {board.power.max_w:g} W" + (f" + {drive.id} {usb_a:g} A × 5 V = {usb_a * USB_V:g} W" if usb_a else "")
+                   + f" = {need:g} W of {hat.id}'s {hat.output_w:g} W ({share:.0%})")
+            if share > 1.0 + 1e-9:
+                out.append(Finding("error", "NODE_POWER", msg, fix="a powered USB hub or enclosure for the drive, or a stronger supply",
+                                   parts=(board.id, hat.id), value=need, unit="W", limit=hat.output_w, node=n.name))
+            elif share >= 0.8:
+                out.append(Finding("warning", "NODE_POWER", msg + ": little headroom",
+                                   fix="a powered USB hub or enclosure for the drive", parts=(board.id, hat.id),
+                                   value=need, unit="W", limit=hat.output_w, node=n.name))
+            else:
+                out.append(Finding("info", "NODE_POWER", msg, parts=(board.id, hat.id), value=need, unit="W",
+                                   limit=hat.output_w, node=n.name))
+        if usb_a and board is not None and board.usb_current_max_a:
+            lim = board.usb_current_max_a
+            verified = _verified(drive, "power.current_5v_a")
+            typ = (f"; its measured sustained write draw is about {drive.power.typical_w / USB_V:.2f} A"
+                   if drive.power.typical_w else "")
+            head = (f"{n.name}: bus-powered {drive.id} peaks at {usb_a:g} A on the USB ports of {board.id}, "
+                    f"which give {lim:g} A in total ({usb_a / lim:.0%})")
+            fix = ("give the drive its own power (a powered USB hub or enclosure; storage.powered = true), "
+                   "or a separate supply for this node")
+            story = (" — the seed's failure: its PoE-powered master lost this SSD when a slave booted, "
+                     "and net boot was abandoned")
+            if usb_a > lim + 1e-9:
+                if verified:
+                    out.append(Finding("error", "USB_CURRENT", head + story, fix=fix, parts=(drive.id, board.id),
+                                       value=usb_a, unit="A", limit=lim, node=n.name))
+                else:
+                    out.append(Finding("warning", "USB_CURRENT",
+                                       head + f"{story}. The {usb_a:g} A figure is unverified (an error once a checked source confirms it){typ}",
+                                       fix=fix, parts=(drive.id, board.id), value=usb_a, unit="A", limit=lim, node=n.name))
+            elif usb_a >= 0.8 * lim:
+                out.append(Finding("warning", "USB_CURRENT", head + ": little headroom" + typ, fix=fix,
+                                   parts=(drive.id, board.id), value=usb_a, unit="A", limit=lim, node=n.name))
+    return out
