@@ -132,6 +132,66 @@ def export_cmd(
     console.print(t)
 
 
+@app.command()
+def bom(
+    file: ClusterFile = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table | csv | md | json | pdf.")] = "table",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file (pdf default: exports/<cluster>/bom/bom.pdf).", dir_okay=False)] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Names and notes in ja (catalog name_ja) or en.")] = "ja",
+    catalog: Annotated[Optional[Path], typer.Option("--catalog", help="A parts catalog folder instead of the built-in parts/.", file_okay=False)] = None,
+) -> None:
+    """Bill of materials and cost: every part and fastener counted from the rack model, packs, owned and boxed parts, the acrylic estimate (or your quote), subtotals and the total in yen."""
+    from pirack.catalog import load_catalog
+    from pirack.fsutil import atomic_write
+    from pirack.load import load_cluster
+
+    from . import bom_render as R
+    from .bom import build_bom
+    from .layout import build_layout
+
+    fmt = format.lower()
+    if fmt not in R.FORMATS:
+        raise InputError(None, "--format", f"'{format}' is not one of {' | '.join(R.FORMATS)}")
+    if lang not in ("ja", "en"):
+        raise InputError(None, "--lang", f"'{lang}' is not ja or en")
+    cat = None
+    if catalog is not None:
+        if not catalog.is_dir():
+            raise InputError(catalog, "--catalog", "no such folder")
+        cat = load_catalog(catalog)
+    lc = load_cluster(file, catalog=cat)
+    b = build_bom(lc, build_layout(lc))
+    err = Console(stderr=True)
+    for w in b.warnings:
+        err.print(f"[yellow]warning[/]: {w}", highlight=False)
+    if fmt == "table":
+        data = None
+        if out is None:
+            Console(width=max(console.width, 120)).print(R.render_table(b, lang))
+            for line in R.acrylic_summary(b):
+                console.print(line, markup=False, highlight=False)
+            return
+        import io
+
+        c = Console(record=True, width=140, file=io.StringIO())
+        c.print(R.render_table(b, lang))
+        data = c.export_text()
+    elif fmt == "csv":
+        data = R.render_csv(b)
+    elif fmt == "md":
+        data = R.render_md(b, lang)
+    elif fmt == "json":
+        data = R.render_json(b)
+    else:
+        data = R.render_pdf(b, lang)
+        out = out or Path("exports") / lc.spec.cluster.name / "bom" / "bom.pdf"
+    if out is None:
+        print(data, end="")
+        return
+    atomic_write(out, data, mode=0o644)
+    err.print(f"wrote {out} (total {R._total_str(b)})", highlight=False)
+
+
 class _progress:
     """A rich progress bar over the files being rendered (only when there are several)."""
 

@@ -53,6 +53,17 @@ class ExportResult:
 EXTRA_ALL: list[Callable] = []
 
 
+def _bom_files(lc, layout) -> dict[str, bytes]:
+    """bom/bom.{csv,md,json,pdf}: the bill of materials and cost table."""
+    from .bom import build_bom
+    from .bom_render import export_files
+
+    return export_files(build_bom(lc, layout))
+
+
+EXTRA_ALL.append(_bom_files)
+
+
 # --- cache keys (standard library only) ------------------------------------------------------
 
 def _here() -> Path:
