@@ -192,6 +192,29 @@ def bom(
     err.print(f"wrote {out} (total {R._total_str(b)})", highlight=False)
 
 
+@app.command()
+def check(
+    file: ClusterFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings and summary counts as JSON.")] = False,
+    no_geometry: Annotated[bool, typer.Option("--no-geometry", help="Skip the CadQuery checks (collisions, keep-outs).")] = False,
+) -> None:
+    """Design checks: collisions, clearances, spacer stacks and screws, holes, power.
+
+    Each finding has a severity (error | warning | info), a stable code (COLLISION, KEEPOUT, CLEARANCE, STACK_HEIGHT, SCREW_DEPTH, SCREW_ENGAGEMENT, THREAD_MISMATCH, HOLE_SIZE, HAT_FIT, POE_PORTS, POE_BUDGET, NODE_POWER, USB_CURRENT, HOLE_DRIFT), the parts, the measured number and what to do. Exit 0 when there is no error (warnings allowed), 1 when the design has errors, 2 for bad input.
+    """
+    from pirack.load import load_cluster
+    from rackdesign.checks import run_checks
+    from rackdesign.checks.report import render_json, render_table
+
+    lc = load_cluster(file)
+    report = run_checks(lc, geometry=not no_geometry)
+    if as_json:
+        print(render_json(report))
+    else:
+        render_table(report, console)
+    raise typer.Exit(report.exit_code)
+
+
 class _progress:
     """A rich progress bar over the files being rendered (only when there are several)."""
 
