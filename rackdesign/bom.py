@@ -347,11 +347,11 @@ def _order_key(cat, extra_groups: list[str]):
     return key
 
 
-def _thread_d(thread: str) -> float:
+def _thread_d(thread: str) -> Decimal:
     try:
-        return float(thread.lstrip("M"))
-    except ValueError:
-        return 0.0
+        return Decimal(thread.lstrip("M"))
+    except ArithmeticError:  # decimal.InvalidOperation: not a metric thread
+        return Decimal(0)
 
 
 # --- the acrylic ----------------------------------------------------------------------------------
