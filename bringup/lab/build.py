@@ -7,6 +7,7 @@ import contextlib
 import os
 import secrets as _secrets
 import signal
+import threading
 import sys
 import time
 from pathlib import Path
@@ -39,12 +40,20 @@ def render_options(t: Topology, root: Path, node_role: str) -> RenderOptions:
     return RenderOptions(**opts)
 
 
+def _tr(msg):
+    import time as _t
+    with open("/tmp/trace.log", "a") as fh:
+        fh.write(f"{_t.monotonic():.4f} {os.getpid()} {threading.get_ident()} {msg}\n")
+
+
 def converge(plan: NodePlan, root: Path, mount_point: str | None) -> None:
     """`bringup run --root ROOT` for one node: the engine checks each file with its daemon's own
     checker, then writes it; a refused file stops the lab before any daemon starts."""
     from bringup.engine.runner import make_context, run as engine_run
 
+    _tr(f"converge start {plan.node}")
     res = engine_run(plan, make_context(root, plan), mount_point)
+    _tr(f"converge end {plan.node}")
     if res.failed:
         raise LabError(f"bringup run --root {root} ({plan.node}) failed at {res.failed['step']}: "
                        f"{res.failed['message']}")
@@ -53,7 +62,7 @@ def converge(plan: NodePlan, root: Path, mount_point: str | None) -> None:
 def render_nodes(lc: LoadedCluster, t: Topology, base: Path, community: str) -> dict[str, NodePlan]:
     """Render every node with the bring-up code and converge it under its own root, in parallel
     (the checkers are separate processes)."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
     mount = lc.spec.storage.mount_point if lc.spec.storage else None
     plans = {}
@@ -63,8 +72,17 @@ def render_nodes(lc: LoadedCluster, t: Topology, base: Path, community: str) -> 
         sec = Secrets(snmp_community=community) if n.role == "master" else None
         plans[n.name] = render_node(lc, n.name, secrets=sec, options=render_options(t, root, n.role))
     with ThreadPoolExecutor(max_workers=len(plans)) as pool:
-        for f in [pool.submit(converge, plans[n.name], base / n.name, mount) for n in t.nodes]:
-            f.result()
+        futs = [pool.submit(converge, plans[n.name], base / n.name, mount) for n in t.nodes]
+        try:
+            for f in futs:
+                f.result()
+        except BaseException:
+            # Interrupted (SIGTERM) or a node failed: let running converges finish before the
+            # caller tears their folders down, or they recreate what teardown removed.
+            for f in futs:
+                f.cancel()
+            wait(futs)
+            raise
     return plans
 
 
@@ -112,7 +130,17 @@ def up(lc: LoadedCluster, lab_id: str | None = None) -> LabState:
         _build(lc, t, st, base)
     except BaseException:
         if not os.environ.get("PIRACK_LAB_KEEP"):  # keep a broken lab to look at: set it, then `down`
-            teardown(t.lab_id)
+            # Worker threads (converge, netboot prepare) may still be writing under the lab
+            # folder: let them finish first, or they recreate what teardown removes.
+            for th in threading.enumerate():
+                if th is not threading.main_thread() and th.ident is not None:
+                    with contextlib.suppress(RuntimeError):
+                        th.join(timeout=60)
+            _tr("teardown start")
+            _, problems = teardown(t.lab_id)
+            _tr(f"teardown end exists={base.exists()}")
+            for p in problems:
+                print(f"lab teardown: {p}", file=sys.stderr)
         raise
     finally:
         for s, h in old.items():

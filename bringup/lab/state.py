@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -89,7 +90,13 @@ def teardown(lab_id: str) -> tuple[list[str], list[str]]:
             pass
     lab_dir = Path(st.dir) if st else Path(STATE_BASE) / lab_id
     if lab_dir.exists() and not problems:
-        shutil.rmtree(lab_dir, ignore_errors=True)
+        for _ in range(20):  # a writer that was still finishing may have added files: try again
+            shutil.rmtree(lab_dir, ignore_errors=True)
+            if not lab_dir.exists():
+                break
+            time.sleep(0.05)
+        if lab_dir.exists():
+            problems.append(f"folder {lab_dir} could not be removed")
     try:
         Path(STATE_BASE).rmdir()  # the last lab leaves no trace
     except OSError:
