@@ -59,13 +59,9 @@ class Male:
     node: str | None
     head_d: float = 0.0  # 0 for a stud
 
-    @property
-    def up(self) -> bool:
-        return self.tip > self.base
-
-    @property
-    def span(self) -> tuple[float, float]:
-        return (min(self.base, self.tip), max(self.base, self.tip))
+    def __post_init__(self):
+        self.up = self.tip > self.base
+        self.span = (min(self.base, self.tip), max(self.base, self.tip))
 
 
 @dataclass
@@ -162,6 +158,23 @@ def _sheets(lay):
     return out
 
 
+class _ByZ:
+    """Boxes (x0, y0, x1, y1, z0, z1, ...) sorted by z0, for 'which of them lie in z0..z1'."""
+
+    def __init__(self, boxes):
+        self.boxes = sorted(boxes, key=lambda b: b[4])
+        self.z0s = [b[4] for b in self.boxes]
+        self.tallest = max((b[5] - b[4] for b in self.boxes), default=0.0)
+
+    def between(self, lo, hi):
+        """Boxes that may reach into lo..hi (the caller tests exactly)."""
+        import bisect
+
+        i = bisect.bisect_left(self.z0s, lo - self.tallest - EPS)
+        j = bisect.bisect_right(self.z0s, hi + EPS)
+        return self.boxes[i:j]
+
+
 def _within(x, y, s):
     return s[0] - EPS <= x <= s[2] + EPS and s[1] - EPS <= y <= s[3] + EPS
 
@@ -173,7 +186,7 @@ def _same_thread_family(a: str, b: str) -> bool:
 def check_threads(lay, cat, parts2d) -> list[Finding]:
     out: list[Finding] = []
     males, females = collect(lay, cat)
-    sheets = _sheets(lay)
+    sheets = _ByZ(_sheets(lay))
     t_lo, t_hi = lay.thickness_range
     t = lay.thickness
     for m in males:
@@ -188,7 +201,7 @@ def check_threads(lay, cat, parts2d) -> list[Finding]:
             continue
         f = min(cands, key=lambda f: abs(f.entry - m.base))
         z0, z1 = sorted((m.base, f.entry))
-        n = sum(1 for s in sheets if _within(m.x, m.y, s) and s[4] >= z0 - EPS and s[5] <= z1 + EPS)
+        n = sum(1 for s in sheets.between(z0, z1) if s[4] >= z0 - EPS and s[5] <= z1 + EPS and _within(m.x, m.y, s))
         depth = abs(m.tip - f.entry)
         deep = depth + n * (t - t_lo)  # at the thinnest sheets
         eng = depth - n * (t_hi - t)  # at the thickest
@@ -264,10 +277,12 @@ def check_holes(lay, cat, males, parts2d) -> list[Finding]:
     by_plate: dict[str, list] = defaultdict(list)
     for name, x, y, dia, info in plate_holes(holes):
         by_plate[name].append((x, y, dia, info))
+    plates = _ByZ([(p.x, p.y, p.x + p.width, p.y + p.depth, p.z, p.top, p) for p in lay.plates])
     for m in males:
         lo, hi = m.span
-        for p in lay.plates:
-            if not (p.z < hi - EPS and p.top > lo + EPS and _within(m.x, m.y, (p.x, p.y, p.x + p.width, p.y + p.depth))):
+        for box in plates.between(lo, hi):
+            p = box[6]
+            if not (p.z < hi - EPS and p.top > lo + EPS and _within(m.x, m.y, box)):
                 continue
             near = [h for h in by_plate[p.name] if math.hypot(h[0] - m.x, h[1] - m.y) <= AXIS_TOL]
             if not near:
@@ -281,15 +296,18 @@ def check_holes(lay, cat, males, parts2d) -> list[Finding]:
                 out.append(f)
     # boards: their own holes vs the thread through them
     boards = [p for p in lay.parts if p.kind == "board"]
+    axes = Axes()
+    for m in males:
+        axes.add(m.x, m.y, m)
     for b in boards:
         part = cat[b.part_id]
         z0, z1 = b.pos[2], b.pos[2] + mm(part.thickness)
         for u, v in part.holes:
             hx, hy, _ = transform((mm(u), mm(v), 0.0), b.pos, b.rot)
-            for m in males:
+            for m in axes.near(hx, hy):
                 lo, hi = m.span
-                if lo < z1 - EPS and hi > z0 + EPS and math.hypot(m.x - hx, m.y - hy) <= AXIS_TOL:
-                    f = _hole_rule(m.thread, mm(part.hole_diameter), f"{b.node or b.name}: {part.id}'s hole for {m.part_id}",
+                if lo < z1 - EPS and hi > z0 + EPS:
+                    f = _hole_rule(m.thread, mm(part.hole_diameter), f"{part.id}'s hole for {m.part_id} ({m.role})",
                                    (b.name, m.name), b.node)
                     if f:
                         out.append(f)

@@ -33,6 +33,10 @@ def _verified(part, key: str) -> bool:
     return False
 
 
+def _names(names: list[str], k: int = 6) -> str:
+    return ", ".join(names[:k]) + (f" and {len(names) - k} more" if len(names) > k else "")
+
+
 def check(lc) -> list[Finding]:
     spec, cat = lc.spec, lc.catalog
     out: list[Finding] = []
@@ -51,7 +55,7 @@ def check(lc) -> list[Finding]:
         if len(poe) > switch.poe_ports:
             out.append(Finding("error", "POE_PORTS",
                                f"{len(poe)} PoE-powered nodes but {switch.id} has {switch.poe_ports} PoE ports: "
-                               f"{', '.join(n.name for n, _ in poe[switch.poe_ports:])} get no power",
+                               f"{_names([n.name for n, _ in poe[switch.poe_ports:]])} get no power",
                                fix="a switch with more PoE ports, or a separate supply for the others",
                                parts=(switch.id,), value=len(poe), unit="ports", limit=switch.poe_ports))
         draw = sum(h.input_max_w or 0.0 for _, h in poe)
