@@ -3,10 +3,14 @@
 Rules (the numbers come from the catalog; each part file names its sources):
 - POE_PORTS: PoE-powered nodes (a HAT with a PoE standard) vs the switch's PoE ports, and all
   nodes vs all ports (error when over).
-- POE_BUDGET: a PSE allocates by PD class, so each PoE node counts at its HAT's `input_max_w`
-  (the Class 4 allocation, 25.5 W for the PoE+ HAT); over the switch's budget is an error (the
-  switch refuses power to the node that boots last), within it an info line with the headroom.
-  A HAT asking more than the switch's per-port maximum is an error.
+- POE_BUDGET: each PoE node may draw up to its HAT's `input_max_w` (its class allocation,
+  25.5 W for the Class 4 PoE+ HAT). A switch that reserves the class allocation per port
+  refuses the node that boots last once the sum passes its budget; one that allocates by
+  measured draw powers them until the real draw does. So: the worst-case real draw (board
+  max_w + bus-powered USB, through the HAT at output_w/input_max_w efficiency) over the budget
+  is an ERROR; only the class allocation over it is a WARNING (which kind your switch is, the
+  catalog does not say); within both, an info line with the headroom. A HAT asking more than
+  the switch's per-port maximum is an error.
 - NODE_POWER: board max_w plus bus-powered USB devices on the node (drive current × 5 V)
   vs the HAT's output_w: error over 100 %, warning from 80 %.
 - USB_CURRENT: the peak current of bus-powered drives vs the board's `usb_current_max_a`.
@@ -31,6 +35,31 @@ def _verified(part, key: str) -> bool:
                 if s.official_drawing:
                     return True
     return False
+
+
+def _usb_a(lc, node) -> float:
+    """Peak current of bus-powered USB drives hanging on this node."""
+    st, cat = lc.spec.storage, lc.catalog
+    if st is None:
+        return 0.0
+    drive = cat.get(st.drive, "drive")
+    cable = cat.get(st.cable, "cable") if st.cable else None
+    if drive is None or st.powered or (cable is not None and cable.powered):
+        return 0.0
+    if (st.node or lc.spec.master.name) != node.name:
+        return 0.0
+    return drive.power.current_5v_a or 0.0
+
+
+def _pse_draw(lc, node, hat) -> float:
+    """What a PoE node may take from its port under load: board max + bus-powered USB, through
+    the HAT at the efficiency its ratings imply (output_w / input_max_w, 78 % for the PoE+ HAT:
+    pessimistic), never more than its class allocation."""
+    board = lc.catalog.get(node.board, "board")
+    need = (board.power.max_w or 0.0) + _usb_a(lc, node) * USB_V if board else 0.0
+    if hat.output_w and hat.input_max_w:
+        return min(need * hat.input_max_w / hat.output_w, hat.input_max_w)
+    return hat.input_max_w or need
 
 
 def _names(names: list[str], k: int = 6) -> str:
@@ -58,7 +87,6 @@ def check(lc) -> list[Finding]:
                                f"{_names([n.name for n, _ in poe[switch.poe_ports:]])} get no power",
                                fix="a switch with more PoE ports, or a separate supply for the others",
                                parts=(switch.id,), value=len(poe), unit="ports", limit=switch.poe_ports))
-        draw = sum(h.input_max_w or 0.0 for _, h in poe)
         for n, h in poe:
             if h.input_max_w and h.input_max_w > switch.poe_port_max_w + 1e-9:
                 out.append(Finding("error", "POE_BUDGET",
@@ -66,16 +94,24 @@ def check(lc) -> list[Finding]:
                                    fix="a PoE++ switch, or another HAT", parts=(h.id, switch.id), value=h.input_max_w,
                                    unit="W", limit=switch.poe_port_max_w, node=n.name))
         if poe:
-            share = draw / switch.poe_budget_w if switch.poe_budget_w else float("inf")
-            msg = (f"{len(poe)} PoE nodes × their HATs' class allocation = {draw:g} W of {switch.id}'s "
-                   f"{switch.poe_budget_w:g} W budget ({share:.0%})")
-            if draw > switch.poe_budget_w + 1e-9:
-                out.append(Finding("error", "POE_BUDGET", msg + ": the switch refuses power to the node that boots last",
+            alloc = sum(h.input_max_w or 0.0 for _, h in poe)
+            worst = sum(_pse_draw(lc, n, h) for n, h in poe)
+            budget = switch.poe_budget_w
+            msg = (f"{len(poe)} PoE nodes: worst-case draw {worst:.1f} W, class allocation {alloc:g} W, "
+                   f"{switch.id}'s budget {budget:g} W")
+            if worst > budget + 1e-9:
+                out.append(Finding("error", "POE_BUDGET", msg + ": the switch cuts power to a node under load",
                                    fix="a switch with a larger PoE budget, or power some nodes from their own supply",
-                                   parts=(switch.id,), value=draw, unit="W", limit=switch.poe_budget_w))
+                                   parts=(switch.id,), value=round(worst, 2), unit="W", limit=budget))
+            elif alloc > budget + 1e-9:
+                out.append(Finding("warning", "POE_BUDGET",
+                                   msg + ": a switch that reserves each port's class allocation refuses the node that "
+                                   "boots last; one that allocates by measured draw (check yours) powers them all",
+                                   fix="a switch with a budget of at least the class allocation, or fewer PoE nodes",
+                                   parts=(switch.id,), value=alloc, unit="W", limit=budget))
             else:
-                out.append(Finding("info", "POE_BUDGET", msg + f"; {switch.poe_budget_w - draw:g} W spare",
-                                   parts=(switch.id,), value=draw, unit="W", limit=switch.poe_budget_w))
+                out.append(Finding("info", "POE_BUDGET", msg + f"; {budget - alloc:g} W spare",
+                                   parts=(switch.id,), value=alloc, unit="W", limit=budget))
 
     # -- per node: its supply and its USB -----------------------------------------------------
     st = spec.storage
