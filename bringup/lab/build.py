@@ -7,7 +7,6 @@ import contextlib
 import os
 import secrets as _secrets
 import signal
-import threading
 import sys
 import time
 from pathlib import Path
@@ -40,20 +39,12 @@ def render_options(t: Topology, root: Path, node_role: str) -> RenderOptions:
     return RenderOptions(**opts)
 
 
-def _tr(msg):
-    import time as _t
-    with open("/tmp/trace.log", "a") as fh:
-        fh.write(f"{_t.monotonic():.4f} {os.getpid()} {threading.get_ident()} {msg}\n")
-
-
 def converge(plan: NodePlan, root: Path, mount_point: str | None) -> None:
     """`bringup run --root ROOT` for one node: the engine checks each file with its daemon's own
     checker, then writes it; a refused file stops the lab before any daemon starts."""
     from bringup.engine.runner import make_context, run as engine_run
 
-    _tr(f"converge start {plan.node}")
     res = engine_run(plan, make_context(root, plan), mount_point)
-    _tr(f"converge end {plan.node}")
     if res.failed:
         raise LabError(f"bringup run --root {root} ({plan.node}) failed at {res.failed['step']}: "
                        f"{res.failed['message']}")
@@ -72,7 +63,8 @@ def render_nodes(lc: LoadedCluster, t: Topology, base: Path, community: str) -> 
         sec = Secrets(snmp_community=community) if n.role == "master" else None
         plans[n.name] = render_node(lc, n.name, secrets=sec, options=render_options(t, root, n.role))
     with ThreadPoolExecutor(max_workers=len(plans)) as pool:
-        futs = [pool.submit(converge, plans[n.name], base / n.name, mount) for n in t.nodes]
+        with _signals_deferred():
+            futs = [pool.submit(converge, plans[n.name], base / n.name, mount) for n in t.nodes]
         try:
             for f in futs:
                 f.result()
@@ -108,6 +100,19 @@ def _prepare(lc: LoadedCluster, node: str, tree: Path, root: Path) -> None:
     prepare(lc.path, node, None, tree, root)
 
 
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGTERM/SIGHUP while work is handed to a thread pool: an interrupt raised inside
+    submit() can leave a started worker the pool does not know of, which shutdown() then does
+    not wait for, and which writes into the lab folder after teardown removed it."""
+    held = {signal.SIGTERM, signal.SIGHUP}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _install_signal_handlers():
     """SIGTERM/SIGHUP become KeyboardInterrupt, so `up` cleans up whatever stops it."""
     def handler(signum, frame):
@@ -130,15 +135,7 @@ def up(lc: LoadedCluster, lab_id: str | None = None) -> LabState:
         _build(lc, t, st, base)
     except BaseException:
         if not os.environ.get("PIRACK_LAB_KEEP"):  # keep a broken lab to look at: set it, then `down`
-            # Worker threads (converge, netboot prepare) may still be writing under the lab
-            # folder: let them finish first, or they recreate what teardown removes.
-            for th in threading.enumerate():
-                if th is not threading.main_thread() and th.ident is not None:
-                    with contextlib.suppress(RuntimeError):
-                        th.join(timeout=60)
-            _tr("teardown start")
             _, problems = teardown(t.lab_id)
-            _tr(f"teardown end exists={base.exists()}")
             for p in problems:
                 print(f"lab teardown: {p}", file=sys.stderr)
         raise
@@ -205,7 +202,8 @@ def _build(lc: LoadedCluster, t: Topology, st: LabState, base: Path) -> None:
 
         tree = _fake_os_tree(labd / "rpios")
         prepared = ThreadPoolExecutor(max_workers=1)
-        prepared_futs = [prepared.submit(_prepare, lc, name, tree, mroot) for name in netboot]
+        with _signals_deferred():
+            prepared_futs = [prepared.submit(_prepare, lc, name, tree, mroot) for name in netboot]
 
     # The uplink: fake upstream DNS, NTP source, echo service.
     up_dns = labd / "uplink/dnsmasq.conf"
