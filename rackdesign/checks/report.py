@@ -27,7 +27,8 @@ def render_table(report: Report, console) -> None:
         rows = [f for f in report.findings if f.severity == sev]
         if not rows:
             continue
-        t = Table(title=f"{ {"error": "errors", "warning": "warnings"}.get(sev, sev)} ({len(rows)})", title_style=STYLE[sev], show_lines=sev != "info", expand=True,
+        title = {"error": "errors", "warning": "warnings"}.get(sev, sev)
+        t = Table(title=f"{title} ({len(rows)})", title_style=STYLE[sev], show_lines=sev != "info", expand=True,
                   title_justify="left")
         t.add_column("code", style=STYLE[sev], no_wrap=True)
         t.add_column("finding", ratio=3)
