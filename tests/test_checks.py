@@ -1,0 +1,309 @@
+"""`rack check`: each check fails on a fault built for it (a cluster file under tests/checks/,
+a catalog fixture, or a mutated layout) and passes on the default cluster.
+
+Geometry (CadQuery) runs are few: the default through the CLI, and the collision and keep-out
+faults; everything else runs with geometry=False (pure Python, ~0.1 s each)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from pirack.catalog import Catalog, Source, load_catalog
+from pirack.init_template import init_text
+from pirack.units import parse_length
+from pirack.load import LoadedCluster, check_cluster, default_text, load_cluster, parse_cluster
+from rackdesign.checks import run_checks
+from rackdesign.layout import build_layout
+
+HERE = Path(__file__).parent / "checks"
+
+
+def _codes(report, severity="error"):
+    return {f.code for f in report.findings if f.severity == severity}
+
+
+def _of(report, code, severity="error"):
+    return [f for f in report.findings if f.code == code and f.severity == severity]
+
+
+def _cat_with(**changes) -> Catalog:
+    """The real catalog with some parts changed: {part id: {field: value}}."""
+    cat = load_catalog()
+    parts = dict(cat.parts)
+    for pid, upd in changes.items():
+        parts[pid.replace("_", "-")] = parts[pid.replace("_", "-")].model_copy(update=upd)
+    return Catalog(parts, cat.root)
+
+
+def _loaded(text=None, catalog=None, check=True) -> LoadedCluster:
+    text = text or default_text()
+    spec = parse_cluster(text, "t.toml")
+    catalog = catalog or load_catalog()
+    if check:
+        check_cluster(spec, catalog, "t.toml")
+    return LoadedCluster(spec, catalog, None, text)
+
+
+@pytest.fixture(scope="module")
+def default():
+    lc = load_cluster(None)
+    return lc, build_layout(lc)
+
+
+@pytest.fixture(scope="module")
+def default_report(default):
+    lc, lay = default
+    return run_checks(lc, lay, geometry=True)
+
+
+# -- the default: passes, with its warnings ------------------------------------------------------
+
+def test_default_passes_with_the_seeds_warnings(rack, in_tmp):
+    code, out, err = rack("check", "--json")
+    assert code == 0, out + err
+    data = json.loads(out)
+    s = data["summary"]
+    assert s["error"] == 0 and s["exit"] == 0
+    assert s["warning"] == sum(1 for f in data["findings"] if f["severity"] == "warning") >= 4
+    warn = {f["code"]: f for f in data["findings"] if f["severity"] == "warning"}
+    # the seed's power failure, with its numbers and the fix
+    usb = warn["USB_CURRENT"]
+    assert usb["value"] == pytest.approx(1.7) and usb["limit"] == pytest.approx(1.2) and usb["unit"] == "A"
+    assert "master" in usb["message"] and "unverified" in usb["message"] and "powered" in usb["fix"]
+    assert {"THREAD_MISMATCH", "HOLE_SIZE", "SCREW_ENGAGEMENT"} <= set(warn)
+    hole = warn["HOLE_SIZE"]
+    assert hole["value"] == pytest.approx(2.7) and "M2.6" in hole["message"]
+    # collisions ran on every solid, exactly, and found none
+    st = data["stats"]["collisions"]
+    assert st["solids"] > 70 and st["booleans"] > 0
+    assert data["heights"]["top"] > data["heights"]["tier-1-master"] > 0
+
+
+def test_table_output_groups_by_severity(rack, in_tmp):
+    code, out, _ = rack("check", "--no-geometry")
+    assert code == 0
+    assert out.index("warnings (") < out.index("info (")
+    assert "USB_CURRENT" in out and "1.7 A (limit 1.2)" in out and "ok:" in out
+
+
+def test_bad_input_exits_2(rack, in_tmp):
+    Path("broken.toml").write_text("[cluster]\nname = 'x'\n")
+    code, out, err = rack("check", "broken.toml")
+    assert code == 2 and "broken.toml" in err and "Traceback" not in err
+
+
+# -- cluster files: each fails with its code -----------------------------------------------------
+
+@pytest.mark.parametrize("name,code", [
+    ("stack-height-fail", "STACK_HEIGHT"),
+    ("screw-depth-fail", "SCREW_DEPTH"),
+    ("screw-engagement-fail", "SCREW_ENGAGEMENT"),
+    ("poe-ports-fail", "POE_PORTS"),
+])
+def test_fault_files_fail_with_their_code(rack, in_tmp, name, code):
+    rc, out, err = rack("check", str(HERE / f"{name}.toml"), "--json", "--no-geometry")
+    assert rc == 1, out + err
+    data = json.loads(out)
+    errors = [f for f in data["findings"] if f["severity"] == "error"]
+    assert code in {f["code"] for f in errors}
+    assert data["summary"]["exit"] == 1 and data["summary"]["error"] == len(errors)
+
+
+def test_screw_depth_numbers():
+    r = run_checks(load_cluster(HERE / "screw-depth-fail.toml"), geometry=False)
+    f = _of(r, "SCREW_DEPTH")[0]
+    # a 4 mm screw through a 2 mm sheet at its thinnest (1.4 mm) reaches 2.6 mm into a 2.5 mm thread
+    assert f.value == pytest.approx(2.6) and f.limit == pytest.approx(2.5) and f.count == 4
+    assert "drive" in f.message
+
+
+def test_screw_engagement_numbers():
+    r = run_checks(load_cluster(HERE / "screw-engagement-fail.toml"), geometry=False)
+    col = [f for f in _of(r, "SCREW_ENGAGEMENT") if "(column)" in f.message]
+    assert col and all(f.limit == pytest.approx(2.25) for f in col)  # 0.75 d of M3
+    assert all(f.value == pytest.approx(0.1) for f in col)  # 6 mm stud through 5.9 mm at the thickest
+
+
+def test_stack_height_fail_names_the_gap():
+    r = run_checks(load_cluster(HERE / "stack-height-fail.toml"), geometry=False)
+    f = _of(r, "STACK_HEIGHT")[0]
+    assert "base" in f.message and "tier-1-master" in f.message
+
+
+def test_usb_current_passes_with_a_powered_drive():
+    r = run_checks(load_cluster(HERE / "usb-current-pass.toml"), geometry=False)
+    assert not [f for f in r.findings if f.code == "USB_CURRENT"]
+    assert r.exit_code == 0
+
+
+def test_hat_fit_loader_refuses_and_checks_report_it(rack, in_tmp):
+    rc, out, err = rack("check", str(HERE / "hat-fit-fail.toml"))
+    assert rc == 2 and "nodes[1].hat" in err and "Pi 5" in err
+    # a spec that bypasses the loader still gets HAT_FIT from the checks
+    lc = _loaded((HERE / "hat-fit-fail.toml").read_text(), check=False)
+    r = run_checks(lc, geometry=False)
+    f = _of(r, "HAT_FIT")
+    assert len(f) == 1 and f[0].node == "slave1" and r.exit_code == 1
+
+
+# -- power, by catalog fixtures ------------------------------------------------------------------
+
+def test_poe_budget():
+    three = init_text(3)
+    r = run_checks(_loaded(three), geometry=False)
+    assert _of(r, "POE_BUDGET", "warning")  # 3 x 25.5 W allocation > 56 W, real draw fits
+    small = _cat_with(**{"tl-sg1005p": {"poe_budget_w": 30.0}})
+    r = run_checks(_loaded(three, small), geometry=False)
+    f = _of(r, "POE_BUDGET")[0]
+    assert f.value > 30.0 and f.limit == 30.0 and f.unit == "W"
+    r = run_checks(_loaded(), geometry=False)
+    assert _of(r, "POE_BUDGET", "info")[0].value == pytest.approx(51.0)
+
+
+def test_node_power_and_usb_rules():
+    weak = _cat_with(**{"rpi-poe-plus-hat": {"output_w": 10.0}})
+    r = run_checks(_loaded(catalog=weak), geometry=False)
+    f = _of(r, "NODE_POWER")[0]
+    assert f.node == "master" and f.value == pytest.approx(6.25 + 8.5) and f.limit == 10.0
+    # the drive's 1.7 A from a checked source: an error
+    cat = load_catalog()
+    drive = cat["ssd-sata-2.5-500gb"]
+    src = list(drive.sources) + [Source(figures=["power.current_5v_a"], document="test", official_drawing=True)]
+    r = run_checks(_loaded(catalog=_cat_with(**{"ssd-sata-2.5-500gb": {"sources": src}})), geometry=False)
+    assert _of(r, "USB_CURRENT")[0].value == pytest.approx(1.7)
+    # 80-100 % of the limit: a warning; well under: nothing
+    for amps, sev in ((1.0, "warning"), (0.5, None)):
+        power = drive.power.model_copy(update={"current_5v_a": amps})
+        r = run_checks(_loaded(catalog=_cat_with(**{"ssd-sata-2.5-500gb": {"power": power}})), geometry=False)
+        got = [f.severity for f in r.findings if f.code == "USB_CURRENT"]
+        assert got == ([sev] if sev else [])
+
+
+# -- fasteners and holes, by catalog fixtures ----------------------------------------------------
+
+def test_thread_mismatch_of_another_pitch_is_an_error():
+    hat = load_catalog()["rpi-poe-plus-hat"]
+    inc = {"spacer-m2.5-ff-11": 4, "screw-m3-pan-6": 4}
+    r = run_checks(_loaded(catalog=_cat_with(**{hat.id: {"included": inc}})), geometry=False)
+    f = [f for f in _of(r, "THREAD_MISMATCH") if "screw-m3-pan-6" in f.message]
+    assert f and "M3 male into M2.5" in f[0].message and f[0].count == 8
+
+
+def test_hole_smaller_than_the_thread():
+    r = run_checks(_loaded(catalog=_cat_with(**{"rpi4b-8gb": {"hole_diameter": parse_length("2.5 mm")}})), geometry=False)
+    f = _of(r, "HOLE_SIZE")[0]
+    assert f.value == pytest.approx(2.5) and f.limit == pytest.approx(2.6)
+
+
+# -- layout mutations ----------------------------------------------------------------------------
+
+def _moved(p, dx=0.0, dy=0.0, dz=0.0):
+    b = p.bbox
+    return dataclasses.replace(p, pos=(p.pos[0] + dx, p.pos[1] + dy, p.pos[2] + dz),
+                               bbox=(b[0] + dx, b[1] + dy, b[2] + dz, b[3] + dx, b[4] + dy, b[5] + dz))
+
+
+def test_hole_drift_fires_on_a_0_05_mm_shift(default):
+    lc, lay = default
+    i = next(i for i, p in enumerate(lay.plates) if p.node == "slave1")
+    plate = lay.plates[i]
+    holes = list(plate.holes)
+    k = next(k for k, h in enumerate(holes) if h.kind == "board")
+    holes[k] = dataclasses.replace(holes[k], x=holes[k].x + 0.05)
+    plates = list(lay.plates)
+    plates[i] = dataclasses.replace(plate, holes=tuple(holes))
+    r = run_checks(lc, dataclasses.replace(lay, plates=plates), geometry=False)
+    f = _of(r, "HOLE_DRIFT")
+    assert len(f) == 1 and f[0].value == pytest.approx(0.05, abs=1e-6) and f[0].node == "slave1"
+    assert not _of(run_checks(lc, lay, geometry=False), "HOLE_DRIFT")
+
+
+def test_clearance_fires_when_a_hat_grows(default):
+    lc, lay = default
+    parts = [dataclasses.replace(p, bbox=p.bbox[:5] + (p.bbox[5] + 2.5,)) if p.name == "rpi-poe-plus-hat#2" else p
+             for p in lay.parts]
+    r = run_checks(lc, dataclasses.replace(lay, parts=parts), geometry=False)
+    f = _of(r, "CLEARANCE")
+    assert len(f) == 1 and f[0].value == pytest.approx(0.5) and f[0].limit == 3.0
+
+
+def test_stack_height_fires_when_plates_and_spacers_disagree(default):
+    lc, lay = default
+    plates = [dataclasses.replace(p, z=p.z + 1.0) if p.role == "top" else p for p in lay.plates]
+    r = run_checks(lc, dataclasses.replace(lay, plates=plates), geometry=False)
+    f = _of(r, "STACK_HEIGHT")
+    assert len(f) == 4 and all(x.value == pytest.approx(28.0) and x.limit == pytest.approx(29.0) for x in f)
+
+
+@pytest.mark.parametrize("clearance", ["2 mm", "5 mm", "8.5 mm", "12 mm", "20 mm"])
+def test_solver_output_is_what_is_built(clearance):
+    """Across clearances: every column segment reaches its required height within the slack,
+    the plates stand where the segments put them, and the front plan and the BOM read the same."""
+    from rackdesign import bom, frontplan, stack
+
+    lc = _loaded(default_text().replace('min_clearance = "3 mm"', f'min_clearance = "{clearance}"'))
+    lay = build_layout(lc)
+    r = run_checks(lc, lay, geometry=False)
+    assert not _of(r, "STACK_HEIGHT") and not _of(r, "CLEARANCE")
+    gaps = [f.value for f in r.findings if f.code == "CLEARANCE"]
+    assert min(gaps) >= float(clearance.split()[0]) - 1e-6
+    lines = "\n".join(frontplan.column_lines(lay))
+    for s in lay.columns[0].segments:
+        assert s.required - 1e-6 <= s.height <= s.required + stack.DEFAULT_SLACK_MM + 10.0
+        assert f"{s.height:.1f} mm" in lines
+    need = bom.needed_counts(lc, lay)
+    for pid, n in lay.counts().items():
+        assert need.get(pid, 0) >= n, pid
+
+
+# -- geometry (CadQuery): collisions and keep-outs ------------------------------------------------
+
+def test_spacer_moved_into_the_drive_collides(default):
+    pytest.importorskip("cadquery")
+    lc, lay = default
+    drive = lay.parts_of("drive")[0]
+    sp = next(p for p in lay.parts if p.role == "column" and p.column == "front-left" and p.bbox[2] == lay.thickness)
+    dx, dy = drive.pos[0] + 20 - sp.pos[0], drive.pos[1] + 20 - sp.pos[1]
+    parts = [_moved(p, dx, dy) if p.name == sp.name else p for p in lay.parts]
+    r = run_checks(lc, dataclasses.replace(lay, parts=parts), geometry=True)
+    hits = {frozenset(f.parts): f for f in _of(r, "COLLISION")}
+    f = hits[frozenset((sp.name, drive.name))]
+    # the hex body (5.5 mm across flats, bore 0.85 d) through the drive's 7 mm height
+    want = (math.sqrt(3) / 2 * 5.5 ** 2 - math.pi * (0.85 * 3 / 2) ** 2) * 7.0
+    assert f.value == pytest.approx(want, rel=1e-3) and f.unit == "mm³"
+    assert "column" in f.fix
+    assert r.exit_code == 1
+
+
+def test_old_jack_keepout_makes_the_hat_collide():
+    """The catalog's earlier jack box (from x = 64) overlapped the PoE+ HAT's 65 mm board."""
+    pytest.importorskip("cadquery")
+    cat = load_catalog()
+    board = cat["rpi4b-8gb"]
+    kos = [k.model_copy(update={"x": parse_length("64 mm"), "width": parse_length("24 mm")}) if k.name == "usb-ethernet-jacks" else k
+           for k in board.keepouts]
+    lc = _loaded(catalog=_cat_with(**{"rpi4b-8gb": {"keepouts": kos}}))
+    r = run_checks(lc, geometry=True)
+    f = _of(r, "COLLISION")
+    assert len(f) == 2  # both tiers
+    assert all(x.value == pytest.approx(1.0 * 53.5 * 1.6, rel=1e-3) for x in f)
+    assert r.stats["collisions"]["boolean_cache_hits"] > 0  # the second tier reused the first's boolean
+
+
+def test_part_in_front_of_the_switch_ports_is_a_keepout(default, default_report):
+    pytest.importorskip("cadquery")
+    lc, lay = default
+    assert not _of(default_report, "KEEPOUT") and not _of(default_report, "COLLISION")
+    sw = lay.parts_of("switch")[0]
+    sp = next(p for p in lay.parts if p.role == "column")
+    x = (sw.bbox[0] + sw.bbox[3]) / 2
+    extra = dataclasses.replace(_moved(sp, x - sp.pos[0], sw.bbox[1] - 4.0 - sp.pos[1], lay.thickness - sp.pos[2]),
+                                name="intruder#1")
+    r = run_checks(lc, dataclasses.replace(lay, parts=lay.parts + [extra]), geometry=True)
+    f = _of(r, "KEEPOUT")
+    assert len(f) == 1 and "intruder#1" in f[0].parts and "rj45-plugs-front" in f[0].message and f[0].value > 1.0
