@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, from_validation_error
 from .money import Price
@@ -20,7 +20,11 @@ from .units import Length, Offset, mm
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=True)
+    # defer_build: a model's validator is built when a part of its kind is first read, so
+    # `bringup` (which reads ~7 parts) does not pay for all of them at import.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=True, defer_build=True
+    )
 
 
 class Source(_Strict):
@@ -255,9 +259,11 @@ Part = Annotated[
     Union[Board, Hat, Drive, Switch, Cable, Sheet, Spacer, Screw, Nut, Foot, Fabricator],
     Field(discriminator="kind"),
 ]
-_PART = TypeAdapter(Part)
-
-KINDS = ("board", "hat", "drive", "switch", "cable", "sheet", "spacer", "screw", "nut", "foot", "fabricator")
+MODELS: dict[str, type[PartBase]] = {
+    m.model_fields["kind"].annotation.__args__[0]: m
+    for m in (Board, Hat, Drive, Switch, Cable, Sheet, Spacer, Screw, Nut, Foot, Fabricator)
+}
+KINDS = tuple(MODELS)
 
 
 def catalog_dir() -> Path:
@@ -270,18 +276,37 @@ def catalog_dir() -> Path:
 
 
 class Catalog:
-    def __init__(self, parts: dict[str, PartBase], root: Path):
-        self.parts = parts
+    """Parts by id. A part file is read and validated when first asked for (`parts` reads them
+    all), so a command that needs a handful of parts does not validate the whole catalog."""
+
+    def __init__(self, parts: dict[str, PartBase] | None = None, root: Path | None = None,
+                 paths: dict[str, Path] | None = None):
+        self._parts: dict[str, PartBase] = dict(parts or {})
+        self._pending: dict[str, Path] = {k: v for k, v in (paths or {}).items() if k not in self._parts}
         self.root = root
 
+    def _read(self, pid: str) -> PartBase:
+        part = self._parts.get(pid)
+        if part is None:
+            part = self._parts[pid] = load_part(self._pending.pop(pid))
+        return part
+
+    @property
+    def parts(self) -> dict[str, PartBase]:
+        for pid in list(self._pending):
+            self._read(pid)
+        return self._parts
+
     def __contains__(self, pid: str) -> bool:
-        return pid in self.parts
+        return pid in self._parts or pid in self._pending
 
     def __getitem__(self, pid: str) -> PartBase:
-        return self.parts[pid]
+        if pid not in self:
+            raise KeyError(pid)
+        return self._read(pid)
 
     def get(self, pid: str, kind: str | None = None):
-        p = self.parts.get(pid)
+        p = self._read(pid) if pid in self else None
         if p is not None and kind is not None and p.kind != kind:
             return None
         return p
@@ -302,11 +327,13 @@ def load_part(path: Path):
     data.setdefault("id", path.stem)
     if data["id"] != path.stem:
         raise InputError(path, "id", f"'{data['id']}' must equal the file name '{path.stem}'")
+    model = MODELS.get(data.get("kind"))
+    if model is None:
+        raise InputError(path, "kind", f"{data.get('kind')!r} is not a part kind: expected one of {', '.join(KINDS)}")
     try:
-        return _PART.validate_python(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        # a known kind puts its tag first in every error location: drop it
-        raise from_validation_error(path, exc, skip=1 if data.get("kind") in KINDS else 0) from None
+        raise from_validation_error(path, exc) from None
 
 
 def load_catalog(root: Path | None = None) -> Catalog:
@@ -316,11 +343,10 @@ def load_catalog(root: Path | None = None) -> Catalog:
 
 @functools.lru_cache(maxsize=4)
 def _load_catalog_cached(root: str) -> Catalog:
-    parts: dict[str, PartBase] = {}
+    paths: dict[str, Path] = {}
     base = Path(root)
     for path in sorted(base.rglob("*.toml")):
-        part = load_part(path)
-        if part.id in parts:
-            raise InputError(path, "id", f"part id '{part.id}' is used twice in the catalog")
-        parts[part.id] = part
-    return Catalog(parts, base)
+        if path.stem in paths:
+            raise InputError(path, "id", f"part id '{path.stem}' is used twice in the catalog (also {paths[path.stem]})")
+        paths[path.stem] = path
+    return Catalog(root=base, paths=paths)
