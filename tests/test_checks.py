@@ -307,3 +307,19 @@ def test_part_in_front_of_the_switch_ports_is_a_keepout(default, default_report)
     r = run_checks(lc, dataclasses.replace(lay, parts=lay.parts + [extra]), geometry=True)
     f = _of(r, "KEEPOUT")
     assert len(f) == 1 and "intruder#1" in f[0].parts and "rj45-plugs-front" in f[0].message and f[0].value > 1.0
+
+
+def test_layout_notes_become_coded_findings():
+    from rackdesign.checks.fasteners import note_findings
+
+    class Lay:
+        notes = ["master: HAT screws a (M2.6) into HAT spacers b (M2.5): the threads differ",
+                 "drive screws: screw-m3-pan-4: goes 2.6 mm deep at the thinnest sheet, past the 2.5 mm of thread there",
+                 "column base→tier-1: spacer-m3-mf-15: engages only 0.1 mm at the thickest sheet (want 2.25)",
+                 "something new the layout says"]
+
+    got = note_findings(Lay, {"master"}, have=set())
+    assert [f.code for f in got] == ["THREAD_MISMATCH", "SCREW_DEPTH", "SCREW_ENGAGEMENT", "LAYOUT_NOTE"]
+    assert got[0].node == "master" and all(f.severity == "warning" for f in got)
+    # a note the measurements already cover (same code and node) is not repeated
+    assert [f.code for f in note_findings(Lay, {"master"}, have={("THREAD_MISMATCH", "master")})][0] == "SCREW_DEPTH"
