@@ -28,7 +28,11 @@ def ureg():
 # Units known to be lengths without asking pint. Importing pint costs ~0.3 s, which `bringup`
 # (which never needs a length) should not pay on every run: these values become pint
 # quantities on first use instead.
-_FAST_UNITS = {"mm", "cm", "m", "in", "inch", "millimeter", "millimetre", "centimeter", "meter"}
+# Exact factors to mm (the inch is 25.4 mm by definition): the same as pint's, without pint.
+_FAST_UNITS = {
+    "mm": 1.0, "millimeter": 1.0, "millimetre": 1.0, "cm": 10.0, "centimeter": 10.0,
+    "m": 1000.0, "meter": 1000.0, "in": 25.4, "inch": 25.4,
+}
 _FAST = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*$")
 
 
@@ -68,8 +72,11 @@ def parse_offset(value: Any):
     """Like parse_length, but may be negative: a position relative to a part's corner
     (a port keep-out overhangs the board edge)."""
     if isinstance(value, str) and value.strip().startswith("-"):
-        parse_length(value.strip()[1:])  # the same checks on the magnitude and unit
-        return LazyLength(value.strip())
+        pos = parse_length(value.strip()[1:])  # the same checks on the magnitude and unit
+        neg = LazyLength(value.strip())
+        if isinstance(pos, LazyLength) and pos._mm is not None:
+            neg._mm = -pos._mm
+        return neg
     return parse_length(value)
 
 
@@ -83,7 +90,9 @@ def parse_length(value: Any):
         if m and m.group(2) in _FAST_UNITS:
             if float(m.group(1)) < 0:
                 raise ValueError(f"{value!r}: a length cannot be negative")
-            return LazyLength(value.strip())
+            ll = LazyLength(value.strip())
+            ll._mm = float(m.group(1)) * _FAST_UNITS[m.group(2)]
+            return ll
     reg = ureg()
     if isinstance(value, reg.Quantity):
         q = value
