@@ -122,10 +122,9 @@ def fold(findings: list[Finding]) -> list[Finding]:
     return list(out.values())
 
 
-def run_checks(lc, lay=None, geometry: bool = True, solids=None) -> Report:
+def run_checks(lc, lay=None, geometry: bool = True) -> Report:
     """Every check on a loaded cluster. `lay` may be given (tests mutate one); `geometry=False`
-    skips the CadQuery checks (collisions and keep-outs); `solids` reuses shapes already built
-    (a dict of instance name -> (shape key, local shape), see collisions.py)."""
+    skips the CadQuery checks (collisions and keep-outs)."""
     from . import clearance, compat, fasteners, holes, power
 
     t0 = time.perf_counter()
@@ -160,7 +159,7 @@ def run_checks(lc, lay=None, geometry: bool = True, solids=None) -> Report:
             findings.append(Finding("warning", "SKIPPED", f"collision and keep-out checks skipped: {exc}",
                                     fix="pip install 'pirack[rack]'"))
         else:
-            found, cstats = collisions.check(ctx, solids=solids)
+            found, cstats = collisions.check(ctx)
             findings += found
             stats["collisions"] = cstats
             stats["seconds"]["collisions"] = round(time.perf_counter() - t2, 3)

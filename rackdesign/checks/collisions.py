@@ -167,7 +167,7 @@ def _keepouts(lay, cat, shapes):
     return out
 
 
-def check(ctx, solids=None, cache: bool = True):
+def check(ctx, cache: bool = True):
     t0 = time.perf_counter()
     lay, cat = ctx.lay, ctx.cat
     shapes = Shapes(lay, cat, ctx.parts2d)
