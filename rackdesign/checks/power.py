@@ -84,7 +84,8 @@ def check(lc) -> list[Finding]:
         if len(poe) > switch.poe_ports:
             out.append(Finding("error", "POE_PORTS",
                                f"{len(poe)} PoE-powered nodes but {switch.id} has {switch.poe_ports} PoE ports: "
-                               f"{_names([n.name for n, _ in poe[switch.poe_ports:]])} get no power",
+                               f"{_names([n.name for n, _ in poe[switch.poe_ports:]])} "
+                               f"{'gets' if len(poe) - switch.poe_ports == 1 else 'get'} no power",
                                fix="a switch with more PoE ports, or a separate supply for the others",
                                parts=(switch.id,), value=len(poe), unit="ports", limit=switch.poe_ports))
         for n, h in poe:
