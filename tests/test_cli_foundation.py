@@ -3,7 +3,7 @@
 import json
 import tomllib
 
-from conftest import sh
+from helpers import sh
 
 
 def test_validate_default(rack, in_tmp):

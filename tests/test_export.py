@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import ROOT, sh
+from helpers import ROOT, sh
 
 SVGNS = "{http://www.w3.org/2000/svg}"
 

@@ -8,7 +8,7 @@ from bringup.checks import BINARIES, run_check
 from bringup.render import RenderOptions, Secrets, merge_block, render_node
 from pirack.load import load_cluster
 
-from conftest import SECRET
+from bringup_helpers import SECRET
 
 
 def need(name):

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from conftest import MASTER_MAC, SECRET, seed_old_root, snapshot
+from bringup_helpers import MASTER_MAC, SECRET, seed_old_root, snapshot
 
 
 def run_json(bringup_cli, *args):
@@ -201,7 +201,7 @@ def test_storage_format_refuses_without_confirmation(bringup_cli, tmp_path):
 def test_storage_format_on_a_loop_device(tmp_path):
     import subprocess
 
-    from conftest_helpers import sh_bringup
+    from bringup_helpers import sh_bringup
 
     img = tmp_path / "disk.img"
     img.write_bytes(b"\0" * (16 << 20))

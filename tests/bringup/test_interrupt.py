@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from conftest import SECRET, seed_old_root, snapshot
+from bringup_helpers import SECRET, seed_old_root, snapshot
 
 ARGS = ["run", "--node", "master"]
 

@@ -9,7 +9,7 @@ import pytest
 from bringup.render import RenderOptions, Secrets, block_body, merge_block, render_node
 from pirack.load import load_cluster
 
-from conftest import SECRET
+from bringup_helpers import SECRET
 
 
 @pytest.fixture(scope="module")
