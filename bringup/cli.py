@@ -193,6 +193,11 @@ from .lab.cli import lab_app  # noqa: E402  (light: typer and rich only)
 
 app.add_typer(lab_app, name="lab")
 
+# The whole cluster through Ansible (bringup/fleet/): `bringup fleet inventory|run`.
+from .fleet.cli import fleet_app  # noqa: E402  (light: typer and rich only)
+
+app.add_typer(fleet_app, name="fleet")
+
 
 def main() -> None:
     run_app(app)

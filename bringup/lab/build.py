@@ -124,7 +124,7 @@ def _install_signal_handlers():
     return old
 
 
-def up(lc: LoadedCluster, lab_id: str | None = None) -> LabState:
+def up(lc: LoadedCluster, lab_id: str | None = None, ssh: bool = False) -> LabState:
     t = build_topology(lc.spec, lab_id)
     teardown(t.lab_id)  # a stale lab of ours (same id) goes first
     base = lab_dir(t.lab_id)
@@ -133,6 +133,10 @@ def up(lc: LoadedCluster, lab_id: str | None = None) -> LabState:
     old = _install_signal_handlers()
     try:
         _build(lc, t, st, base)
+        if ssh:  # `up --ssh`: an sshd per slave, for `bringup fleet run --lab` (lab/sshd.py)
+            from . import sshd
+
+            sshd.start_all(t, st, base)
     except BaseException:
         if not os.environ.get("PIRACK_LAB_KEEP"):  # keep a broken lab to look at: set it, then `down`
             _, problems = teardown(t.lab_id)

@@ -65,7 +65,8 @@ def _lab_id_from_name(file) -> str:
 
 
 @lab_app.command()
-def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None) -> None:
+def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None,
+       ssh: Annotated[bool, typer.Option("--ssh", help="Also run an sshd in every slave (for `bringup fleet run --lab`).")] = False) -> None:
     """Build the lab for the cluster file and start its daemons (a stale lab of the same cluster goes first)."""
     from pirack.load import load_cluster
 
@@ -76,7 +77,7 @@ def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None
     _need_root()
     t0 = time.monotonic()
     try:
-        st = build_up(lc, _lab_id(lc, lab_id))
+        st = build_up(lc, _lab_id(lc, lab_id), ssh=ssh)
     except LabError as exc:
         print(f"lab up failed: {exc}", file=sys.stderr)
         raise typer.Exit(EXIT_PROBLEMS) from None

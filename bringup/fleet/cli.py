@@ -1,0 +1,129 @@
+"""`bringup fleet inventory|run`: the whole cluster through Ansible (light: typer and rich only)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pirack.cli_common import EXIT_PROBLEMS, ClusterFile
+
+fleet_app = typer.Typer(
+    help=(
+        "The whole cluster from one place, through Ansible: an inventory (groups master, slaves) "
+        "and a playbook that installs pirack on each node, copies the cluster file and runs "
+        "`bringup run` there, the master first. Needs ansible-core: pip install 'pirack[fleet]'."
+    ),
+    no_args_is_help=True,
+)
+console = Console()
+
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Write the inventory, playbook, ansible.cfg and cluster file here.", file_okay=False)]
+PackageOpt = Annotated[Optional[str], typer.Option("--package", metavar="SPEC", help="What the nodes pip-install (like 'pirack==0.1.0'); default: a wheel built from this checkout.")]
+NoInstallOpt = Annotated[bool, typer.Option("--no-install", help="pirack is already on the nodes: set pirack_install: false (no wheel is built).")]
+LabOpt = Annotated[bool, typer.Option("--lab", help="Drive the virtual lab (`bringup lab up --ssh`): ansible runs in the master's namespace, every node converges into its own folder in the lab.")]
+IdOpt = Annotated[Optional[str], typer.Option("--id", help="Lab id (with --lab; default: derived from the cluster name).")]
+
+
+def _bundle(lc, out: Path, package: str | None, no_install: bool, labf=None):
+    from .bundle import BundleOptions, write_bundle
+    from .driver import build_wheel
+
+    opts = BundleOptions(install=not no_install, package=package)
+    cfg_extra = None
+    if labf is not None:
+        # The lab's Python already has this checkout: no wheel (pirack_install: false).
+        opts.install = False
+        opts.group_vars, opts.host_vars, cfg_extra = labf.group_vars, labf.host_vars, labf.cfg_extra
+    if opts.install and not package:
+        opts.wheel = build_wheel(out)
+    return write_bundle(lc, out, opts, cfg_extra)
+
+
+def _lab(lc, lab: bool, lab_id: str | None):
+    if not lab:
+        return None
+    from .lab import prepare
+
+    return prepare(lc, lab_id)
+
+
+@fleet_app.command()
+def inventory(file: ClusterFile = None, out: OutOpt = None, package: PackageOpt = None,
+              no_install: NoInstallOpt = False, lab: LabOpt = False, lab_id: IdOpt = None) -> None:
+    """Write the Ansible inventory and playbook for the cluster file (default folder: exports/NAME/fleet)."""
+    from pirack.load import load_cluster
+
+    lc = load_cluster(file)
+    labf = _lab(lc, lab, lab_id)
+    if out is None:
+        out = labf.bundle if labf else Path("exports") / lc.spec.cluster.name / "fleet"
+    files = _bundle(lc, out, package, no_install, labf)
+    for what, p in files.items():
+        print(f"{what:9} {p}")
+    print(f"run it: ANSIBLE_CONFIG={files['config']} ansible-playbook -i {files['inventory']} {files['playbook']}"
+          " [--check] [--limit NODES]   (or: bringup fleet run)")
+
+
+@fleet_app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(ctx: typer.Context, file: ClusterFile = None,
+        check: Annotated[bool, typer.Option("--check", help="Ansible check mode: each node shows `bringup plan`; nothing changes.")] = False,
+        limit: Annotated[Optional[str], typer.Option("--limit", metavar="NODES", help="Only these nodes or groups (Ansible's --limit, like slave1,slave2).")] = None,
+        out: OutOpt = None, package: PackageOpt = None, no_install: NoInstallOpt = False,
+        lab: LabOpt = False, lab_id: IdOpt = None,
+        json_out: Annotated[bool, typer.Option("--json", help="Print the per-node summary as JSON (after Ansible's own output).")] = False) -> None:
+    """Write the inventory and playbook, run ansible-playbook on them (its output as it goes),
+    then a per-node summary. Exit 1 if a node failed. Arguments after `--` go to ansible-playbook."""
+    import shutil
+    import time
+
+    from pirack.load import load_cluster
+
+    from .driver import find_ansible_playbook, run_playbook, summarize
+
+    lc = load_cluster(file)
+    find_ansible_playbook()  # before anything is built: exit 2 with the install hint
+    t0 = time.monotonic()
+    labf = _lab(lc, lab, lab_id)
+    scratch = None
+    if out is None:
+        out = labf.bundle if labf else None
+    if out is None:
+        scratch = out = Path(tempfile.mkdtemp(prefix="pirack-fleet-"))
+    try:
+        _bundle(lc, out, package, no_install, labf)
+        rc, records = run_playbook(out, check=check, limit=limit, extra=list(ctx.args),
+                                   netns=labf.netns if labf else None, env=labf.env if labf else None)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    hosts = [n.name for n in lc.spec.nodes]
+    results = summarize(records, hosts)
+    if limit:  # the nodes --limit left out are not news
+        results = [r for r in results if r.status != "not run"]
+    seconds = time.monotonic() - t0
+    failed = [r for r in results if r.status in ("failed", "unreachable")]
+    if json_out:
+        print(json.dumps({"check": check, "ansible_rc": rc, "seconds": round(seconds, 2),
+                          "nodes": [r.__dict__ for r in results]}, indent=1))
+    else:
+        what = "would change" if check else "changed"
+        table = Table(title=f"bringup fleet {'--check ' if check else ''}({seconds:.1f} s)")
+        for col in ("node", "result", f"bringup {what}", "other tasks changed", "detail"):
+            table.add_column(col, overflow="fold")
+        colour = {"changed": "yellow", "ok": "green", "failed": "red", "unreachable": "red"}
+        for r in results:
+            c = colour.get(r.status)
+            table.add_row(r.node, f"[{c}]{r.status}[/]" if c else r.status,
+                          "" if r.changes is None else str(r.changes), str(r.other), r.detail)
+        console.print(table)
+    if failed or rc != 0:
+        if not failed:
+            print(f"ansible-playbook exited {rc}", file=sys.stderr)
+        raise typer.Exit(EXIT_PROBLEMS)

@@ -1,0 +1,138 @@
+"""Driving `ansible-playbook`: its output streams to the terminal as usual, and a small callback
+(callback/pirack_results.py) records every task result, from which we make the per-node summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pirack.errors import InputError
+
+from . import INSTALL_HINT
+from .bundle import CONFIG, INVENTORY, PLAN_TASK, PLAYBOOK, RUN_TASK
+
+CALLBACK_DIR = Path(__file__).with_name("callback")
+RESULTS = "results.jsonl"
+
+
+def find_ansible_playbook() -> str:
+    """On PATH only, as a person would run it (the lab finds it the same way inside a namespace)."""
+    exe = shutil.which("ansible-playbook")
+    if exe is None:
+        raise InputError(None, None, f"ansible-playbook is not installed (or not on PATH): {INSTALL_HINT}")
+    return exe
+
+
+def build_wheel(out: Path) -> Path:
+    """A wheel of this checkout (hatchling, through `pip wheel --no-deps`), for the nodes."""
+    root = Path(__file__).resolve().parents[2]
+    if not ((root / "pyproject.toml").is_file() and (root / "bringup").is_dir()):
+        raise InputError(None, "--package", f"pirack here is installed, not a checkout ({root}): "
+                         "give the nodes a package to install, like --package 'pirack==0.1.0'")
+    wheels = out / "wheel"
+    wheels.mkdir(parents=True, exist_ok=True)
+    for old in wheels.glob("pirack-*.whl"):
+        old.unlink()
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
+                        "-w", str(wheels), str(root)], capture_output=True, text=True)
+    found = sorted(wheels.glob("pirack-*.whl"))
+    if r.returncode != 0 or not found:
+        raise InputError(root / "pyproject.toml", None, "building the wheel failed: "
+                         f"{(r.stderr or r.stdout).strip()[-600:]}")
+    return found[0]
+
+
+@dataclass
+class NodeResult:
+    node: str
+    status: str  # changed | ok | failed | unreachable | not run
+    changes: int | None  # what bringup changed (run) or would change (plan)
+    other: int  # other tasks that changed (the cluster file, the install)
+    detail: str
+
+
+def _bringup_detail(rec: dict) -> tuple[int | None, str]:
+    """bringup's own words from its JSON summary (run) or its last line (plan)."""
+    out = rec.get("stdout") or ""
+    if rec["task"] == RUN_TASK:
+        try:
+            s = json.loads(out)
+        except (json.JSONDecodeError, TypeError):
+            err = (rec.get("stderr") or rec.get("msg") or "").strip().splitlines()
+            return None, err[-1] if err else f"exit {rec.get('rc')}"
+        if s.get("failed"):
+            return len(s.get("changed") or []), f"{s['failed']['step']}: {s['failed']['message']}"
+        n = len(s.get("changed") or [])
+        return n, f"run {s['run_id']}" if s.get("run_id") else f"all {s.get('unchanged')} as planned"
+    lines = out.strip().splitlines()
+    last = lines[-1] if lines else ""
+    if rec["status"] == "failed":
+        err = (rec.get("stderr") or rec.get("msg") or "").strip().splitlines()
+        return None, err[-1] if err else last
+    n = int(last.split()[0]) if last[:1].isdigit() else 0
+    return n, last
+
+
+def summarize(records: list[dict], hosts: list[str]) -> list[NodeResult]:
+    out = []
+    for h in hosts:
+        mine = [r for r in records if r["host"] == h]
+        if not mine:
+            out.append(NodeResult(h, "not run", None, 0, "not in --limit, or the play stopped before it"))
+            continue
+        bad = next((r for r in mine if r["status"] in ("failed", "unreachable")), None)
+        main = next((r for r in mine if r["task"] in (RUN_TASK, PLAN_TASK) and r["status"] != "skipped"), None)
+        other = sum(1 for r in mine if r["status"] == "changed" and r is not main)
+        if bad is not None:
+            if bad["task"] in (RUN_TASK, PLAN_TASK):
+                n, detail = _bringup_detail(bad)
+            else:
+                n, detail = None, f"{bad['task']}: {(bad.get('msg') or bad.get('stderr') or '').strip()[:300]}"
+            out.append(NodeResult(h, bad["status"], n, other, detail))
+            continue
+        if main is None:
+            out.append(NodeResult(h, "not run", None, other, "bringup did not run"))
+            continue
+        n, detail = _bringup_detail(main)
+        out.append(NodeResult(h, "changed" if main["status"] == "changed" else "ok", n, other, detail))
+    return out
+
+
+def read_records(path: Path) -> list[dict]:
+    try:
+        return [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def run_playbook(bundle: Path, *, check: bool = False, limit: str | None = None, extra: list[str] = (),
+                 netns: str | None = None, env: dict | None = None) -> tuple[int, list[dict]]:
+    """Run ansible-playbook on the bundle; its output goes straight to ours. Returns (exit code,
+    the task results)."""
+    exe = find_ansible_playbook()
+    results = bundle / RESULTS
+    results.unlink(missing_ok=True)
+    e = dict(os.environ)
+    e.update({
+        "ANSIBLE_CONFIG": str(bundle / CONFIG),  # never an ansible.cfg that happens to be in cwd
+        "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
+        "ANSIBLE_CALLBACKS_ENABLED": "pirack_results",
+        "PIRACK_FLEET_RESULTS": str(results),
+    })
+    e.update(env or {})
+    argv = [exe, "-i", str(bundle / INVENTORY), str(bundle / PLAYBOOK)]
+    if check:
+        argv.append("--check")
+    if limit:
+        argv += ["--limit", limit]
+    argv += list(extra)
+    if netns:
+        argv = ["ip", "netns", "exec", netns, *argv]
+    sys.stdout.flush()
+    rc = subprocess.run(argv, cwd=bundle, env=e).returncode
+    return rc, read_records(results)
