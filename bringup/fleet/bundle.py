@@ -45,6 +45,7 @@ def defaults(opts: BundleOptions) -> dict:
         # Raspberry Pi OS (Debian 12) refuses `pip install` into the system Python (PEP 668): a venv.
         "pirack_venv": "/opt/pirack",
         "pirack_venv_python": "python3",
+        "pirack_venv_site_packages": False,  # True: the venv sees the system's packages (the lab)
         "pirack_stage": "{{ bringup_root }}/var/cache/pirack",
         "pirack_cluster_path": "{{ bringup_root }}/etc/pirack/cluster.toml",
         "bringup_python": "{{ pirack_venv }}/bin/python",
@@ -94,6 +95,7 @@ def node_tasks() -> list[dict]:
              "name": "{{ (pirack_stage ~ '/' ~ (pirack_wheel | basename)) if pirack_wheel | length > 0 else pirack_package }}",
              "virtualenv": "{{ pirack_venv }}",
              "virtualenv_command": "{{ pirack_venv_python }} -m venv",
+             "virtualenv_site_packages": "{{ pirack_venv_site_packages | bool }}",
              # Same version, new build: only a changed wheel forces the reinstall.
              "state": "{{ 'forcereinstall' if pirack_wheel_copy is changed else 'present' }}"},
          "when": "pirack_install | bool"},

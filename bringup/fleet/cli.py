@@ -103,6 +103,9 @@ def run(ctx: typer.Context, file: ClusterFile = None,
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+    if not records:  # ansible stopped before any task (its own message is above)
+        print(f"ansible-playbook exited {rc} before any node was reached", file=sys.stderr)
+        raise typer.Exit(EXIT_PROBLEMS)
     hosts = [n.name for n in lc.spec.nodes]
     results = summarize(records, hosts)
     if limit:  # the nodes --limit left out are not news
@@ -115,7 +118,7 @@ def run(ctx: typer.Context, file: ClusterFile = None,
     else:
         what = "would change" if check else "changed"
         table = Table(title=f"bringup fleet {'--check ' if check else ''}({seconds:.1f} s)")
-        for col in ("node", "result", f"bringup {what}", "other tasks changed", "detail"):
+        for col in ("node", "result", f"bringup {what}", "other tasks changed", "detail"):  # noqa
             table.add_column(col, overflow="fold")
         colour = {"changed": "yellow", "ok": "green", "failed": "red", "unreachable": "red"}
         for r in results:

@@ -115,6 +115,7 @@ def run_playbook(bundle: Path, *, check: bool = False, limit: str | None = None,
     """Run ansible-playbook on the bundle; its output goes straight to ours. Returns (exit code,
     the task results)."""
     exe = find_ansible_playbook()
+    bundle = bundle.resolve()
     results = bundle / RESULTS
     results.unlink(missing_ok=True)
     e = dict(os.environ)

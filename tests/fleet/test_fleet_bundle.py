@@ -1,0 +1,172 @@
+"""`bringup fleet inventory|run` without a lab: what Ansible itself reads back from the inventory
+and playbook, the wheel the nodes get, the summary from task results, and no Ansible at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bringup.fleet.bundle import PLAN_TASK, RUN_TASK
+from bringup.fleet.driver import summarize
+from pirack.init_template import init_text
+from pirack.load import load_cluster
+
+ANSIBLE = shutil.which("ansible-playbook")
+needs_ansible = pytest.mark.skipif(ANSIBLE is None, reason="ansible-core is not installed (pip install 'pirack[fleet]')")
+
+
+def bringup(*args, cwd, env=None, timeout=120):
+    e = dict(os.environ, COLUMNS="200", **(env or {}))
+    return subprocess.run([sys.executable, "-m", "bringup.cli", *args], cwd=cwd, env=e,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def ansible_env(out: Path) -> dict:
+    """Ansible's own temp and home inside the test folder, and our ansible.cfg."""
+    return dict(os.environ, ANSIBLE_CONFIG=str(out / "ansible.cfg"), ANSIBLE_HOME=str(out / ".ansible"),
+                ANSIBLE_LOCAL_TEMP=str(out / ".ansible/tmp"))
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Path:
+    """Four nodes; slave3's MAC is all digits, which YAML 1.1 would read as a base-60 number if
+    it were written unquoted."""
+    d = tmp_path_factory.mktemp("fleet")
+    text = init_text(4).replace('mac = "02:00:00:50:00:0d"', 'mac = "12:34:56:12:34:56"')
+    p = d / "cluster.toml"
+    p.write_text(text)
+    return p
+
+
+@pytest.fixture(scope="module")
+def bundle(cluster) -> Path:
+    out = cluster.parent / "bundle"
+    r = bringup("fleet", "inventory", str(cluster), "--out", str(out), "--package", "pirack==0.1.0", cwd=cluster.parent)
+    assert r.returncode == 0, r.stderr + r.stdout
+    return out
+
+
+@needs_ansible
+def test_ansible_reads_the_inventory_as_the_cluster_file(cluster, bundle):
+    r = subprocess.run(["ansible-inventory", "-i", str(bundle / "inventory.yml"), "--list"],
+                       env=ansible_env(bundle), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    inv = json.loads(r.stdout)
+    spec = load_cluster(cluster).spec
+    assert inv["master"]["hosts"] == [spec.master.name]
+    assert inv["slaves"]["hosts"] == [s.name for s in spec.slaves]
+    hv = inv["_meta"]["hostvars"]
+    assert set(hv) == {n.name for n in spec.nodes}
+    for n in spec.nodes:
+        v = hv[n.name]
+        assert v["ansible_host"] == str(n.address)
+        assert v["pirack_mac"] == n.mac and isinstance(v["pirack_mac"], str)
+        assert v["pirack_role"] == n.role and v["pirack_node"] == n.name
+        assert v["pirack_package"] == "pirack==0.1.0" and v["pirack_install"] is True
+    assert hv["slave3"]["pirack_mac"] == "12:34:56:12:34:56"
+    # The copy the nodes get is the file itself, byte for byte.
+    assert (bundle / "cluster.toml").read_bytes() == cluster.read_bytes()
+
+
+@needs_ansible
+def test_playbook_passes_syntax_check_with_its_install_tasks(bundle):
+    r = subprocess.run(["ansible-playbook", "--syntax-check", "-i", str(bundle / "inventory.yml"),
+                        str(bundle / "playbook.yml")], env=ansible_env(bundle), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr + r.stdout
+    r = subprocess.run(["ansible-playbook", "--list-tasks", "-i", str(bundle / "inventory.yml"),
+                        str(bundle / "playbook.yml")], env=ansible_env(bundle), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    # The master's play comes first, as its own play; each play installs, copies, plans or runs.
+    assert out.index("bringup: the master") < out.index("bringup: the slaves")
+    plays = out.split("play #")[1:]
+    assert len(plays) == 2
+    for play in plays:
+        tasks = [ln.split("TAGS:")[0].strip() for ln in play.splitlines() if "TAGS:" in ln and "play #" not in ln]
+        tasks = [t for t in tasks if t and not t.startswith("tasks:")]
+        want = ["pirack wheel on the node", "pirack installed in its virtualenv", "the cluster file", PLAN_TASK, RUN_TASK]
+        assert [t for t in tasks if t in want] == want, tasks
+
+
+def test_wheel_of_this_checkout_goes_to_the_nodes(cluster, tmp_path):
+    """Without --package the nodes get a wheel built here (hatchling): it carries the bring-up,
+    the fleet's Ansible callback and the parts catalog, and the inventory points at it."""
+    out = tmp_path / "b"
+    r = bringup("fleet", "inventory", str(cluster), "--out", str(out), cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr + r.stdout
+    wheels = list((out / "wheel").glob("pirack-*.whl"))
+    assert len(wheels) == 1
+    with zipfile.ZipFile(wheels[0]) as z:
+        names = set(z.namelist())
+        meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        assert "Name: pirack" in z.read(meta).decode()
+    assert {"bringup/cli.py", "bringup/engine/runner.py", "bringup/fleet/callback/pirack_results.py",
+            "pirack/parts/boards/rpi4b-8gb.toml"} <= names
+    inv = (out / "inventory.yml").read_text()
+    assert f"pirack_wheel: {wheels[0].resolve()}" in inv and "pirack_package: ''" in inv
+
+
+def test_without_ansible_run_exits_2_with_the_hint(cluster, tmp_path):
+    path = os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep)
+                           if d and not os.path.exists(os.path.join(d, "ansible-playbook")))
+    out = tmp_path / "never"
+    r = bringup("fleet", "run", str(cluster), "--out", str(out), cwd=tmp_path, env={"PATH": path})
+    assert r.returncode == 2, r.stderr + r.stdout
+    assert "pip install 'pirack[fleet]'" in r.stderr and "ansible-playbook" in r.stderr
+    assert "Traceback" not in r.stderr and not out.exists()
+
+
+def test_bad_cluster_file_exits_2_and_writes_nothing(tmp_path):
+    bad = tmp_path / "cluster.toml"
+    bad.write_text(init_text(3).replace('address = "192.168.50.12"', 'address = "192.168.60.12"'))
+    out = tmp_path / "b"
+    r = bringup("fleet", "inventory", str(bad), "--out", str(out), "--package", "pirack", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert str(bad) in r.stderr and not out.exists()
+
+
+# The per-node summary from task results (what the callback writes), as data.
+SUMMARY_CASES = [
+    ("converged", [
+        {"host": "master", "task": "the cluster file", "status": "ok"},
+        {"host": "master", "task": RUN_TASK, "status": "ok", "rc": 0,
+         "stdout": json.dumps({"node": "master", "changed": [], "unchanged": 14, "run_id": None, "failed": None})},
+    ], {"master": ("ok", 0, 0, "all 14 as planned")}),
+    ("changed, and the cluster file with it", [
+        {"host": "slave1", "task": "the cluster file", "status": "changed"},
+        {"host": "slave1", "task": RUN_TASK, "status": "changed", "rc": 0,
+         "stdout": json.dumps({"node": "slave1", "changed": ["/etc/hostname", "/etc/hosts"], "unchanged": 3,
+                               "run_id": "R1", "failed": None})},
+    ], {"slave1": ("changed", 2, 1, "run R1")}),
+    ("a step failed: bringup's own message", [
+        {"host": "slave2", "task": RUN_TASK, "status": "failed", "rc": 1,
+         "stdout": json.dumps({"node": "slave2", "changed": [], "unchanged": 0, "run_id": None,
+                               "failed": {"step": "check /etc/chrony/chrony.conf with chronyd", "message": "bad line 3"}})},
+    ], {"slave2": ("failed", 0, 0, "check /etc/chrony/chrony.conf with chronyd: bad line 3")}),
+    ("bad input: exit 2, message on stderr", [
+        {"host": "slave2", "task": RUN_TASK, "status": "failed", "rc": 2, "stdout": "",
+         "stderr": "error: /etc/pirack/cluster.toml: nodes: no node named 'x'"},
+    ], {"slave2": ("failed", None, 0, "error: /etc/pirack/cluster.toml: nodes: no node named 'x'")}),
+    ("unreachable", [
+        {"host": "slave3", "task": "the cluster file's folder", "status": "unreachable", "msg": "ssh: connect refused"},
+    ], {"slave3": ("unreachable", None, 0, "the cluster file's folder: ssh: connect refused")}),
+    ("check mode: the plan's last line", [
+        {"host": "slave1", "task": PLAN_TASK, "status": "changed", "rc": 0, "stdout": "node slave1\n~ /etc/hosts\n2 to change, 3 already as planned"},
+        {"host": "slave1", "task": RUN_TASK, "status": "skipped"},
+    ], {"slave1": ("changed", 2, 0, "2 to change, 3 already as planned")}),
+]
+
+
+@pytest.mark.parametrize("records,want", [c[1:] for c in SUMMARY_CASES], ids=[c[0] for c in SUMMARY_CASES])
+def test_summary_from_task_results(records, want):
+    got = {r.node: (r.status, r.changes, r.other, r.detail) for r in summarize(records, list(want))}
+    assert got == want
