@@ -3,7 +3,7 @@
 ansible-playbook runs inside the master's namespace; the master is driven locally, the slaves
 over SSH to the sshd that `bringup lab up --ssh` started in each of them. The slaves' namespaces
 share this machine's filesystem, so every node converges into its own folder with
-`bringup run --root`: <lab>/_lab/fleet/roots/<node>. (Not the lab's own node roots: those hold
+`bringup run --root`: <lab>/_lab/fleet/roots/<node> (made by `lab up --ssh`). (Not the lab's own node roots: those hold
 the lab's variant of each file, which its running daemons read.) Ansible's and bringup's temp
 files stay in the lab folder too, never in /tmp or ~/.ansible.
 """
@@ -37,12 +37,8 @@ class LabFleet:
         return self.dir / "bundle"
 
 
-def lab_roots(lab_dir: Path, nodes) -> dict[str, Path]:
-    return {n: Path(lab_dir) / FLEET / "roots" / n for n in nodes}
-
-
 def prepare(lc: LoadedCluster, lab_id: str | None) -> LabFleet:
-    from bringup.lab.sshd import running, ssh_paths
+    from bringup.lab.sshd import fleet_root, running, ssh_paths
     from bringup.lab.state import load_state
     from bringup.lab.topology import lab_id_for
 
@@ -64,9 +60,10 @@ def prepare(lc: LoadedCluster, lab_id: str | None) -> LabFleet:
     for sub in ("tmp", "ansible/tmp", "remote-tmp", "cp"):
         (d / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(d / "remote-tmp", 0o700)
-    roots = lab_roots(Path(st.dir), [n.name for n in lc.spec.nodes])
-    for r in roots.values():
-        r.mkdir(parents=True, exist_ok=True)
+    roots = {n.name: fleet_root(Path(st.dir), n.name) for n in lc.spec.nodes}
+    if not all(r.is_dir() for r in roots.values()):
+        raise InputError(lc.display, "--lab", f"the lab {lid} has no folder for every node: it was made from "
+                         "another cluster file? Run `bringup lab up --ssh` with this one")
     ssh_args = " ".join([
         "-F /dev/null",  # not this machine's ~/.ssh/config
         "-o StrictHostKeyChecking=no", f"-o UserKnownHostsFile={ssh.known_hosts}",

@@ -48,6 +48,12 @@ def ssh_paths(lab_dir: Path) -> SshPaths:
     return SshPaths(Path(lab_dir) / LAB / "ssh")
 
 
+def fleet_root(lab_dir: Path, node: str) -> Path:
+    """The folder that stands for the node's / under `bringup fleet run --lab` (`--root`). Made
+    here, so that even the first `fleet run --check` finds every root and creates nothing."""
+    return Path(lab_dir) / LAB / "fleet" / "roots" / node
+
+
 def process_name(node: str) -> str:
     return f"sshd-{node}"
 
@@ -114,6 +120,8 @@ def start_all(t: Topology, st: LabState, lab_dir: Path) -> list[Started]:
 
     if not shutil.which("ssh-keygen") or not os.path.exists(SSHD):
         raise LabError(f"`lab up --ssh` needs openssh-server and openssh-client ({SSHD}, ssh-keygen)")
+    for n in t.nodes:
+        fleet_root(lab_dir, n.name).mkdir(parents=True, exist_ok=True)
     p = ssh_paths(lab_dir)
     p.dir.mkdir(parents=True, exist_ok=True)
     os.chmod(p.dir, 0o700)
