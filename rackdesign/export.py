@@ -165,11 +165,12 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
             written = write_tree(Path(out) / name, files)
             return ExportResult(Path(out) / name, written, warnings, cached=True, seconds=time.perf_counter() - t0)
 
+    # The CAD stack takes seconds to import: start it in a worker process now (before even the
+    # cluster loader's imports), so it loads while this process reads the cluster file and
+    # renders the cut files and floor plans.
+    cad = CadWorker.start() if fmt in ("pdf", "svg", "step", "stl", "all") else None
     from pirack.load import load_cluster
 
-    # The CAD stack takes seconds to import: start it in a worker process now, so it loads
-    # while this process reads the cluster file and renders the cut files and floor plans.
-    cad = CadWorker.start() if fmt in ("pdf", "svg", "step", "stl", "all") else None
     try:
         lc = load_cluster(file)
         warnings: list[str] = []
@@ -271,7 +272,7 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None) 
                 jobs.append((f"cut/{sh.name}.{f}", (lambda sh=sh, w=cut_writer[f]: w(sh, prof))))
 
     # pdftoppm runs in other processes: PNG previews render while we go on
-    png_pool = ThreadPoolExecutor(2) if "png" in drawings_wanted else None
+    png_pool = ThreadPoolExecutor(1) if "png" in drawings_wanted else None
     if drawings_wanted:
         from .floorplan import floor_plan
 

@@ -177,8 +177,9 @@ def pdf_to_png(pdf: bytes, dpi: int = 100) -> bytes:
     with tempfile.TemporaryDirectory(prefix="pirack-png-") as d:
         src = Path(d) / "in.pdf"
         src.write_bytes(pdf)
-        r = subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-singlefile", str(src), str(Path(d) / "out")],
-                           capture_output=True, text=True)
+        # At low priority: previews run beside the CAD worker, which is the export's critical path.
+        r = subprocess.run(["nice", "-n", "10", "pdftoppm", "-png", "-r", str(dpi), "-singlefile", str(src),
+                            str(Path(d) / "out")], capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"pdftoppm failed: {r.stderr.strip()}")
         return (Path(d) / "out.png").read_bytes()
