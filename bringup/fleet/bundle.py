@@ -50,7 +50,7 @@ def defaults(opts: BundleOptions) -> dict:
         "pirack_cluster_path": "{{ bringup_root }}/etc/pirack/cluster.toml",
         "bringup_python": "{{ pirack_venv }}/bin/python",
         "bringup_root": "",  # set: `bringup run --root DIR` (nothing outside DIR is touched)
-        "bringup_environment": {},  # extra environment for bringup (the lab: TMPDIR)
+        "bringup_environment": {},  # extra environment for every task on the node (the lab: TMPDIR)
     }
 
 
@@ -96,9 +96,16 @@ def node_tasks() -> list[dict]:
              "virtualenv": "{{ pirack_venv }}",
              "virtualenv_command": "{{ pirack_venv_python }} -m venv",
              "virtualenv_site_packages": "{{ pirack_venv_site_packages | bool }}",
-             # Same version, new build: only a changed wheel forces the reinstall.
-             "state": "{{ 'forcereinstall' if pirack_wheel_copy is changed else 'present' }}"},
+             "extra_args": "--disable-pip-version-check"},
          "when": "pirack_install | bool"},
+        # A new build of the same version: pip above sees it as installed. Reinstall pirack
+        # alone (its dependencies stay as they are: no index is asked).
+        {"name": "pirack reinstalled from the new wheel",
+         "ansible.builtin.pip": {
+             "name": wheel_dest,
+             "virtualenv": "{{ pirack_venv }}",
+             "extra_args": "--disable-pip-version-check --force-reinstall --no-deps"},
+         "when": "pirack_install | bool and pirack_wheel_copy is changed"},
         {"name": "the cluster file's folder",
          "ansible.builtin.file": {"path": "{{ pirack_cluster_path | dirname }}", "state": "directory", "mode": "0755"}},
         {"name": "the cluster file",
@@ -110,7 +117,6 @@ def node_tasks() -> list[dict]:
              "argv": _bringup_argv("plan", "'/dev/stdin'"),
              "stdin": "{{ lookup('ansible.builtin.file', '" + CLUSTER + "', rstrip=false) }}",
              "stdin_add_newline": False},
-         "environment": "{{ bringup_environment }}",
          "register": "pirack_plan",
          "when": "ansible_check_mode",
          "check_mode": False,  # it only reads: let it run in check mode
@@ -120,7 +126,6 @@ def node_tasks() -> list[dict]:
          "when": "ansible_check_mode and pirack_plan is changed"},
         {"name": RUN_TASK,
          "ansible.builtin.command": {"argv": _bringup_argv("run", "pirack_cluster_path", "--json")},
-         "environment": "{{ bringup_environment }}",
          "register": "pirack_run",
          "when": "not ansible_check_mode",
          # bringup's own verdict: changed = it changed something, failed = a step failed (or it
@@ -136,8 +141,10 @@ def node_tasks() -> list[dict]:
 def playbook() -> list[dict]:
     """The master first, as its own play (the slaves need its DHCP/DNS), then the slaves."""
     return [
-        {"name": "bringup: the master", "hosts": "master", "gather_facts": False, "tasks": node_tasks()},
-        {"name": "bringup: the slaves", "hosts": "slaves", "gather_facts": False, "tasks": node_tasks()},
+        {"name": "bringup: the master", "hosts": "master", "gather_facts": False,
+         "environment": "{{ bringup_environment }}", "tasks": node_tasks()},
+        {"name": "bringup: the slaves", "hosts": "slaves", "gather_facts": False,
+         "environment": "{{ bringup_environment }}", "tasks": node_tasks()},
     ]
 
 

@@ -26,21 +26,25 @@ console = Console()
 
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Write the inventory, playbook, ansible.cfg and cluster file here.", file_okay=False)]
 PackageOpt = Annotated[Optional[str], typer.Option("--package", metavar="SPEC", help="What the nodes pip-install (like 'pirack==0.1.0'); default: a wheel built from this checkout.")]
-NoInstallOpt = Annotated[bool, typer.Option("--no-install", help="pirack is already on the nodes: set pirack_install: false (no wheel is built).")]
+InstallOpt = Annotated[Optional[bool], typer.Option("--install/--no-install", help="Install pirack on the nodes (default), or not: pirack_install: false, no wheel built. With --lab the default is --no-install; --install puts it in a venv per node inside the lab.")]
 LabOpt = Annotated[bool, typer.Option("--lab", help="Drive the virtual lab (`bringup lab up --ssh`): ansible runs in the master's namespace, every node converges into its own folder in the lab.")]
 IdOpt = Annotated[Optional[str], typer.Option("--id", help="Lab id (with --lab; default: derived from the cluster name).")]
 
 
-def _bundle(lc, out: Path, package: str | None, no_install: bool, labf=None):
+def _bundle(lc, out: Path, package: str | None, install: bool | None, labf=None):
     from .bundle import BundleOptions, write_bundle
     from .driver import build_wheel
 
-    opts = BundleOptions(install=not no_install, package=package)
     cfg_extra = None
     if labf is not None:
-        # The lab's Python already has this checkout: no wheel (pirack_install: false).
-        opts.install = False
-        opts.group_vars, opts.host_vars, cfg_extra = labf.group_vars, labf.host_vars, labf.cfg_extra
+        # The lab's Python already has this checkout: no install unless asked for.
+        opts = BundleOptions(install=bool(install), package=package, group_vars=dict(labf.group_vars),
+                             host_vars={n: dict(v) for n, v in labf.host_vars.items()})
+        cfg_extra = labf.cfg_extra
+        if opts.install:
+            labf.with_install(opts)
+    else:
+        opts = BundleOptions(install=install is not False, package=package)
     if opts.install and not package:
         opts.wheel = build_wheel(out)
     return write_bundle(lc, out, opts, cfg_extra)
@@ -56,7 +60,7 @@ def _lab(lc, lab: bool, lab_id: str | None):
 
 @fleet_app.command()
 def inventory(file: ClusterFile = None, out: OutOpt = None, package: PackageOpt = None,
-              no_install: NoInstallOpt = False, lab: LabOpt = False, lab_id: IdOpt = None) -> None:
+              install: InstallOpt = None, lab: LabOpt = False, lab_id: IdOpt = None) -> None:
     """Write the Ansible inventory and playbook for the cluster file (default folder: exports/NAME/fleet)."""
     from pirack.load import load_cluster
 
@@ -64,7 +68,7 @@ def inventory(file: ClusterFile = None, out: OutOpt = None, package: PackageOpt 
     labf = _lab(lc, lab, lab_id)
     if out is None:
         out = labf.bundle if labf else Path("exports") / lc.spec.cluster.name / "fleet"
-    files = _bundle(lc, out, package, no_install, labf)
+    files = _bundle(lc, out, package, install, labf)
     for what, p in files.items():
         print(f"{what:9} {p}")
     print(f"run it: ANSIBLE_CONFIG={files['config']} ansible-playbook -i {files['inventory']} {files['playbook']}"
@@ -75,7 +79,7 @@ def inventory(file: ClusterFile = None, out: OutOpt = None, package: PackageOpt 
 def run(ctx: typer.Context, file: ClusterFile = None,
         check: Annotated[bool, typer.Option("--check", help="Ansible check mode: each node shows `bringup plan`; nothing changes.")] = False,
         limit: Annotated[Optional[str], typer.Option("--limit", metavar="NODES", help="Only these nodes or groups (Ansible's --limit, like slave1,slave2).")] = None,
-        out: OutOpt = None, package: PackageOpt = None, no_install: NoInstallOpt = False,
+        out: OutOpt = None, package: PackageOpt = None, install: InstallOpt = None,
         lab: LabOpt = False, lab_id: IdOpt = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the per-node summary as JSON (after Ansible's own output).")] = False) -> None:
     """Write the inventory and playbook, run ansible-playbook on them (its output as it goes),
@@ -97,7 +101,7 @@ def run(ctx: typer.Context, file: ClusterFile = None,
     if out is None:
         scratch = out = Path(tempfile.mkdtemp(prefix="pirack-fleet-"))
     try:
-        _bundle(lc, out, package, no_install, labf)
+        _bundle(lc, out, package, install, labf)
         rc, records = run_playbook(out, check=check, limit=limit, extra=list(ctx.args),
                                    netns=labf.netns if labf else None, env=labf.env if labf else None)
     finally:

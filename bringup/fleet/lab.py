@@ -36,6 +36,17 @@ class LabFleet:
     def bundle(self) -> Path:
         return self.dir / "bundle"
 
+    def with_install(self, opts) -> None:
+        """`--lab --install`: the real install tasks, into a venv per node inside the lab that
+        sees this machine's packages (its dependencies come from here, not from PyPI)."""
+        for v in ("pirack_install", "bringup_python"):
+            opts.group_vars.pop(v, None)
+        opts.group_vars.update(pirack_venv_python=sys.executable, pirack_venv_site_packages=True)
+        # The lab has no way to an index: pip must never wait for one.
+        opts.group_vars["bringup_environment"] = {**opts.group_vars["bringup_environment"], "PIP_NO_INDEX": "1"}
+        for node in self.roots:
+            opts.host_vars[node]["pirack_venv"] = str(self.dir / "venvs" / node)
+
 
 def prepare(lc: LoadedCluster, lab_id: str | None) -> LabFleet:
     from bringup.lab.sshd import fleet_root, running, ssh_paths

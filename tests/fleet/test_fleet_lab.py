@@ -205,3 +205,19 @@ def test_ansible_kept_its_temp_files_in_the_lab(lab):
     new_in_tmp = [p.name for p in Path("/tmp").iterdir()
                   if p.name.startswith("ansible") and p.lstat().st_mtime >= start]
     assert not new_in_tmp
+
+
+@pytest.mark.skipif(not os.environ.get("PIRACK_FLEET_INSTALL"), reason="~35 s: set PIRACK_FLEET_INSTALL=1 to run "
+                    "the install tasks for real (wheel built here, venv per node in the lab)")
+def test_install_tasks_put_the_wheel_in_a_venv_on_the_node(lab):
+    code, s, out = fleet("--install", "--limit", "slave1", lab=lab)
+    assert code == 0, out[-3000:]
+    n = by_node(s)["slave1"]
+    assert n["status"] == "ok" and n["other"] >= 3, n  # folder, wheel, venv + install
+    venv = lab["fleet"] / "venvs/slave1"
+    # bringup ran from the wheel in the node's venv, not from this checkout.
+    r = subprocess.run([str(venv / "bin/python"), "-c", "import bringup; print(bringup.__file__)"], cwd="/",
+                       capture_output=True, text=True)
+    assert r.stdout.startswith(str(venv)), r.stdout + r.stderr
+    code, s, out = fleet("--install", "--limit", "slave1", lab=lab)  # the same wheel: nothing to do
+    assert code == 0 and (by_node(s)["slave1"]["status"], by_node(s)["slave1"]["other"]) == ("ok", 0), out[-3000:]
