@@ -34,6 +34,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 extras="rack"
-[ "$want_test" = 1 ] && extras="rack,test"
+# fleet: ansible-core, so the suite drives the lab through `bringup fleet run --lab`.
+[ "$want_test" = 1 ] && extras="rack,test,fleet"
 python3 -m pip install -q --disable-pip-version-check -e ".[${extras}]"
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true

@@ -92,6 +92,8 @@ def lab(tmp_path_factory):
         if name.startswith("sshd-"):
             assert not os.path.exists(f"/proc/{pid}") or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     assert not os.path.exists(info["dir"])
+    if not info["privsep_existed"]:  # sshd's /run/sshd, made by the lab, went with it
+        assert not os.path.exists("/run/sshd")
 
 
 def roots_digest(lab) -> str:
