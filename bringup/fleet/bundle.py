@@ -39,12 +39,14 @@ def defaults(opts: BundleOptions) -> dict:
     """Every variable the playbook reads, with a real node's value. Inventory `all` vars are the
     lowest precedence Ansible has after role defaults, so host vars and host_vars/ files win."""
     return {
+        "ansible_become": True,  # bringup writes /etc: root on the node (sudo as the Pi's user)
         "pirack_install": opts.install,
         "pirack_wheel": str(opts.wheel.resolve()) if opts.wheel else "",
         "pirack_package": opts.package or "",
         # Raspberry Pi OS (Debian 12) refuses `pip install` into the system Python (PEP 668): a venv.
         "pirack_venv": "/opt/pirack",
         "pirack_venv_python": "python3",
+        "pirack_venv_package": "python3-venv",  # Debian splits `python3 -m venv` off; "" skips it
         "pirack_venv_site_packages": False,  # True: the venv sees the system's packages (the lab)
         "pirack_stage": "{{ bringup_root }}/var/cache/pirack",
         "pirack_cluster_path": "{{ bringup_root }}/etc/pirack/cluster.toml",
@@ -90,6 +92,9 @@ def node_tasks() -> list[dict]:
          "ansible.builtin.copy": {"src": "{{ pirack_wheel }}", "dest": wheel_dest, "mode": "0644"},
          "register": "pirack_wheel_copy",
          "when": "pirack_install | bool and pirack_wheel | length > 0"},
+        {"name": "python's venv module",
+         "ansible.builtin.package": {"name": "{{ pirack_venv_package }}", "state": "present"},
+         "when": "pirack_install | bool and pirack_venv_package | length > 0"},
         {"name": "pirack installed in its virtualenv",
          "ansible.builtin.pip": {
              "name": "{{ (pirack_stage ~ '/' ~ (pirack_wheel | basename)) if pirack_wheel | length > 0 else pirack_package }}",

@@ -41,7 +41,8 @@ class LabFleet:
         sees this machine's packages (its dependencies come from here, not from PyPI)."""
         for v in ("pirack_install", "bringup_python"):
             opts.group_vars.pop(v, None)
-        opts.group_vars.update(pirack_venv_python=sys.executable, pirack_venv_site_packages=True)
+        opts.group_vars.update(pirack_venv_python=sys.executable, pirack_venv_site_packages=True,
+                               pirack_venv_package="")  # never apt in the lab
         # The lab has no way to an index: pip must never wait for one.
         opts.group_vars["bringup_environment"] = {**opts.group_vars["bringup_environment"], "PIP_NO_INDEX": "1"}
         for node in self.roots:
@@ -85,6 +86,7 @@ def prepare(lc: LoadedCluster, lab_id: str | None) -> LabFleet:
         "bringup_python": sys.executable,
         "ansible_python_interpreter": sys.executable,
         "ansible_user": "root",
+        "ansible_become": False,  # already root; the lab has no sudo to go through
         "ansible_ssh_private_key_file": str(ssh.key),
         "ansible_ssh_common_args": ssh_args,
         "ansible_ssh_use_tty": False,  # sshd allows no TTY (no wtmp/lastlog entries)

@@ -170,3 +170,29 @@ SUMMARY_CASES = [
 def test_summary_from_task_results(records, want):
     got = {r.node: (r.status, r.changes, r.other, r.detail) for r in summarize(records, list(want))}
     assert got == want
+
+
+@needs_ansible
+def test_run_without_the_lab_through_group_and_host_vars(tmp_path):
+    """`fleet run` as on real hardware, except that group_vars/ and host_vars/ beside the
+    inventory (Ansible's own override files) make every node local, each in its own --root."""
+    file = tmp_path / "cluster.toml"
+    file.write_text(init_text(2))
+    out = tmp_path / "bundle"
+    (out / "group_vars").mkdir(parents=True)
+    (out / "host_vars").mkdir()
+    (out / "group_vars/all.yml").write_text(
+        f"ansible_connection: local\nansible_become: false\nansible_python_interpreter: {sys.executable}\n"
+        f"bringup_python: {sys.executable}\nbringup_environment: {{TMPDIR: {tmp_path}}}\n")
+    for node in ("master", "slave1"):
+        (tmp_path / "roots" / node).mkdir(parents=True)
+        (out / "host_vars" / f"{node}.yml").write_text(f"bringup_root: {tmp_path / 'roots' / node}\n")
+    home = {"ANSIBLE_HOME": str(tmp_path / ".ansible"), "ANSIBLE_LOCAL_TEMP": str(tmp_path / ".ansible/tmp"),
+            "ANSIBLE_REMOTE_TMP": str(tmp_path / ".ansible/rtmp")}
+    r = bringup("fleet", "run", str(file), "--out", str(out), "--no-install", "--json", cwd=tmp_path, env=home)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    s = json.loads(r.stdout[r.stdout.rfind("\n{\n"):])
+    got = {n["node"]: (n["status"], n["changes"] > 0) for n in s["nodes"]}
+    assert got == {"master": ("changed", True), "slave1": ("changed", True)}
+    assert "slave1" in (tmp_path / "roots/slave1/etc/hostname").read_text()
+    assert "pirack_install: false" in (out / "inventory.yml").read_text() and not (out / "wheel").exists()
