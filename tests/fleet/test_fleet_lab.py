@@ -215,7 +215,7 @@ def test_install_tasks_put_the_wheel_in_a_venv_on_the_node(lab):
     code, s, out = fleet("--install", "--limit", "slave1", lab=lab)
     assert code == 0, out[-3000:]
     n = by_node(s)["slave1"]
-    assert n["status"] == "ok" and n["other"] >= 3, n  # folder, wheel, venv + install
+    assert n["status"] in ("ok", "changed") and n["other"] >= 3, n  # folder, wheel, venv + install
     venv = lab["fleet"] / "venvs/slave1"
     # bringup ran from the wheel in the node's venv, not from this checkout.
     r = subprocess.run([str(venv / "bin/python"), "-c", "import bringup; print(bringup.__file__)"], cwd="/",
