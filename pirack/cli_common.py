@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import InputError
+from .errors import InputError, WorkFailed
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -23,12 +23,15 @@ ClusterFile = Annotated[
 
 
 def run_app(app: typer.Typer) -> None:
-    """Run a typer app; bad input exits 2 with one message and no traceback."""
+    """Run a typer app; bad input exits 2, failed work 1, each with one message and no traceback."""
     try:
         app()
     except InputError as exc:
         print(f"error: {exc.render()}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    except WorkFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_PROBLEMS)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

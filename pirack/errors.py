@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
+class WorkFailed(Exception):
+    """The work found a problem (a failed step, a refused file). The CLIs print it without a
+    traceback and exit 1."""
+
+
 class InputError(Exception):
     """Bad input or usage. The CLIs print it without a traceback and exit 2."""
 

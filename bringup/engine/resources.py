@@ -11,6 +11,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pirack.errors import WorkFailed
+
 from ..render.model import REDACTED, Command, ManagedDir, ManagedFile, merge_block
 from . import facts
 from .journal import Journal, durable_step, write
@@ -198,7 +200,7 @@ class CommandResource(Resource):
             raise StepFailed(self.cmd.name, ctx.redact((r.stderr or r.stdout)[-800:]))
 
 
-class StepFailed(Exception):
+class StepFailed(WorkFailed):
     def __init__(self, step: str, message: str):
         self.step, self.message = step, message
         super().__init__(f"{step}: {message}")

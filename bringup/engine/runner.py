@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import checks
 from ..render.model import NodePlan
 from . import facts
-from .journal import RUNS, Journal
+from .journal import RUNS, Journal, revert
 from .resources import (Change, CommandResource, Context, DirResource, FileResource, PackageResource,
                         StepFailed)
 
@@ -68,7 +68,10 @@ def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tu
         if thing is not None and _drive_missing(ctx, thing.on_drive, mount_point):
             skipped.append(f"{thing.path} (the drive is not mounted at {mount_point})")
             continue
-        c = r.diff()
+        try:
+            c = r.diff()
+        except OSError as exc:  # e.g. a folder where a file should be, a file we may not read
+            raise StepFailed(f"read {getattr(thing, 'path', r)}", _os_message(exc)) from None
         if c is None:
             unchanged += 1
         else:
@@ -94,6 +97,10 @@ def check_changes(changes: list[Change], ctx: Context, log: list[str]) -> None:
         if not ok:
             raise StepFailed(f"check {r.mf.path} with {checks.BINARIES[r.mf.check] or r.mf.check}", ctx.redact(msg))
         log.append(f"checked {r.mf.path} with {checks.BINARIES[r.mf.check] or r.mf.check}: ok")
+
+
+def _os_message(exc: OSError) -> str:
+    return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
 
 
 def _clean_stale_temps(changes: list[Change]) -> None:
@@ -140,7 +147,16 @@ def _run_locked(plan: NodePlan, ctx: Context, mount_point: str | None, res: RunR
         journal = Journal.start(ctx.root, plan.node)
         res.run_id = journal.run_id
         for c in writes:
-            c.resource.apply(ctx, journal)
+            try:
+                c.resource.apply(ctx, journal)
+            except OSError as exc:
+                # A failed step leaves the live config as it was: put back what this run wrote.
+                try:
+                    _, restored = revert(ctx.root, journal.run_id)
+                    undo = f"; put back {len(restored)} file(s) this run had written" if restored else ""
+                except Exception as rexc:  # the revert itself failed: say so, with the run to revert by hand
+                    undo = f"; putting back this run's files failed too ({rexc}): bringup revert {journal.run_id}"
+                raise StepFailed(f"write {c.name}", _os_message(exc) + undo) from None
             res.changed.append(c.name)
         _after(writes, ctx, res)
     for c in todo:
