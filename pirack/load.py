@@ -145,6 +145,10 @@ def check_cluster(spec: Cluster, catalog: Catalog, file: str) -> None:
     if any(n.boot == "net" for n in spec.nodes) and spec.storage is None:
         i = next(i for i, n in enumerate(spec.nodes) if n.boot == "net")
         fail(f"nodes[{i}].boot", "net boot needs a [storage] section (the NFS roots live on the drive)")
+    for i, n in enumerate(spec.nodes):
+        if n.boot == "net" and n.serial is None:
+            fail(f"nodes[{i}].serial", "a net-booting node needs its serial number: its boot files are served from a "
+                 "TFTP folder named by it (read it on the Pi with `grep Serial /proc/cpuinfo`)")
 
     # parts
     def need(key: str, pid: str | None, kind: str):
