@@ -28,19 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from pirack.units import mm as _pint_mm
-
-_MM: dict[str, float] = {}
-
-
-def mm(q) -> float:
-    """pirack.units.mm, memoised on the quantity's text: pint parses the unit on every
-    conversion (~0.4 ms), which dominated the layout of a 64-node rack."""
-    key = str(q)
-    v = _MM.get(key)
-    if v is None:
-        v = _MM[key] = _pint_mm(q)
-    return v
+from pirack.units import mm
 
 from . import stack as stk
 
