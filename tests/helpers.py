@@ -21,10 +21,23 @@ def run_main(main, argv, monkeypatch, capsys):
     return code, out.out, out.err
 
 
-def sh(*args, cwd=None, env=None, timeout=600):
-    """Run a command as a user would; `rack`/`bringup` run with this interpreter."""
+def sh(*args, cwd=None, env=None, timeout=600, stdin=subprocess.DEVNULL):
+    """Run a command as a user would; `rack`/`bringup` run with this interpreter. No terminal on
+    stdin by default, so a command that would ask a question refuses instead of waiting."""
     e = dict(os.environ, COLUMNS="200")
     e.update(env or {})
     if args[0] in CLIS:
         args = (sys.executable, "-m", CLIS[args[0]], *args[1:])
-    return subprocess.run(args, cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(args, cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout, stdin=stdin)
+
+
+def netns_unavailable() -> str | None:
+    """Why the lab tests cannot run here (not root, or no network namespaces); None if they can."""
+    if os.geteuid() != 0:
+        return "the lab needs root (network namespaces)"
+    probe = f"pirl-probe{os.getpid()}"
+    r = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"`ip netns add` is not possible here: {r.stderr.strip()}"
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    return None

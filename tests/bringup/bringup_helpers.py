@@ -1,9 +1,6 @@
 """Helpers shared by the bringup tests: the 4-node cluster text, root snapshots, an old root."""
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from pirack.init_template import init_text
@@ -42,10 +39,3 @@ def seed_old_root(root: Path) -> None:
     (root / "etc/snmp").mkdir()
     (root / "etc/snmp/snmpd.conf").write_text("agentaddress 127.0.0.1,[::1]\n")
     (root / "etc/snmp/snmpd.conf").chmod(0o600)
-
-def sh_bringup(*args, cwd=None, env=None, timeout=120):
-    import os
-
-    e = dict(os.environ, COLUMNS="200", **(env or {}))
-    return subprocess.run([sys.executable, "-m", "bringup.cli", *args], cwd=cwd, env=e, capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)

@@ -201,7 +201,7 @@ def test_storage_format_refuses_without_confirmation(bringup_cli, tmp_path):
 def test_storage_format_on_a_loop_device(tmp_path):
     import subprocess
 
-    from bringup_helpers import sh_bringup
+    from helpers import sh
 
     img = tmp_path / "disk.img"
     img.write_bytes(b"\0" * (16 << 20))
@@ -210,11 +210,11 @@ def test_storage_format_on_a_loop_device(tmp_path):
         pytest.skip(f"no loop device here: {r.stderr.strip()}")
     loop = r.stdout.strip()
     try:
-        r = sh_bringup("storage", "format", "--device", loop, cwd=tmp_path)  # no TTY
+        r = sh("bringup", "storage", "format", "--device", loop, cwd=tmp_path, timeout=120)  # no TTY
         assert r.returncode == 2 and f"--yes-i-am-sure {loop}" in r.stderr
-        r = sh_bringup("storage", "format", "--device", loop, "--yes-i-am-sure", "/dev/sdz", cwd=tmp_path)
+        r = sh("bringup", "storage", "format", "--device", loop, "--yes-i-am-sure", "/dev/sdz", cwd=tmp_path, timeout=120)
         assert r.returncode == 2
-        r = sh_bringup("storage", "format", "--device", loop, "--yes-i-am-sure", loop, cwd=tmp_path)
+        r = sh("bringup", "storage", "format", "--device", loop, "--yes-i-am-sure", loop, cwd=tmp_path, timeout=120)
         assert r.returncode == 0, r.stderr
         label = subprocess.run(["blkid", "-s", "LABEL", "-o", "value", loop], capture_output=True, text=True).stdout.strip()
         assert label == "pirack-ssd"

@@ -15,17 +15,12 @@ import pytest
 
 from bringup.fleet.bundle import PLAN_TASK, RUN_TASK
 from bringup.fleet.driver import summarize
+from helpers import sh
 from pirack.init_template import init_text
 from pirack.load import load_cluster
 
 ANSIBLE = shutil.which("ansible-playbook")
 needs_ansible = pytest.mark.skipif(ANSIBLE is None, reason="ansible-core is not installed (pip install 'pirack[fleet]')")
-
-
-def bringup(*args, cwd, env=None, timeout=120):
-    e = dict(os.environ, COLUMNS="200", **(env or {}))
-    return subprocess.run([sys.executable, "-m", "bringup.cli", *args], cwd=cwd, env=e,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def ansible_env(out: Path) -> dict:
@@ -48,7 +43,7 @@ def cluster(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def bundle(cluster) -> Path:
     out = cluster.parent / "bundle"
-    r = bringup("fleet", "inventory", str(cluster), "--out", str(out), "--package", "pirack==0.1.0", cwd=cluster.parent)
+    r = sh("bringup", "fleet", "inventory", str(cluster), "--out", str(out), "--package", "pirack==0.1.0", cwd=cluster.parent, timeout=120)
     assert r.returncode == 0, r.stderr + r.stdout
     return out
 
@@ -101,7 +96,7 @@ def test_wheel_of_this_checkout_goes_to_the_nodes(cluster, tmp_path):
     """Without --package the nodes get a wheel built here (hatchling): it carries the bring-up,
     the fleet's Ansible callback and the parts catalog, and the inventory points at it."""
     out = tmp_path / "b"
-    r = bringup("fleet", "inventory", str(cluster), "--out", str(out), cwd=tmp_path, timeout=300)
+    r = sh("bringup", "fleet", "inventory", str(cluster), "--out", str(out), cwd=tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr + r.stdout
     wheels = list((out / "wheel").glob("pirack-*.whl"))
     assert len(wheels) == 1
@@ -119,7 +114,7 @@ def test_without_ansible_run_exits_2_with_the_hint(cluster, tmp_path):
     path = os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep)
                            if d and not os.path.exists(os.path.join(d, "ansible-playbook")))
     out = tmp_path / "never"
-    r = bringup("fleet", "run", str(cluster), "--out", str(out), cwd=tmp_path, env={"PATH": path})
+    r = sh("bringup", "fleet", "run", str(cluster), "--out", str(out), cwd=tmp_path, env={"PATH": path}, timeout=120)
     assert r.returncode == 2, r.stderr + r.stdout
     assert "pip install 'pirack[fleet]'" in r.stderr and "ansible-playbook" in r.stderr
     assert "Traceback" not in r.stderr and not out.exists()
@@ -129,7 +124,7 @@ def test_bad_cluster_file_exits_2_and_writes_nothing(tmp_path):
     bad = tmp_path / "cluster.toml"
     bad.write_text(init_text(3).replace('address = "192.168.50.12"', 'address = "192.168.60.12"'))
     out = tmp_path / "b"
-    r = bringup("fleet", "inventory", str(bad), "--out", str(out), "--package", "pirack", cwd=tmp_path)
+    r = sh("bringup", "fleet", "inventory", str(bad), "--out", str(out), "--package", "pirack", cwd=tmp_path, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert str(bad) in r.stderr and not out.exists()
 
@@ -189,7 +184,7 @@ def test_run_without_the_lab_through_group_and_host_vars(tmp_path):
         (out / "host_vars" / f"{node}.yml").write_text(f"bringup_root: {tmp_path / 'roots' / node}\n")
     home = {"ANSIBLE_HOME": str(tmp_path / ".ansible"), "ANSIBLE_LOCAL_TEMP": str(tmp_path / ".ansible/tmp"),
             "ANSIBLE_REMOTE_TMP": str(tmp_path / ".ansible/rtmp")}
-    r = bringup("fleet", "run", str(file), "--out", str(out), "--no-install", "--json", cwd=tmp_path, env=home)
+    r = sh("bringup", "fleet", "run", str(file), "--out", str(out), "--no-install", "--json", cwd=tmp_path, env=home, timeout=120)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     s = json.loads(r.stdout[r.stdout.rfind("\n{\n"):])
     got = {n["node"]: (n["status"], n["changes"] > 0) for n in s["nodes"]}

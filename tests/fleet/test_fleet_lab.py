@@ -12,12 +12,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from helpers import netns_unavailable, sh
 from pirack.init_template import init_text
 
 pytestmark = pytest.mark.root
@@ -26,18 +26,11 @@ NAME = "fleetlab"
 
 
 def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "the lab needs root (network namespaces)"
     if shutil.which("ansible-playbook") is None:
         return "ansible-core is not installed (pip install 'pirack[fleet]')"
     if not os.path.exists("/usr/sbin/sshd") or shutil.which("ssh") is None:
         return "openssh-server/-client are not installed"
-    probe = f"pirl-fprobe{os.getpid()}"
-    r = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
-    if r.returncode != 0:
-        return f"`ip netns add` is not possible here: {r.stderr.strip()}"
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
-    return None
+    return netns_unavailable()
 
 
 _why = _why_not()
@@ -45,14 +38,9 @@ if _why:
     pytest.skip(_why, allow_module_level=True)
 
 
-def bringup(*args, cwd, timeout=180):
-    return subprocess.run([sys.executable, "-m", "bringup.cli", *args], cwd=cwd, env=dict(os.environ, COLUMNS="200"),
-                          capture_output=True, text=True, timeout=timeout)
-
-
 def fleet(*args, lab) -> tuple[int, dict, str]:
     """`bringup fleet run --lab --json`: exit code, the summary (after Ansible's output), all output."""
-    r = bringup("fleet", "run", str(lab["file"]), "--lab", "--json", *args, cwd=lab["cwd"])
+    r = sh("bringup", "fleet", "run", str(lab["file"]), "--lab", "--json", *args, cwd=lab["cwd"], timeout=180)
     i = r.stdout.rfind("\n{\n")
     assert i >= 0, r.stdout[-3000:] + r.stderr[-3000:]
     return r.returncode, json.loads(r.stdout[i:]), r.stdout + r.stderr
@@ -79,13 +67,13 @@ def lab(tmp_path_factory):
     file = cwd / "cluster.toml"
     file.write_text(init_text(4).replace('name = "mycluster"', f'name = "{NAME}"'))
     t0 = time.monotonic()
-    r = bringup("lab", "up", str(file), "--ssh", "--json", cwd=cwd)
+    r = sh("bringup", "lab", "up", str(file), "--ssh", "--json", cwd=cwd, timeout=180)
     assert r.returncode == 0, r.stderr + r.stdout
     info = json.loads(r.stdout)
     info.update(file=file, cwd=cwd, up_seconds=time.monotonic() - t0,
                 fleet=Path(info["dir"]) / "_lab/fleet", privsep_existed=os.path.exists("/run/sshd"))
     yield info
-    r = bringup("lab", "down", str(file), cwd=cwd)
+    r = sh("bringup", "lab", "down", str(file), cwd=cwd, timeout=180)
     assert r.returncode == 0, r.stderr + r.stdout
     # The sshds went with the rest: by PID, and nothing runs from the lab's folder.
     for name, pid in info["processes"].items():

@@ -12,31 +12,15 @@ import sys
 
 import pytest
 
+from helpers import netns_unavailable, sh
 from pirack.init_template import init_text
 
 pytestmark = pytest.mark.root
 
 
-def _netns_possible() -> str | None:
-    if os.geteuid() != 0:
-        return "the lab needs root (network namespaces)"
-    probe = f"pirl-probe{os.getpid()}"
-    r = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
-    if r.returncode != 0:
-        return f"`ip netns add` is not possible here: {r.stderr.strip()}"
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
-    return None
-
-
-_why = _netns_possible()
+_why = netns_unavailable()
 if _why:
     pytest.skip(_why, allow_module_level=True)
-
-
-def bringup(*args, cwd=None):
-    env = dict(os.environ, COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "bringup.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def netns_list() -> list[str]:
@@ -89,13 +73,13 @@ def _netboot_cluster(tmp_path):
 
 
 def _up(*args, cwd):
-    r = bringup("lab", "up", *args, "--json", cwd=cwd)
+    r = sh("bringup", "lab", "up", *args, "--json", cwd=cwd, timeout=120)
     assert r.returncode == 0, r.stderr + r.stdout
     return json.loads(r.stdout)
 
 
 def _verify(*args, cwd):
-    r = bringup("lab", "verify", *args, "--json", cwd=cwd)
+    r = sh("bringup", "lab", "verify", *args, "--json", cwd=cwd, timeout=120)
     return r.returncode, json.loads(r.stdout)
 
 
@@ -121,7 +105,7 @@ def test_default_cluster_up_verify_down(tmp_path):
         snat = next(c for c in res["checks"] if c["check"] == "SNAT")
         assert "192.168.11.211" in snat["detail"]
     finally:
-        r = bringup("lab", "down", cwd=tmp_path)
+        r = sh("bringup", "lab", "down", cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr + r.stdout
     assert_nothing_left(info)
 
@@ -153,7 +137,7 @@ def test_four_nodes_with_netboot_and_a_broken_snat(tmp_path):
         assert "192.168.50.11" in next(c["detail"] for c in res["checks"]
                                        if (c["check"], c["from"]) == ("SNAT", "slave1"))
     finally:
-        r = bringup("lab", "down", str(cluster), cwd=tmp_path)
+        r = sh("bringup", "lab", "down", str(cluster), cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr + r.stdout
     assert_nothing_left(info)
 
@@ -171,7 +155,7 @@ def test_a_second_up_sweeps_the_first_and_stopped_dnsmasq_fails(tmp_path):
         failed = {c["check"] for c in res["checks"] if not c["ok"]}
         assert "DHCP" in failed
     finally:
-        r = bringup("lab", "down", cwd=tmp_path)
+        r = sh("bringup", "lab", "down", cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr + r.stdout
     assert_nothing_left(second)
 
@@ -194,7 +178,7 @@ def test_an_interrupted_up_leaves_nothing(tmp_path):
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=30)
     if p.returncode == 0:  # it finished before the signal landed: clean up and say so
-        bringup("lab", "down", cwd=tmp_path)
+        sh("bringup", "lab", "down", cwd=tmp_path, timeout=120)
         pytest.skip("`up` finished before the signal")
     assert p.returncode != 0
     assert not [n for n in netns_list() if n.startswith(f"pirl-{lab}-")]
