@@ -195,9 +195,10 @@ def needed_counts(lc, layout) -> dict[str, int]:
     return counts
 
 
-def build_bom(lc, layout, parts2d=None) -> Bom:
+def build_bom(lc, layout, parts2d=None, profile=None) -> Bom:
     """The BOM of a loaded cluster and its layout. `parts2d`: the flat parts with engraving (as
-    `rack export` cuts them); computed here when not given."""
+    `rack export` cuts them); computed here when not given. `profile`: the fabricator profile
+    that prices the acrylic (default: the cluster file's rack.fabricator)."""
     spec, cat = lc.spec, lc.catalog
     pur = spec.purchases
     file = lc.display
@@ -246,7 +247,11 @@ def build_bom(lc, layout, parts2d=None) -> Bom:
                           needed=ex.quantity, buy=ex.quantity, packs=1, pack_price=ex.price,
                           amount=ex.price, price_source="extra", note_ja=ex.note, note_en=ex.note))
 
-    acrylic = acrylic_estimate(lc, layout, parts2d)
+    if profile is None:
+        from rackdesign.export import profile_for
+
+        profile = profile_for(lc, None)
+    acrylic = acrylic_estimate(lc, layout, profile, parts2d)
     if acrylic is not None:
         est = acrylic.estimate
         if acrylic.quote is not None:
@@ -357,11 +362,8 @@ def _thread_d(thread: str) -> Decimal:
 # --- the acrylic ----------------------------------------------------------------------------------
 
 
-def acrylic_estimate(lc, layout, parts2d=None) -> AcrylicEstimate | None:
-    """The fabricator profile's price model over the flat parts (area, cut length, engraving)."""
-    from rackdesign.export import profile_for
-
-    prof = profile_for(lc, None)
+def acrylic_estimate(lc, layout, prof, parts2d=None) -> AcrylicEstimate | None:
+    """The fabricator profile `prof`'s price model over the flat parts (area, cut length, engraving)."""
     pm = prof.pricing
     sheet = lc.catalog[lc.spec.rack.sheet]
     if parts2d is None:

@@ -48,20 +48,13 @@ class ExportResult:
     seconds: float = 0.0
 
 
-# BOM hook: `rack bom` (another module) may register a renderer here; `all` then writes its files.
-# Each extra renderer takes (lc, layout) and returns {relative path: bytes}.
-EXTRA_ALL: list[Callable] = []
-
-
-def _bom_files(lc, layout) -> dict[str, bytes]:
-    """bom/bom.{csv,md,json,pdf}: the bill of materials and cost table."""
+def bom_files(lc, layout, parts, prof) -> dict[str, bytes]:
+    """bom/bom.{csv,md,json,pdf}: the bill of materials and cost table, its acrylic priced by
+    the export's fabricator over the plates the export cut."""
     from .bom import build_bom
     from .bom_render import export_files
 
-    return export_files(build_bom(lc, layout))
-
-
-EXTRA_ALL.append(_bom_files)
+    return export_files(build_bom(lc, layout, parts, prof))
 
 
 # --- cache keys (standard library only) ------------------------------------------------------
@@ -290,8 +283,7 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None) 
     for m in models:
         jobs.append((f"model/rack.{m}", lambda m=m: cad.result(m)))
     if fmt == "all":
-        for extra in EXTRA_ALL:
-            jobs.append(("(extra)", lambda extra=extra: extra(lc, layout)))
+        jobs.append(("bom/bom.*", lambda: bom_files(lc, layout, parts, prof)))
 
     files: dict = {}
     bar = progress(len(jobs)) if (progress and len(jobs) > 1) else None
@@ -300,7 +292,7 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None) 
             if bar:
                 bar.step(rel)
             data = job()
-            if isinstance(data, dict):  # an extra renderer's several files
+            if isinstance(data, dict):  # the BOM's several files
                 files.update(data)
             else:
                 files[rel] = data

@@ -247,12 +247,10 @@ def test_bom_matches_the_assembly_solids(default_rack):
     assert kinds == set(got)
 
 
-def test_export_all_hook_renders_the_bom(default_bom):
-    from rackdesign.export import EXTRA_ALL
+def test_export_all_renders_the_bom(default_bom):
+    from rackdesign.export import bom_files, flat_parts_for, profile_for
 
     lc, lay, _ = default_bom
-    files = {}
-    for extra in EXTRA_ALL:
-        files.update(extra(lc, lay))
+    files = bom_files(lc, lay, flat_parts_for(lc, lay, None), profile_for(lc, None))
     assert set(files) >= {"bom/bom.csv", "bom/bom.md", "bom/bom.json", "bom/bom.pdf"}
     assert json.loads(files["bom/bom.json"])["total"] == int(build_bom(lc, lay).total.amount)

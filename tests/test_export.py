@@ -167,7 +167,9 @@ def init4_all(tmp_path_factory):
     d = tmp_path_factory.mktemp("export-init4")
     r = sh("rack", "init", "--nodes", "4", "--name", "four", "c4.toml", cwd=d)
     assert r.returncode == 0, r.stderr
-    r = sh("rack", "export", "all", "c4.toml", cwd=d, env={"XDG_CACHE_HOME": str(d / "cache")})
+    # another fabricator than the file's (anymany-pdf): the BOM must price its acrylic by this one
+    r = sh("rack", "export", "all", "c4.toml", "--fabricator", "generic-svg", cwd=d,
+           env={"XDG_CACHE_HOME": str(d / "cache")})
     assert r.returncode == 0, r.stderr + r.stdout
     return d
 
@@ -293,6 +295,31 @@ def test_export_all_for_init_4_nodes(init4_all):
         msp = ezdxf.readfile(root / f).modelspace()
         board += sum(1 for c in msp.query("CIRCLE") if abs(2 * c.dxf.radius - 3.0) < 1e-6)
     assert board == 16  # four Pis, four holes each
+
+
+@pytest.mark.cad
+def test_export_all_prices_the_acrylic_by_the_chosen_fabricator(init4_all):
+    import json
+
+    from pirack.load import load_cluster
+    from rackdesign.bom import acrylic_estimate
+    from rackdesign.export import flat_parts_for
+    from rackdesign.layout import build_layout
+
+    data = json.loads((init4_all / "exports" / "four" / "bom" / "bom.json").read_text())
+    acr = data["acrylic"]
+    assert acr["fabricator"] == "generic-svg"
+    lc = load_cluster(init4_all / "c4.toml")
+    assert lc.spec.rack.fabricator == "anymany-pdf"
+    lay = build_layout(lc)
+    parts = flat_parts_for(lc, lay, None)
+    svg = acrylic_estimate(lc, lay, lc.catalog["generic-svg"], parts)
+    anymany = acrylic_estimate(lc, lay, lc.catalog["anymany-pdf"], parts)
+    assert svg.estimate != anymany.estimate
+    assert acr["estimate"]["amount"] == int(svg.estimate.amount)
+    assert [p["price"] for p in acr["parts"]] == [int(p.price.amount) for p in svg.parts]
+    line = next(ln for ln in data["lines"] if ln["kind"] == "acrylic")
+    assert line["amount"]["amount"] == int(svg.estimate.amount)
 
 
 LOGO = """<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" viewBox="0 0 10 10">
