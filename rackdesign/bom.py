@@ -352,11 +352,7 @@ def _order_key(cat, extra_groups: list[str]):
     return key
 
 
-def _thread_d(thread: str) -> Decimal:
-    try:
-        return Decimal(thread.lstrip("M"))
-    except ArithmeticError:  # decimal.InvalidOperation: not a metric thread
-        return Decimal(0)
+from rackdesign.stack import thread_diameter as _thread_d  # noqa: E402  (one parser of "M3")
 
 
 # --- the acrylic ----------------------------------------------------------------------------------

@@ -171,18 +171,6 @@ class Layout:
         return (b[3] - b[0], b[4] - b[1], b[5] - b[2])
 
 
-# Through-hole clearances in one place. ISO 273 / JIS B 1001 "medium" (2級) series:
-# M2.5 → 2.9, M2.6 → 3.0, M3 → 3.4 mm. Medium rather than fine: a laser's hole walls taper a
-# little and four holes must line up with four spacers on another plate.
-CLEARANCE_HOLE = {"M2": 2.4, "M2.5": 2.9, "M2.6": 3.0, "M3": 3.4, "M4": 4.5}
-
-
-def clearance(thread: str) -> float:
-    if thread in CLEARANCE_HOLE:
-        return CLEARANCE_HOLE[thread]
-    return round(stk.thread_diameter(thread) * 1.12, 1)
-
-
 # ---------------------------------------------------------------------------------------------
 # geometry helpers
 
@@ -332,7 +320,7 @@ def build_layout(lc) -> Layout:
     hexnut = next((p for p in cat.of_kind("nut") if p.thread == "M3" and p.style == "hex"), None)
     col_af = max(s.across_flats for s in col_spacers)
     col_r = hex_circumradius(col_af)
-    col_hole = clearance("M3")
+    col_hole = stk.clearance_hole("M3")
 
     drive = cat[spec.storage.drive] if (spec.storage and rack.drive_placement == "base") else None
     switch = cat[rack.switch] if rack.switch else None
@@ -372,7 +360,7 @@ def build_layout(lc) -> Layout:
         if rack.switch_orientation == "side":
             # out to the support's foot, and its screw holes `margin` clear of the edge
             hx_rel = sw_h + SUPPORT_GAP + t + (SUPPORT_FOOT - t) / 2
-            base_w = sw_x + max(sw_h + SUPPORT_GAP + SUPPORT_FOOT, hx_rel + clearance("M3") / 2 + margin)
+            base_w = sw_x + max(sw_h + SUPPORT_GAP + SUPPORT_FOOT, hx_rel + stk.clearance_hole("M3") / 2 + margin)
         else:
             base_w = sw_x + sw_w + margin
         base_d = max(stack_d, sw_d + 2 * margin)
@@ -437,7 +425,7 @@ def build_layout(lc) -> Layout:
     if drive:
         dx0, dy0 = drive_rect[0], drive_rect[1]
         for (u, v) in drive.bottom_holes:
-            base_holes.append(Hole(dx0 + mm(u), dy0 + mm(v), clearance(drive.thread), "drive", drive.thread))
+            base_holes.append(Hole(dx0 + mm(u), dy0 + mm(v), stk.clearance_hole(drive.thread), "drive", drive.thread))
         carries.append((drive_rect[0], drive_rect[1], 0.0, drive_rect[2], drive_rect[3], 0.0))
         b.add(drive.id, "drive", (dx0, dy0, base_top), _local_box(drive, "drive"), role="drive")
         sc = stk.choose_screw(screws, drive.thread, t_range, mm(drive.thread_depth_bottom),
@@ -479,7 +467,7 @@ def build_layout(lc) -> Layout:
                 notes.append(f"switch support screws: {sc.note}")
             scp = cat[sc.part_id]
             for hy in (sup_y + sh for sh in _support_hole_ys(sup_d)):
-                base_holes.append(Hole(hx, hy, clearance("M3"), "support", "M3"))
+                base_holes.append(Hole(hx, hy, stk.clearance_hole("M3"), "support", "M3"))
                 b.add(scp.id, "screw", (hx, hy, 0.0), _local_box(scp, "screw"), rot=(("x", 180),),
                       role="support-screw")
                 if hexnut:
@@ -505,7 +493,7 @@ def build_layout(lc) -> Layout:
         holes = []
         for (u, v) in board.holes:
             x, y, _ = transform((mm(u), mm(v), 0.0), (pos_board[0], pos_board[1], 0.0), rot)
-            holes.append(Hole(x, y, clearance(m["plate_screw_thread"]), "board", m["plate_screw_thread"],
+            holes.append(Hole(x, y, stk.clearance_hole(m["plate_screw_thread"]), "board", m["plate_screw_thread"],
                               node=node.name))
         b.add(board.id, "board", pos_board, _local_box(board, "board"), rot=rot, role="board", node=node.name)
         board_places.append((pos_board, rot))
@@ -666,7 +654,7 @@ def _support_pattern(t: float, wall: float, foot: float, depth: float) -> Suppor
     flat_wall = wall - (r + t)
     length = flat_foot + ba + flat_wall
     hx = foot - (t + (foot - t) / 2)  # from the foot's free end (x = 0 in the flat pattern)
-    holes = tuple((hx, y, clearance("M3")) for y in _support_hole_ys(depth))
+    holes = tuple((hx, y, stk.clearance_hole("M3")) for y in _support_hole_ys(depth))
     return SupportPattern(round(length, 3), depth, round(flat_foot + ba / 2, 3), 90.0, holes, foot, wall)
 
 

@@ -48,6 +48,26 @@ def thread_diameter(thread: str) -> float:
     return float(m.group(1))
 
 
+# Through-hole clearances for metric screws, ISO 273 (JIS B 1001, which adds M2.6), in mm.
+# Plates are cut to the medium (2級) series: a laser's hole walls taper a little and four holes
+# must line up with four spacers on another plate. The checks hold holes to the fine (1級)
+# series: under it a thread may bind. Threads outside the tables: ×1.07 (fine; ISO 273's M6 is
+# 6.4) and ×1.12 (medium; a little over its M6's 6.6, for the taper).
+CLEARANCE_FINE = {"M2": 2.2, "M2.5": 2.7, "M2.6": 2.8, "M3": 3.2, "M4": 4.3, "M5": 5.3}
+CLEARANCE_MEDIUM = {"M2": 2.4, "M2.5": 2.9, "M2.6": 3.0, "M3": 3.4, "M4": 4.5, "M5": 5.5}
+_CLEARANCE = {"fine": (CLEARANCE_FINE, 1.07), "medium": (CLEARANCE_MEDIUM, 1.12)}
+
+
+def clearance_hole(thread: str, series: str = "medium") -> float:
+    """The ISO 273 through-hole diameter for `thread` in the `series` ("fine" | "medium")."""
+    if series not in _CLEARANCE:
+        raise ValueError(f"no ISO 273 series {series!r}: fine or medium")
+    table, ratio = _CLEARANCE[series]
+    if thread in table:
+        return table[thread]
+    return round(thread_diameter(thread) * ratio, 1)
+
+
 def min_engagement(thread: str) -> float:
     return MIN_ENGAGEMENT_D * thread_diameter(thread)
 

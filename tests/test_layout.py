@@ -9,7 +9,7 @@ from pirack.init_template import init_text
 from pirack.load import load_catalog, load_cluster, parse_cluster, check_cluster, LoadedCluster
 from pirack.units import mm
 from rackdesign import stack as stk
-from rackdesign.layout import build_layout, clearance, hex_circumradius, transform
+from rackdesign.layout import build_layout, hex_circumradius, transform
 
 
 def _loaded(text):
@@ -99,7 +99,7 @@ def test_board_holes_follow_catalog(which, request):
         for (u, v), h in zip(want, holes):
             x, y, _ = transform((u, v, 0.0), bp.pos, bp.rot)
             assert h.x == pytest.approx(x, abs=0.01) and h.y == pytest.approx(y, abs=0.01)
-        assert all(h.diameter == clearance(h.thread) for h in holes)
+        assert all(h.diameter == stk.clearance_hole(h.thread) for h in holes)
 
 
 def test_default_matches_seed(default):
@@ -187,6 +187,20 @@ def test_round_up_table(req, end, ids, height):
     assert st.height == height
     assert st.ids == ids
     assert st.height >= req
+
+
+def test_clearance_hole_tables():
+    # ISO 273 / JIS B 1001: plates cut to medium, checks hold holes to fine
+    assert stk.clearance_hole("M3") == 3.4 and stk.clearance_hole("M3", "fine") == 3.2
+    assert stk.clearance_hole("M2.6") == 3.0 and stk.clearance_hole("M2.6", "fine") == 2.8
+    assert stk.clearance_hole("M5") == 5.5
+    for th in set(stk.CLEARANCE_FINE) | set(stk.CLEARANCE_MEDIUM):
+        d = stk.thread_diameter(th)
+        assert d < stk.clearance_hole(th, "fine") < stk.clearance_hole(th, "medium")
+    # outside the tables: the series' ratio
+    assert stk.clearance_hole("M6", "fine") == 6.4 and stk.clearance_hole("M6") == 6.7
+    with pytest.raises(ValueError):
+        stk.clearance_hole("M3", "coarse")
 
 
 def test_solve_exact_prefers_fewest_parts_then_sizes():

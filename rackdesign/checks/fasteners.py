@@ -39,7 +39,6 @@ from . import Finding
 EPS = 1e-6
 AXIS_TOL = 0.05  # mm: two parts are on one axis when their centres are this close
 PITCH = {"M2": 0.4, "M2.2": 0.45, "M2.5": 0.45, "M2.6": 0.45, "M3": 0.5, "M3.5": 0.6, "M4": 0.7, "M5": 0.8}
-FINE_CLEARANCE = {"M2": 2.2, "M2.5": 2.7, "M2.6": 2.8, "M3": 3.2, "M4": 4.3, "M5": 5.3}  # ISO 273 fine
 
 
 def pitch(thread: str) -> float:
@@ -254,7 +253,7 @@ def plate_holes(parts2d):
 
 def _hole_rule(thread: str, dia: float, where: str, parts, node, head_d: float = 0.0) -> Finding | None:
     d = stk.thread_diameter(thread)
-    fine = FINE_CLEARANCE.get(thread, round(d * 1.07, 1))
+    fine = stk.clearance_hole(thread, "fine")
     if dia < d - EPS:
         return Finding("error", "HOLE_SIZE", f"{where}: Ø{dia:g} hole is smaller than the {thread} thread passing it",
                        fix=f"a hole of at least Ø{fine:g} (ISO 273 fine) for {thread}", parts=parts, value=dia,
