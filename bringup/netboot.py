@@ -18,7 +18,7 @@ from pirack.errors import InputError
 from pirack.fsutil import atomic_write
 from pirack.load import load_cluster
 
-from .render import RenderOptions, merge_block
+from .render import merge_block
 from .render import netboot as nb
 
 FSTAB = "# Managed by pirack: a net-booted slave; its root is NFS (from cmdline.txt), no SD card.\nproc\t/proc\tproc\tdefaults\t0\t0\n"
@@ -32,8 +32,6 @@ def _slave(file, node: str):
     i = lc.spec.nodes.index(n)
     if n.boot != "net":
         raise InputError(lc.display, f"nodes[{i}].boot", f"{node} boots from its SD card: set boot = \"net\" (and its serial) first")
-    if RenderOptions().tftp_prefix == 0 and not n.serial:
-        raise InputError(lc.display, f"nodes[{i}].serial", f"{node} boots from the network by serial: give its serial (from /proc/cpuinfo)")
     return lc, n
 
 
@@ -85,9 +83,9 @@ def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Pa
     if (image is None) == (from_dir is None):
         raise InputError(None, "--image/--from", "give exactly one: --image FILE or --from DIR")
     lc, n = _slave(file, node)
-    spec, opts = lc.spec, RenderOptions()
+    spec = lc.spec
     base = (root or Path("/")).resolve()
-    tftp = base / nb.tftp_folder(spec, n, opts).lstrip("/")
+    tftp = base / nb.tftp_folder(spec, n).lstrip("/")
     nfs = base / nb.nfs_root(spec, n).lstrip("/")
     if image is not None and not image.is_file():
         raise InputError(image, None, "no such image file")
@@ -122,11 +120,10 @@ def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Pa
     cfg = tftp / "config.txt"
     atomic_write(cfg, merge_block(cfg.read_text() if cfg.exists() else None, nb.WIRELESS_OFF), mode=0o644)
     out.append("fstab (no SD card), hostname, cmdline.txt (root over NFS), config.txt (no Wi-Fi/BT) written")
-    out.append(nb.eeprom_steps(n, opts).rstrip("\n"))
+    out.append(nb.eeprom_steps(n).rstrip("\n"))
     return out
 
 
 def eeprom(file, node: str) -> tuple[str, str]:
-    lc, n = _slave(file, node)
-    opts = RenderOptions()
-    return nb.eeprom_config(n, opts), nb.eeprom_steps(n, opts)
+    _, n = _slave(file, node)
+    return nb.eeprom_config(n), nb.eeprom_steps(n)

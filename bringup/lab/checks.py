@@ -184,10 +184,7 @@ class Verifier:
     def tftp(self, s) -> tuple[bool, str]:
         from bringup.render.netboot import tftp_folder
 
-        from .build import render_options
-
-        node = self.spec.node(s.name)
-        folder = tftp_folder(self.spec, node, render_options(self.t, self.mroot, "master"))
+        folder = tftp_folder(self.spec, self.spec.node(s.name))
         tftp_root = self.spec.storage.mount_point + "/" + self.spec.storage.tftp_root.strip("/")
         rel = folder[len(tftp_root):].strip("/")
         got = []

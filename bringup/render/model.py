@@ -117,9 +117,6 @@ class RenderOptions:
     # Prefix for paths *inside* config files (tftp-root, addn-hosts, driftfile...), so the lab can
     # run daemons against a --root tree. File locations (ManagedFile.path) never carry it.
     path_prefix: str = ""
-    # The Pi 4 EEPROM's TFTP_PREFIX: 0 = folder named by the 8-digit serial (the default),
-    # 2 = by the MAC with dashes. Must match what `bringup netboot eeprom` writes.
-    tftp_prefix: Literal[0, 2] = 0
     # sshd drop-in (no passwords) only when the admin user has an authorized key: no lock-out.
     admin_has_key: bool = False
 

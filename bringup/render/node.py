@@ -67,12 +67,12 @@ def _master(spec: Cluster, opts: RenderOptions, secrets: Secrets, display: str) 
                           f"format it only with `bringup storage format --device /dev/sdX`")
     for s in spec.slaves:
         if s.boot == "net":
-            files, dirs = netboot.boot_files(spec, s, opts)
+            files, dirs = netboot.boot_files(spec, s)
             plan.files += files
             plan.directories += dirs
             plan.notes.append(f"{s.name} boots from the network: fill its boot folder and root with "
                               f"`bringup netboot prepare --node {s.name} --image FILE`, then:\n"
-                              + netboot.eeprom_steps(s, opts))
+                              + netboot.eeprom_steps(s))
     return plan
 
 

@@ -157,9 +157,10 @@ def test_exports_and_netboot(which, request):
                                    "rw", "ip=dhcp", "rootwait"]
         cfg = plan.file(f"{folder}/config.txt")
         assert cfg.kind == "block" and "dtoverlay=disable-wifi" in cfg.content.splitlines()
-        mac_plan = render_node(lc, "master", secrets=Secrets(SECRET), options=RenderOptions(tftp_prefix=2))
-        assert mac_plan.file(f"{mp}/tftpboot/{n.mac.replace(':', '-')}/cmdline.txt")
-        assert any("BOOT_ORDER=0xf21" in note for note in plan.notes)
+        assert any("BOOT_ORDER=0xf21" in note and "TFTP_PREFIX=0" in note for note in plan.notes)
+    # One TFTP folder per net-booting slave, named by its short serial (the EEPROM's TFTP_PREFIX=0).
+    tftp_dirs = {d.path for d in plan.directories if d.path.startswith(f"{mp}/tftpboot/")}
+    assert tftp_dirs == {f"{mp}/tftpboot/{n.serial[-8:]}" for n in net_slaves}
 
 
 def test_fstab_block(seed):
