@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError, from_validation_error
 from .money import Price
+from .paths import catalog_dir
 from .units import Length, Offset, mm
 
 
@@ -264,15 +265,6 @@ MODELS: dict[str, type[PartBase]] = {
     for m in (Board, Hat, Drive, Switch, Cable, Sheet, Spacer, Screw, Nut, Foot, Fabricator)
 }
 KINDS = tuple(MODELS)
-
-
-def catalog_dir() -> Path:
-    """parts/ at the top of a checkout, or pirack/parts inside an installed wheel."""
-    here = Path(__file__).resolve().parent
-    for cand in (here / "parts", here.parent / "parts"):
-        if cand.is_dir():
-            return cand
-    raise InputError(None, None, f"the parts catalog was not found next to {here}")
 
 
 class Catalog:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 
 from .catalog import Catalog, load_catalog
 from .errors import InputError, from_validation_error
+from .paths import default_text, resolve  # noqa: F401  (both part of this module's interface)
 from .spec import Cluster
 
 DEFAULT_NAME = "<built-in default: the seed's cluster>"
@@ -43,18 +43,6 @@ class LoadedCluster:
     def base_dir(self) -> Path:
         """Where paths in the file (a logo) are relative to."""
         return self.path.parent if self.path else Path.cwd()
-
-
-def default_text() -> str:
-    return resources.files("pirack").joinpath("default_cluster.toml").read_text(encoding="utf-8")
-
-
-def resolve(path: Path | str | None) -> Path | None:
-    """The file a command should read: the one given, ./cluster.toml, or None for the default."""
-    if path is not None:
-        return Path(path)
-    here = Path("cluster.toml")
-    return here if here.exists() else None
 
 
 def load_cluster(path: Path | str | None = None, catalog: Catalog | None = None) -> LoadedCluster:

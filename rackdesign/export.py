@@ -63,16 +63,6 @@ def _here() -> Path:
     return Path(__file__).resolve().parent
 
 
-def _catalog_root() -> Path:
-    import pirack
-
-    base = Path(pirack.__file__).resolve().parent
-    for cand in (base / "parts", base.parent / "parts"):
-        if cand.is_dir():
-            return cand
-    return base
-
-
 def _tree_digest(root: Path, pattern: str) -> str:
     h = hashlib.sha256()
     for p in sorted(root.rglob(pattern)):
@@ -85,13 +75,11 @@ def _tree_digest(root: Path, pattern: str) -> str:
 
 def _cluster_text(file: Path | None) -> tuple[Path | None, str | None]:
     """The file `load_cluster` would read, and its text (None when it cannot be read)."""
-    p = Path(file) if file is not None else (Path("cluster.toml") if Path("cluster.toml").exists() else None)
-    try:
-        if p is None:
-            from importlib import resources
+    from pirack.paths import default_text, resolve
 
-            return None, resources.files("pirack").joinpath("default_cluster.toml").read_text(encoding="utf-8")
-        return p, p.read_text(encoding="utf-8")
+    p = resolve(file)
+    try:
+        return p, (p.read_text(encoding="utf-8") if p is not None else default_text())
     except (OSError, UnicodeDecodeError):
         return p, None
 
@@ -103,11 +91,12 @@ def cache_dir() -> Path:
 
 def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None) -> str:
     import pirack
+    from pirack.paths import catalog_dir
 
     h = hashlib.sha256()
     for part in (
         hashlib.sha256(text.encode()).hexdigest(),  # = LoadedCluster.digest
-        _tree_digest(_catalog_root(), "*.toml"),
+        _tree_digest(catalog_dir(), "*.toml"),
         pirack.__version__,
         _tree_digest(_here(), "*.py"),
         _tree_digest(_here().parent / "pirack", "*.py"),

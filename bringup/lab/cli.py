@@ -46,22 +46,20 @@ def _lab_id(lc, lab_id: str | None) -> str:
 def _lab_id_from_name(file) -> str:
     """The lab id from the cluster's name alone: `down` must work even when the rest of the
     file no longer validates (and it skips loading the catalog and units)."""
-    import hashlib
     import tomllib
 
-    from importlib import resources
-    from pathlib import Path
+    from pirack.paths import default_text, resolve
 
-    # As pirack.load.resolve does (without importing the catalog): the file, ./cluster.toml, the default.
-    p = Path(file) if file is not None else (Path("cluster.toml") if Path("cluster.toml").exists() else None)
+    from .topology import lab_id_for_name
+
+    p = resolve(file)
     try:
-        text = (p.read_text(encoding="utf-8") if p else
-                resources.files("pirack").joinpath("default_cluster.toml").read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8") if p else default_text()
         name = tomllib.loads(text)["cluster"]["name"]
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise InputError(p or "the built-in default", "cluster.name",
                          f"cannot read the cluster's name ({exc}): use `bringup lab down --id ID` or `--all`") from None
-    return hashlib.sha1(str(name).encode()).hexdigest()[:6]
+    return lab_id_for_name(str(name))
 
 
 @lab_app.command()

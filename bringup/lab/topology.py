@@ -25,7 +25,12 @@ ECHO_PORT = 7
 
 def lab_id_for(spec: Cluster) -> str:
     """A short, stable id per cluster name, so `up` of the same cluster sweeps its stale lab."""
-    return hashlib.sha1(spec.cluster.name.encode()).hexdigest()[:6]
+    return lab_id_for_name(spec.cluster.name)
+
+
+def lab_id_for_name(name: str) -> str:
+    """lab_id_for from the name alone (`lab down` reads only the name from the file)."""
+    return hashlib.sha1(name.encode()).hexdigest()[:6]
 
 
 @dataclass(frozen=True)
