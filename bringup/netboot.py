@@ -9,12 +9,13 @@ its hostname, and our cmdline.txt (root over NFS) and config.txt block (no Wi-Fi
 from __future__ import annotations
 
 import contextlib
+import shlex
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from pirack.errors import InputError
+from pirack.errors import InputError, WorkFailed
 from pirack.fsutil import atomic_write
 from pirack.load import load_cluster
 
@@ -35,24 +36,29 @@ def _slave(file, node: str):
     return lc, n
 
 
-def _run(argv: list[str]) -> str:
-    r = subprocess.run(argv, capture_output=True, text=True)
+def _run(step: str, argv: list[str]) -> str:
+    """Run a tool; if it fails, the work fails (exit 1) with the step and the tool's own words."""
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True)
+    except OSError as exc:
+        raise WorkFailed(f"netboot prepare: {step}: cannot run {argv[0]}: {exc.strerror or exc}") from None
     if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: {(r.stderr or r.stdout).strip()}")
+        raise WorkFailed(f"netboot prepare: {step}: {shlex.join(argv)} failed: {(r.stderr or r.stdout).strip()[-800:]}")
     return r.stdout.strip()
 
 
 @contextlib.contextmanager
 def _image_tree(image: Path):
     """The image's partitions mounted read-only: yields (boot, root)."""
-    loop = _run(["losetup", "-P", "-r", "--show", "-f", str(image)])
+    loop = _run(f"attach {image} as a loop device", ["losetup", "-P", "-r", "--show", "-f", str(image)])
     mounts: list[Path] = []
     try:
         with tempfile.TemporaryDirectory(prefix="pirack-img-") as tmp:
             for part, name in ((f"{loop}p1", "boot"), (f"{loop}p2", "root")):
                 mp = Path(tmp) / name
                 mp.mkdir()
-                _run(["mount", "-o", "ro", part, str(mp)])
+                _run(f"mount the image's {name} partition (is {image} a Raspberry Pi OS image?)",
+                     ["mount", "-o", "ro", part, str(mp)])
                 mounts.append(mp)
             try:
                 yield mounts[0], mounts[1]
@@ -76,7 +82,7 @@ def _copy(src: Path, dst: Path, exclude: Path | None = None) -> None:
         elif exclude is not None and entry in exclude.parents and not entry.is_symlink():
             _copy(entry, dst / entry.name, exclude)
         else:
-            _run(["cp", "-a", str(entry), str(dst / entry.name)])
+            _run(f"copy {entry}", ["cp", "-a", str(entry), str(dst / entry.name)])
 
 
 def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Path | None) -> list[str]:
@@ -93,6 +99,14 @@ def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Pa
         raise InputError(from_dir, None, "has no boot/ folder: not a Raspberry Pi OS tree")
     if not shutil.which("ssh-keygen"):
         raise InputError(None, None, "ssh-keygen is missing (apt-get install openssh-client)")
+    try:
+        return _fill(spec, n, image, from_dir, tftp, nfs)
+    except OSError as exc:  # e.g. a file where a folder of the root should be, a full disk
+        where = f": {exc.filename}" if exc.filename else ""
+        raise WorkFailed(f"netboot prepare: {exc.strerror or exc}{where}") from None
+
+
+def _fill(spec, n, image: Path | None, from_dir: Path | None, tftp: Path, nfs: Path) -> list[str]:
     out = []
     if image is not None:
         with _image_tree(image) as (boot_src, root_src):
@@ -111,7 +125,7 @@ def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Pa
     for old in (nfs / "etc/ssh").glob("ssh_host_*"):
         old.unlink()
     (nfs / "etc/ssh").mkdir(parents=True, exist_ok=True)
-    _run(["ssh-keygen", "-A", "-f", str(nfs)])
+    _run("make new SSH host keys", ["ssh-keygen", "-A", "-f", str(nfs)])
     out.append("new SSH host keys: " + ", ".join(sorted(p.name for p in (nfs / "etc/ssh").glob("ssh_host_*_key"))))
     # World-readable: dnsmasq serves TFTP as nobody, and a slave's /etc files are read by all.
     atomic_write(nfs / "etc/fstab", FSTAB, mode=0o644)

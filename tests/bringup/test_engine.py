@@ -190,6 +190,41 @@ def test_netboot_eeprom_and_prepare(bringup_cli, clusters, tmp_path):
     assert "BOOT_ORDER=0xf21" in out
 
 
+def test_netboot_prepare_failures_are_one_message(clusters, tmp_path):
+    """A tool that fails (losetup/mount on a file that is no disk image) or a root that cannot
+    take the files: exit 1, one message naming the step and the cause, no traceback."""
+    import subprocess
+
+    from helpers import sh
+
+    f = str(clusters["four"])
+    not_image = tmp_path / "notes.img"
+    not_image.write_text("not a disk image\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    r = sh("bringup", "netboot", "prepare", f, "--node", "slave2", "--image", str(not_image), "--root", str(root), timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith("error: netboot prepare: ") and r.stderr.count("error:") == 1, r.stderr
+    assert "Traceback" not in r.stderr and str(not_image) in r.stderr and r.stdout == ""
+    assert list(root.iterdir()) == []  # nothing copied
+    if os.geteuid() == 0:  # the loop device went away with the failure
+        assert subprocess.run(["losetup", "-j", str(not_image)], capture_output=True, text=True).stdout == ""
+    # --from a file is bad usage: exit 2
+    r = sh("bringup", "netboot", "prepare", f, "--node", "slave2", "--from", str(not_image), "--root", str(root), timeout=120)
+    assert r.returncode == 2 and "is a file" in r.stderr and "Traceback" not in r.stderr
+    # a root with a file where the SSD's mount point should be a folder
+    os_tree = tmp_path / "os"
+    (os_tree / "boot").mkdir(parents=True)
+    (os_tree / "boot/start4.elf").write_bytes(b"\x7fELF")
+    bad_root = tmp_path / "bad-root"
+    bad_root.mkdir()
+    (bad_root / "mnt").write_text("a file, not a folder\n")
+    r = sh("bringup", "netboot", "prepare", f, "--node", "slave2", "--from", str(os_tree), "--root", str(bad_root), timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.count("error:") == 1 and "Traceback" not in r.stderr
+    assert "Not a directory" in r.stderr and str(bad_root / "mnt") in r.stderr
+
+
 def test_storage_format_refuses_without_confirmation(bringup_cli, tmp_path):
     code, out, err = bringup_cli("storage", "format", "--device", "/dev/null")
     assert code == 2 and "not a block device" in err
