@@ -31,16 +31,13 @@ def wall(args, cwd, env) -> float:
 
 def in_process(n: int, runs: int, cache: bool = True) -> dict:
     from pirack.init_template import init_text
-    from pirack.load import LoadedCluster, check_cluster, load_catalog, parse_cluster
+    from pirack.load import load_text
     from rackdesign.checks import Context, collisions, run_checks
     from rackdesign.layout import build_layout
     from rackdesign.plates import flat_parts
 
     text = init_text(n)
-    spec = parse_cluster(text, "bench")
-    cat = load_catalog()
-    check_cluster(spec, cat, "bench")
-    lc = LoadedCluster(spec, cat, None, text)
+    lc = load_text(text, "bench")
     best = None
     for _ in range(runs):
         t = time.perf_counter()

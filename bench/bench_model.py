@@ -12,17 +12,14 @@ import time
 import cadquery as cq
 
 from pirack.init_template import init_text
-from pirack.load import LoadedCluster, check_cluster, load_catalog, parse_cluster
+from pirack.load import load_text
 from rackdesign.frontplan import front_plan
 from rackdesign.layout import build_layout
 from rackdesign.model import ShapeCache, build_assembly, location
 
 
 def _lc(n):
-    text = init_text(n)
-    spec, cat = parse_cluster(text, "bench"), load_catalog()
-    check_cluster(spec, cat, "bench")
-    return LoadedCluster(spec, cat, None, text)
+    return load_text(init_text(n), "bench")
 
 
 def naive(lay, cat):

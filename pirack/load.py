@@ -7,7 +7,6 @@ and the key; nothing here writes anything.
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from dataclasses import dataclass
 from ipaddress import IPv4Address
@@ -35,11 +34,6 @@ class LoadedCluster:
         return str(self.path) if self.path else DEFAULT_NAME
 
     @property
-    def digest(self) -> str:
-        """sha256 of the cluster file's bytes (for caches keyed on the input)."""
-        return hashlib.sha256(self.text.encode()).hexdigest()
-
-    @property
     def base_dir(self) -> Path:
         """Where paths in the file (a logo) are relative to."""
         return self.path.parent if self.path else Path.cwd()
@@ -59,10 +53,16 @@ def load_cluster(path: Path | str | None = None, catalog: Catalog | None = None)
             text = p.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(p, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return load_text(text, display, p, catalog)
+
+
+def load_text(text: str, display: str, path: Path | None = None, catalog: Catalog | None = None) -> LoadedCluster:
+    """A cluster file's text, parsed and checked (errors name `display`); `path` is the file it
+    was read from (None for the built-in default or text made in memory)."""
     spec = parse_cluster(text, display)
     catalog = catalog or load_catalog()
     check_cluster(spec, catalog, display)
-    return LoadedCluster(spec=spec, catalog=catalog, path=p, text=text)
+    return LoadedCluster(spec=spec, catalog=catalog, path=path, text=text)
 
 
 def parse_cluster(text: str, file: str) -> Cluster:

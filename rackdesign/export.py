@@ -95,7 +95,7 @@ def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None
 
     h = hashlib.sha256()
     for part in (
-        hashlib.sha256(text.encode()).hexdigest(),  # = LoadedCluster.digest
+        hashlib.sha256(text.encode()).hexdigest(),
         _tree_digest(catalog_dir(), "*.toml"),
         pirack.__version__,
         _tree_digest(_here(), "*.py"),
@@ -151,10 +151,12 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
     # cluster loader's imports), so it loads while this process reads the cluster file and
     # renders the cut files and floor plans.
     cad = CadWorker.start() if fmt in ("pdf", "svg", "step", "stl", "all") else None
-    from pirack.load import load_cluster
+    from pirack.load import DEFAULT_NAME, load_cluster, load_text
 
     try:
-        lc = load_cluster(file)
+        # the text already read for the cache key; a file that could not be read goes through
+        # load_cluster, whose message says why
+        lc = load_text(text, str(path) if path else DEFAULT_NAME, path) if text is not None else load_cluster(file)
         warnings: list[str] = []
 
         def note(msg: str) -> None:

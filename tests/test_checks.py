@@ -16,7 +16,7 @@ import pytest
 from pirack.catalog import Catalog, Source, load_catalog
 from pirack.init_template import init_text
 from pirack.units import parse_length
-from pirack.load import LoadedCluster, check_cluster, default_text, load_cluster, parse_cluster
+from pirack.load import LoadedCluster, default_text, load_cluster, load_text, parse_cluster
 from rackdesign.checks import run_checks
 from rackdesign.layout import build_layout
 
@@ -42,11 +42,10 @@ def _cat_with(**changes) -> Catalog:
 
 def _loaded(text=None, catalog=None, check=True) -> LoadedCluster:
     text = text or default_text()
-    spec = parse_cluster(text, "t.toml")
-    catalog = catalog or load_catalog()
     if check:
-        check_cluster(spec, catalog, "t.toml")
-    return LoadedCluster(spec, catalog, None, text)
+        return load_text(text, "t.toml", catalog=catalog)
+    # a file the cross-field rules would refuse, for the checks that must catch it anyway
+    return LoadedCluster(parse_cluster(text, "t.toml"), catalog or load_catalog(), None, text)
 
 
 @pytest.fixture(scope="module")
@@ -323,3 +322,35 @@ def test_layout_notes_become_coded_findings():
     assert got[0].node == "master" and all(f.severity == "warning" for f in got)
     # a note the measurements already cover (same code and node) is not repeated
     assert [f.code for f in note_findings(Lay, {"master"}, have={("THREAD_MISMATCH", "master")})][0] == "SCREW_DEPTH"
+
+
+# -- a rack that cannot be laid out: `rack check` reports it, export and bom refuse cleanly -------
+
+def _no_m3_spacer_file(path: Path) -> Path:
+    ids = sorted(p.stem for p in (load_catalog().root / "fasteners").glob("*.toml")
+                 if p.stem.startswith(("screw-", "nut-", "spacer-m2")))
+    path.write_text(default_text().replace("[rack]\n", f"[rack]\nfasteners = {json.dumps(ids)}\n", 1))
+    return path
+
+
+@pytest.mark.parametrize("which", ["min-clearance", "no-m3-spacer"])
+def test_unstackable_column_check_export_bom(rack, in_tmp, monkeypatch, which):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(in_tmp / "xdg"))
+    if which == "min-clearance":
+        f = HERE / "stack-height-fail.toml"
+        said = ("spacer columns", "between base and tier-1-master", "rack.min_clearance (now 150 mm)")
+    else:
+        f = _no_m3_spacer_file(in_tmp / "no-m3.toml")
+        said = ("spacer columns", "no M3 spacer", "rack.fasteners", "spacer-m3-")
+    rc, out, err = rack("check", str(f), "--json", "--no-geometry")
+    assert rc == 1
+    errors = [x for x in json.loads(out)["findings"] if x["severity"] == "error"]
+    assert [x["code"] for x in errors] == ["STACK_HEIGHT"]
+    assert all(s in errors[0]["message"] + errors[0]["fix"] for s in said)
+    for args in (("export", "pdf", str(f)), ("bom", str(f), "--format", "pdf")):
+        rc, out, err = rack(*args)
+        assert rc == 1, (args, out, err)
+        assert "Traceback" not in err and err.count("error:") == 1 and err.startswith("error: spacer columns")
+        assert all(s in err for s in said), err
+        # nothing written: no exports/, no cache
+        assert [p for p in in_tmp.iterdir() if p != f] == [], args

@@ -6,17 +6,14 @@ import math
 import pytest
 
 from pirack.init_template import init_text
-from pirack.load import load_catalog, load_cluster, parse_cluster, check_cluster, LoadedCluster
+from pirack.load import load_catalog, load_cluster, load_text
 from pirack.units import mm
 from rackdesign import stack as stk
 from rackdesign.layout import build_layout, hex_circumradius, transform
 
 
 def _loaded(text):
-    spec = parse_cluster(text, "t.toml")
-    cat = load_catalog()
-    check_cluster(spec, cat, "t.toml")
-    return LoadedCluster(spec, cat, None, text)
+    return load_text(text, "t.toml")
 
 
 @pytest.fixture(scope="module")
@@ -288,3 +285,48 @@ def test_flat_parts_cut_holes_are_the_catalog_pattern(default):
     assert bend.start[0] == bend.end[0] == pytest.approx(lay.support.bend_at)
     assert 0 < bend.start[0] < sup.size[0]
     assert not any(p.engrave for p in parts.values())
+
+
+# -- what cannot be laid out: a LayoutError with the check's code, where, and what to do --------
+
+ALL_FASTENERS = sorted(p.stem for p in (load_catalog().root / "fasteners").glob("*.toml")
+                       if not p.stem.startswith("foot"))
+
+
+def _with_fasteners(ids, text=None):
+    text = text or load_cluster(None).text
+    return text.replace("[rack]\n", f"[rack]\nfasteners = {ids!r}\n".replace("'", '"'), 1)
+
+
+@pytest.mark.parametrize("leave_out,code,where,fix", [
+    # no M3 spacer at all: the columns cannot be stacked
+    ("spacer-m3-", "STACK_HEIGHT", "spacer columns (front-left, back-left, front-right, back-right)",
+     "rack.fasteners (the catalog has spacer-m3-"),
+    # the seed's board spacer (M-F under a HAT) in neither thread
+    ("spacer-m2", "NO_SPACER", "tier-1-master", "rack.fasteners (the catalog has spacer-m2.6-mf-5"),
+    # no M3 screw: the drive cannot be screwed to the base
+    ("screw-m3-", "NO_SCREW", "base plate", "rack.fasteners (the catalog has screw-m3-"),
+])
+def test_fasteners_left_out_are_a_layout_error(leave_out, code, where, fix):
+    from pirack.errors import WorkFailed
+    from rackdesign.layout import LayoutError
+
+    lc = _loaded(_with_fasteners([i for i in ALL_FASTENERS if not i.startswith(leave_out)]))
+    with pytest.raises(LayoutError) as ei:
+        build_layout(lc)
+    e = ei.value
+    assert isinstance(e, WorkFailed) and e.code == code
+    assert e.message.startswith(where), e.message
+    assert fix in e.fix and str(e) == f"{e.message}; {e.fix}"
+
+
+def test_impossible_clearance_is_a_stack_height_error():
+    from rackdesign.layout import LayoutError
+
+    lc = _loaded(load_cluster(None).text.replace('min_clearance = "3 mm"', 'min_clearance = "150 mm"'))
+    with pytest.raises(LayoutError) as ei:
+        build_layout(lc)
+    e = ei.value
+    assert e.code == "STACK_HEIGHT"
+    assert "between base and tier-1-master" in e.message and "the tallest is 120 mm" in e.message
+    assert "rack.min_clearance (now 150 mm)" in e.fix and "longer M3 male-female spacers" in e.fix
