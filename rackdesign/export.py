@@ -110,13 +110,19 @@ def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None
 
 
 def _logo_digest(text: str, base: Path) -> str:
-    """A logo file's bytes belong in the key too: it is input that is not in the cluster file."""
-    import re
+    """A logo file's bytes belong in the key too: it is input that is not in the cluster file.
+    Read with the TOML parser (any quoting, inline tables, dotted keys), not by pattern."""
+    import tomllib
 
-    m = re.search(r'^\s*logo\s*=\s*"([^"]+)"', text, re.M)
-    if not m:
+    try:
+        logo = tomllib.loads(text)
+        for key in ("rack", "engraving", "logo"):
+            logo = logo[key]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError):
+        return ""  # no logo, or a file the loader will refuse
+    if not isinstance(logo, str):
         return ""
-    p = Path(m.group(1))
+    p = Path(logo)
     p = p if p.is_absolute() else base / p
     try:
         return hashlib.sha256(p.read_bytes()).hexdigest()

@@ -350,3 +350,43 @@ def test_logo_from_the_cluster_file(rack, in_tmp, width, ok):
         xs = [p[0] for p in e.get_points("xy")]
         widths.append(max(xs) - min(xs))
     assert max(widths) == pytest.approx(25.0, abs=0.3)  # the logo's disc, 25 mm across
+
+
+SQUARE = """<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" viewBox="0 0 10 10">
+<rect x="0" y="0" width="10" height="5" fill="black"/></svg>"""
+
+
+def test_changed_logo_is_not_served_from_the_cache(rack, in_tmp, monkeypatch):
+    """The logo set with dotted keys and single quotes (no `logo = "..."` line): a new logo
+    file must still miss the cache."""
+    import ezdxf
+
+    from pirack.load import default_text
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(in_tmp / "cache"))
+    text = default_text().replace("[rack.engraving]\nlabels = true",
+                                  "engraving.labels = true\nengraving.logo = 'logo.svg'\nengraving.logo_width = '25 mm'")
+    assert "[rack.engraving]" not in text and "engraving.logo = 'logo.svg'" in text
+    (in_tmp / "cluster.toml").write_text(text)
+
+    def logo_size():
+        """(short side, long side) of the largest engraved outline: the logo (it may be turned)."""
+        msp = ezdxf.readfile(next((in_tmp / "exports").rglob("*.dxf"))).modelspace()
+        sizes = []
+        for e in msp.query('LWPOLYLINE[layer=="ENGRAVE"]'):
+            xs, ys = zip(*((p[0], p[1]) for p in e.get_points("xy")))
+            sizes.append(sorted((max(xs) - min(xs), max(ys) - min(ys))))
+        return max(sizes, key=lambda s: s[1])
+
+    (in_tmp / "logo.svg").write_text(LOGO)
+    code, out, err = rack("export", "dxf")
+    assert code == 0, err
+    assert "from cache" not in out
+    assert logo_size() == pytest.approx([25.0, 25.0], abs=0.3)  # the disc, 25 mm across
+    code, out, err = rack("export", "dxf")
+    assert code == 0 and "from cache" in out  # the same inputs: the cache answers
+    (in_tmp / "logo.svg").write_text(SQUARE)
+    code, out, err = rack("export", "dxf")
+    assert code == 0, err
+    assert "from cache" not in out
+    assert logo_size() == pytest.approx([12.5, 25.0], abs=0.3)  # the 2:1 rectangle, 25 mm wide
