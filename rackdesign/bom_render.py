@@ -10,16 +10,12 @@ import csv
 import io
 import json
 from decimal import Decimal
-from pathlib import Path
 
 from .bom import Bom, Line
 
 FORMATS = ("table", "csv", "md", "json", "pdf")
 GROUP_JA = {"computers": "本体", "network": "ネットワーク", "storage": "ストレージ", "software": "ソフトウェア",
             "acrylic": "アクリル", "fasteners": "ネジ類", "other": "その他"}
-# Japanese glyphs: IPAGothic embedded (shows in every viewer); the built-in CID font otherwise
-FONT_FILE = Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
-CID_FONT = "HeiseiKakuGo-W5"
 
 
 def _yen(m) -> str:
@@ -201,22 +197,6 @@ def render_json(bom: Bom) -> str:
 
 # --- PDF -----------------------------------------------------------------------------------------
 
-def _font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-
-    if FONT_FILE.exists():
-        from reportlab.pdfbase.ttfonts import TTFont
-
-        if "IPAGothic" not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont("IPAGothic", str(FONT_FILE)))
-        return "IPAGothic"
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
-    return CID_FONT
-
-
 def render_pdf(bom: Bom, lang: str = "ja") -> bytes:
     """An A4 cost table: the lines, group subtotals, the total, the acrylic estimate."""
     from reportlab.lib import colors
@@ -225,7 +205,9 @@ def render_pdf(bom: Bom, lang: str = "ja") -> bytes:
     from reportlab.lib.units import mm as MM
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = _font()
+    from .writers.pdf import japanese_font
+
+    font = japanese_font()
     small = ParagraphStyle("small", fontName=font, fontSize=7.5, leading=9.5)
     head = ParagraphStyle("head", fontName=font, fontSize=14, leading=18)
     body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10.5)

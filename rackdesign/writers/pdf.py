@@ -15,7 +15,10 @@ from pathlib import Path
 from ..geometry2d import Arc, Circle, Contour, Line
 from . import pens, rgb
 
-IPA_GOTHIC = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
+# Japanese glyphs: IPAGothic embedded (shows in every viewer); reportlab's built-in CID font
+# (not embedded: the viewer supplies it) when the IPA font is not installed
+IPA_GOTHIC = Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
+CID_FONT = "HeiseiKakuGo-W5"
 
 
 def _canvas(buf, w_mm: float, h_mm: float, title: str):
@@ -140,7 +143,7 @@ class PdfPlot:
     def text(self, pos, s: str, size: float, anchor: str = "start", angle: float = 0.0) -> None:
         font = self.font
         if not s.isascii():
-            font = _japanese_font()
+            font = japanese_font()
         c = self.c
         c.saveState()
         _colour(c, "#000000", stroke=False)
@@ -157,13 +160,21 @@ class PdfPlot:
         return self.buf.getvalue()
 
 
-def _japanese_font() -> str:
+def japanese_font() -> str:
+    """The name of a registered reportlab font with Japanese glyphs (registered on first use)."""
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
-    if "IPAGothic" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("IPAGothic", IPA_GOTHIC))
-    return "IPAGothic"
+    if IPA_GOTHIC.exists():
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        if "IPAGothic" not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont("IPAGothic", str(IPA_GOTHIC)))
+        return "IPAGothic"
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
+    return CID_FONT
 
 
 def drawing_pdf(drawing, cluster: str, date: str) -> bytes:
