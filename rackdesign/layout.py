@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pirack.units import mm
 
 from . import stack as stk
+from .stack import LayoutError  # noqa: F401  (the layout's error; raised here and in stack)
 
 # Board standoff height (plate top face to board bottom face): the seed's 5 mm brass spacers.
 BOARD_STANDOFF = 5.0
@@ -284,6 +285,23 @@ class _FastenerChoice:
             return parts
         return [p for p in parts if p.id in self._allowed]
 
+    def where_to_add(self, kind: str, want: str, fits=lambda p: True) -> str:
+        """What to do when no allowed part fits: list one of the catalog's in rack.fasteners
+        (naming them), or add `want` to the catalog."""
+        if self._allowed is not None:
+            have = [p.id for p in self._cat.of_kind(kind) if fits(p) and p.id not in self._allowed]
+            if have:
+                more = ", …" if len(have) > 6 else ""
+                return f"list one in rack.fasteners (the catalog has {', '.join(have[:6])}{more})"
+        return f"add {want} to the catalog (parts/)"
+
+    def screw(self, choice, thread: str, what: str, where: str) -> str:
+        """The chosen screw's id, or a LayoutError when the allowed parts have no screw of `thread`."""
+        if choice.part_id is None:
+            raise LayoutError("NO_SCREW", f"{where}: no {thread} screw for the {what}",
+                              self.where_to_add("screw", f"an {thread} screw", lambda p: p.thread == thread))
+        return choice.part_id
+
 
 class _Builder:
     def __init__(self):
@@ -315,6 +333,9 @@ def build_layout(lc) -> Layout:
 
     # -- catalog parts -------------------------------------------------------------------------
     col_spacers = [_spacer_spec(p) for p in cat.of_kind("spacer") if p.thread == "M3"]
+    if not col_spacers:
+        raise LayoutError("STACK_HEIGHT", f"spacer columns ({', '.join(COLUMN_NAMES)}): no M3 spacer to stack",
+                          cat.where_to_add("spacer", "M3 spacers", lambda p: p.thread == "M3"))
     screws = [_screw_spec(p) for p in cat.of_kind("screw")]
     cap = next((p for p in cat.of_kind("nut") if p.thread == "M3" and p.style == "cap"), None)
     hexnut = next((p for p in cat.of_kind("nut") if p.thread == "M3" and p.style == "hex"), None)
@@ -376,14 +397,19 @@ def build_layout(lc) -> Layout:
     }
     if drive_rect:
         for name, (x, y) in cols_xy.items():
-            assert _rect_dist(x, y, drive_rect[:4]) >= clr + col_r - 1e-6, name
+            gap = _rect_dist(x, y, drive_rect[:4]) - col_r
+            if gap < clr - 1e-6:  # the seed's first plates: a spacer blocked the SSD
+                raise LayoutError("LAYOUT", f"base plate: the {name} spacer column stands {gap:.1f} mm from the "
+                                  f"drive {drive.id}, under rack.min_clearance ({clr:g} mm)",
+                                  "this is a bug in the layout: report it with the cluster file")
 
     b = _Builder()
 
     # -- z: the base, then one tier per node, then the top -----------------------------------
     base_top = t
     # board mounts: spacer below the board (M-F, male up into the HAT's spacer) and screws
-    mounts = [_board_mount(cat, node, board, hat, t_range, notes) for node, board, hat in zip(nodes, boards, hats)]
+    mounts = [_board_mount(cat, node, board, hat, t_range, notes, f"tier-{i + 1}-{node.name}")
+              for i, (node, board, hat) in enumerate(zip(nodes, boards, hats))]
 
     def tier_content_height(i):
         board, hat, m = boards[i], hats[i], mounts[i]
@@ -405,7 +431,13 @@ def build_layout(lc) -> Layout:
         below_next = hang_below(i + 1) if i + 1 < len(nodes) else 0.0
         gaps.append((plate_names[i + 1], plate_names[i + 2], tier_content_height(i) + clr + below_next))
     cap_arg = (cap.id, mm(cap.thread_depth)) if cap else None
-    segments = stk.solve_column(gaps, col_spacers, screws, t_range, cap_arg)
+    try:
+        segments = stk.solve_column(gaps, col_spacers, screws, t_range, cap_arg)
+    except LayoutError as exc:
+        raise LayoutError(exc.code, f"spacer columns ({', '.join(COLUMN_NAMES)}): {exc.message}",
+                          f"lower rack.min_clearance (now {clr:g} mm), or "
+                          + cat.where_to_add("spacer", "longer M3 male-female spacers",
+                                             lambda p: p.thread == "M3" and p.style == "male-female")) from None
     for s in segments:
         notes.extend(f"column {s.lower}→{s.upper}: {n}" for n in s.notes)
 
@@ -432,7 +464,7 @@ def build_layout(lc) -> Layout:
                               min_engage=1.0, what="drive screw")  # 2 turns: the drive's holes are shallow
         if not sc.ok:
             notes.append(f"drive screws: {sc.note}")
-        scp = cat[sc.part_id]
+        scp = cat[cat.screw(sc, drive.thread, f"drive {drive.id}", "base plate")]
         for (u, v) in drive.bottom_holes:
             b.add(scp.id, "screw", (dx0 + mm(u), dy0 + mm(v), 0.0), _local_box(scp, "screw"),
                   rot=(("x", 180),), role="drive-screw")
@@ -465,7 +497,7 @@ def build_layout(lc) -> Layout:
                 sc = stk.choose_screw(screws, "M3", grip, 99.0, min_engage=nut_h, what="support screw")
             if not sc.ok:
                 notes.append(f"switch support screws: {sc.note}")
-            scp = cat[sc.part_id]
+            scp = cat[cat.screw(sc, "M3", "switch support", "base plate")]
             for hy in (sup_y + sh for sh in _support_hole_ys(sup_d)):
                 base_holes.append(Hole(hx, hy, stk.clearance_hole("M3"), "support", "M3"))
                 b.add(scp.id, "screw", (hx, hy, 0.0), _local_box(scp, "screw"), rot=(("x", 180),),
@@ -564,7 +596,7 @@ def build_layout(lc) -> Layout:
     return lay
 
 
-def _board_mount(cat, node, board, hat, t_range, notes) -> dict:
+def _board_mount(cat, node, board, hat, t_range, notes, plate: str) -> dict:
     """How a board is held on its tier: the spacer under it, the screw up through the plate,
     and (with a HAT) the HAT's spacers and screws. Prefers the board's own thread; the seed
     used M2.6 brass spacers (M2.6 passes the Pi's Ø2.7 M2.5 holes)."""
@@ -577,7 +609,10 @@ def _board_mount(cat, node, board, hat, t_range, notes) -> dict:
             sp = min(cands, key=lambda p: (abs(mm(p.length) - BOARD_STANDOFF), mm(p.length)))
             break
     if sp is None:
-        raise ValueError(f"no {style} spacer for the {board.hole_thread} holes of {board.id} in the catalog")
+        raise LayoutError("NO_SPACER", f"{plate}: no {style} spacer ({' or '.join(threads)}) to hold "
+                          f"{board.id} by its {board.hole_thread} holes",
+                          cat.where_to_add("spacer", f"{board.hole_thread} {style} spacers",
+                                           lambda p: p.thread in threads and p.style == style))
     if sp.thread != board.hole_thread:
         notes.append(f"{node.name}: board spacers {sp.id} are {sp.thread}, the board's holes are for "
                      f"{board.hole_thread} (the seed did the same: M2.6 passes the Ø{mm(board.hole_diameter):g} holes)")
@@ -586,8 +621,9 @@ def _board_mount(cat, node, board, hat, t_range, notes) -> dict:
     psc = stk.choose_screw(screws, sp.thread, t_range, spec.female_depth, what="board screw")
     if not psc.ok:
         notes.append(f"{node.name}: board screws: {psc.note}")
-    out = {"standoff": mm(sp.length), "board_spacer": sp.id, "plate_screw": psc.part_id,
-           "plate_screw_thread": sp.thread, "plate_screw_head": mm(cat[psc.part_id].head_height)}
+    psc_id = cat.screw(psc, sp.thread, f"board {board.id} (up through the plate into {sp.id})", plate)
+    out = {"standoff": mm(sp.length), "board_spacer": sp.id, "plate_screw": psc_id,
+           "plate_screw_thread": sp.thread, "plate_screw_head": mm(cat[psc_id].head_height)}
     if hat is not None:
         inc_sp = [pid for pid in hat.included if cat.get(pid, "spacer")]
         inc_sc = [pid for pid in hat.included if cat.get(pid, "screw")]
@@ -596,7 +632,11 @@ def _board_mount(cat, node, board, hat, t_range, notes) -> dict:
             cands = [p for p in cat.of_kind("spacer") if p.style == "female-female"
                      and abs(mm(p.length) - mm(hat.standoff)) <= 0.05]
             if not cands:
-                raise ValueError(f"no spacer of the {mm(hat.standoff):g} mm standoff of {hat.id} in the catalog")
+                raise LayoutError("NO_SPACER", f"{plate}: no female-female spacer of the "
+                                  f"{mm(hat.standoff):g} mm standoff of {hat.id}",
+                                  cat.where_to_add("spacer", f"{mm(hat.standoff):g} mm female-female spacers",
+                                                   lambda p: p.style == "female-female"
+                                                   and abs(mm(p.length) - mm(hat.standoff)) <= 0.05))
             hsp = min(cands, key=lambda p: (p.thread != sp.thread, p.id)).id
         if inc_sc:
             hsc = inc_sc[0]  # the screws in the HAT's box (the seed reused them)
@@ -604,7 +644,7 @@ def _board_mount(cat, node, board, hat, t_range, notes) -> dict:
             th = cat[hsp].thread
             c = stk.choose_screw(screws, th, (mm(hat.thickness), mm(hat.thickness)),
                                  _spacer_spec(cat[hsp]).female_depth, what="HAT screw")
-            hsc = c.part_id
+            hsc = cat.screw(c, th, f"HAT {hat.id} (into {hsp})", plate)
         if cat[hsp].thread != sp.thread:
             notes.append(f"{node.name}: the board spacer's {sp.thread} male thread goes into the HAT spacer "
                          f"{hsp} ({cat[hsp].thread}): the threads differ")

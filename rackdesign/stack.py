@@ -34,10 +34,23 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from pirack.errors import WorkFailed
+
 MIN_ENGAGEMENT_D = 0.75
 MAX_FEMALE_DEPTH_D = 2.5
 DEFAULT_SLACK_MM = 2.0  # how much taller than needed a segment may grow to save parts
 MAX_PARTS = 4  # spacers per segment
+
+
+class LayoutError(WorkFailed):
+    """The rack cannot be laid out as asked. `code` is the design check's code for it
+    (STACK_HEIGHT, NO_SPACER, NO_SCREW, LAYOUT); the message says what, where (plate, column,
+    node) and what to do: `rack check` reports it as a finding, `rack export` and `rack bom`
+    print it and exit 1."""
+
+    def __init__(self, code: str, message: str, fix: str = ""):
+        self.code, self.message, self.fix = code, message, fix
+        super().__init__(f"{message}; {fix}" if fix else message)
 
 
 def thread_diameter(thread: str) -> float:
@@ -270,8 +283,9 @@ def solve_column(gaps: list[tuple[str, str, float]], spacers, screws, sheet_rang
             # no F-F allowed (rack.fasteners): keep the cap nut; its engagement note says the risk
             st = capped
         if st is None:
-            raise ValueError(f"no stack of the catalog's {thread} spacers reaches {req:.1f} mm "
-                             f"between {lo} and {up}")
+            tallest = max((x.height for x in stacks(spacers, "screw" if last else "through")), default=0.0)
+            raise LayoutError("STACK_HEIGHT", f"no stack of up to {MAX_PARTS} {thread} spacers reaches the "
+                              f"{req:.1f} mm between {lo} and {up} (the tallest is {tallest:g} mm)")
         chosen.append(st)
     out: list[Segment] = []
     for i, ((lo, up, req), st) in enumerate(zip(gaps, chosen)):

@@ -40,6 +40,8 @@ CODES = {
     "NODE_POWER": "a node's draw (board + USB devices) vs its supply (W)",
     "USB_CURRENT": "bus-powered USB devices vs the board's USB current limit (A)",
     "HOLE_DRIFT": "holes as cut vs the catalog's pattern (mm)",
+    "NO_SPACER": "no allowed spacer to hold a board or a HAT (the catalog, rack.fasteners)",
+    "NO_SCREW": "no allowed screw of a thread the layout needs (the catalog, rack.fasteners)",
     "LAYOUT": "the layout could not be built as asked",
     "LAYOUT_NOTE": "a design note of the layout with no more specific code",
     "SKIPPED": "a family of checks that did not run",
@@ -133,14 +135,12 @@ def run_checks(lc, lay=None, geometry: bool = True) -> Report:
     findings += compat.check(lc)
     findings += power.check(lc)
     if lay is None:
-        from rackdesign.layout import build_layout
+        from rackdesign.layout import LayoutError, build_layout
 
         try:
             lay = build_layout(lc)
-        except ValueError as exc:  # the solver found no stack, or the catalog lacks a part
-            code = "STACK_HEIGHT" if "stack" in str(exc) else "LAYOUT"
-            findings.append(Finding("error", code, f"the rack cannot be laid out: {exc}",
-                                    fix="change rack.min_clearance or the tiers' parts, or add spacer sizes to the catalog"))
+        except LayoutError as exc:  # no stack for a column, or the allowed parts lack a spacer or screw
+            findings.append(Finding("error", exc.code, f"the rack cannot be laid out: {exc.message}", fix=exc.fix))
             stats["seconds"] = {"total": round(time.perf_counter() - t0, 3)}
             return Report(lc.display, fold(findings), {}, stats)
     t1 = time.perf_counter()
