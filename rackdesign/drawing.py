@@ -58,7 +58,6 @@ class Drawing:
     title: str
     items: list[Item] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # printed in the title block
-    scale: float = 1.0  # paper mm per model mm (1.0 = 1:1)
 
     def add_path(self, path, style: Style = "visible") -> None:
         if isinstance(path, Circle):
@@ -80,20 +79,3 @@ class Drawing:
 
     def dim(self, a: P, b: P, offset: float, text: str | None = None, direction="aligned") -> None:
         self.items.append(DDim(a, b, offset, text, direction))
-
-    def bbox(self) -> tuple[float, float, float, float]:
-        pts: list[P] = []
-        for it in self.items:
-            if isinstance(it, DSeg):
-                pts += it.seg.points()
-            elif isinstance(it, DCircle):
-                x0, y0, x1, y1 = it.circle.bbox()
-                pts += [(x0, y0), (x1, y1)]
-            elif isinstance(it, DText):
-                pts.append(it.pos)
-            elif isinstance(it, DDim):
-                pts += [it.a, it.b]
-        if not pts:
-            return (0.0, 0.0, 0.0, 0.0)
-        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-        return (min(xs), min(ys), max(xs), max(ys))

@@ -19,7 +19,6 @@ from .layout import Layout
 DIM_GAP = 7.0  # between stacked dimension lines, model mm
 STRAIGHT_TOL = 0.005  # mm: a B-spline this close to its chord is drawn as a line
 CHORD = 0.05  # mm: deflection allowed when a curved B-spline becomes short lines
-PAPER = (277.0, 190.0)  # A4 landscape inside 10 mm borders
 TEXT_COLS = 64  # wrap notes: the plot back end sizes a page by its longest text line
 
 
@@ -176,7 +175,8 @@ def _mount_lines(lay: Layout) -> list[str]:
 
 
 def front_plan(lay: Layout, assy) -> Drawing:
-    """The front elevation of the assembled rack as a Drawing (model mm; `scale` for paper)."""
+    """The front elevation of the assembled rack as a Drawing in model mm (writers.plot chooses
+    the paper and the scale)."""
     visible, hidden = project_front(assy.toCompound())
     d = Drawing(title=f"front plan (正面図): rack '{lay.name}'")
     for s in hidden:
@@ -208,17 +208,4 @@ def front_plan(lay: Layout, assy) -> Drawing:
         d.text((x0, z0 - 10.0 - 4.0 * k), line, 2.2, "start")
     d.notes.append(f"size {x1 - x0:.1f} x {y1 - y0:.1f} x {z1 - z0:.1f} mm (w x d x h); heights from the base's bottom face")
     d.notes.extend(lay.notes)
-    w = (x1 - x0) + DIM_GAP * (len(heights) + 4) + 40
-    h = (z1 - z0) + 15 + 4.0 * len(lines)
-    text_w = max((len(t) for t in lines), default=0) * 2.2 * 0.6
-    w = max(w, text_w)
-    d.scale = next((s for s in (1.0, 0.5, 0.4, 0.25, 0.2, 0.1) if w * s <= PAPER[0] and h * s <= PAPER[1]), 0.05)
     return d
-
-
-def geometry_bbox(d: Drawing) -> tuple[float, float, float, float]:
-    """The extent of the projected geometry (visible and hidden lines), without annotations."""
-    pts = [p for it in d.items if getattr(it, "style", None) in ("visible", "hidden") and hasattr(it, "seg")
-           for p in it.seg.points()]
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return (min(xs), min(ys), max(xs), max(ys))

@@ -17,8 +17,16 @@ def plan(default_rack):
     return lay, assy, d, time.perf_counter() - t0
 
 
+def geometry_bbox(d) -> tuple[float, float, float, float]:
+    """The extent of the projected geometry (visible and hidden lines), without annotations."""
+    pts = [p for it in d.items if getattr(it, "style", None) in ("visible", "hidden") and hasattr(it, "seg")
+           for p in it.seg.points()]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
 def test_extent_is_the_assembly_seen_from_the_front(plan):
-    from rackdesign.frontplan import geometry_bbox
+    from rackdesign.writers import plot
 
     lay, assy, d, _ = plan
     bb = assy.toCompound().BoundingBox()
@@ -26,7 +34,12 @@ def test_extent_is_the_assembly_seen_from_the_front(plan):
     assert x1 - x0 == pytest.approx(bb.xlen, abs=0.5)
     assert y1 - y0 == pytest.approx(bb.zlen, abs=0.5)
     assert (x0, y0) == pytest.approx((bb.xmin, bb.zmin), abs=0.5)
-    assert 0 < d.scale <= 1
+    # the paper and scale the PDF/SVG/PNG use: a standard sheet and reduction, everything on it
+    paper, W, H, s, ext = plot.choose_paper(d)
+    assert paper in ("A4", "A3") and s in plot.SCALES and 0 < s <= 1
+    assert (ext[2] - ext[0]) * s <= W - 2 * plot.MARGIN
+    assert (ext[3] - ext[1]) * s <= H - 2 * plot.MARGIN - plot.TITLE_H - 4  # above the title block
+    assert ext[0] <= x0 and ext[1] <= y0 and ext[2] >= x1 and ext[3] >= y1
 
 
 def test_hidden_and_visible_lines(plan):
