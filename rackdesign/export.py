@@ -247,7 +247,7 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None) 
     if (drawings_wanted or models) and cad is None:
         cad = CadWorker(inline=True)
     if cad:
-        cad.send("front" if drawings_wanted else None, layout, models)
+        cad.send("front" if drawings_wanted else None, layout, models, lc.catalog)
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -330,10 +330,12 @@ class CadWorker:
         child.close()
         return self
 
-    def send(self, front: str | None, layout, models: list[str]) -> None:
-        self.job = (bool(front), layout, list(models))
+    def send(self, front: str | None, layout, models: list[str], catalog) -> None:
+        """The job; the worker process gets the catalog's folder (it reads the part files it
+        needs itself), the inline worker the catalog."""
+        self.job = (bool(front), layout, list(models), catalog)
         if not self.inline:
-            self.conn.send(self.job)
+            self.conn.send((bool(front), layout, list(models), catalog.root))
 
     def result(self, what: str):
         if what not in self.results:
@@ -356,12 +358,12 @@ class CadWorker:
             self.proc.join(2)
 
 
-def _cad_work(front: bool, layout, models: list[str]):
+def _cad_work(front: bool, layout, models: list[str], catalog):
     """Yields (name, result): the front plan first (the parent turns it into PDF/SVG/PNG while
     the models are written), then each model file's bytes."""
     from .model import build_assembly
 
-    assy = build_assembly(layout)
+    assy = build_assembly(layout, catalog)
     if front:
         from .frontplan import front_plan
 
@@ -378,9 +380,8 @@ def _cad_worker_main(conn) -> None:
 
         from . import frontplan, model  # noqa: F401
 
-        load_catalog()
-        job = conn.recv()
-        for item in _cad_work(*job):
+        front, layout, models, catalog_root = conn.recv()
+        for item in _cad_work(front, layout, models, load_catalog(catalog_root)):
             conn.send(item)
     except EOFError:
         pass  # the parent gave up (bad input, preflight): nothing to do

@@ -199,13 +199,10 @@ class ShapeCache:
                 "drive": _drive, "switch": _switch}[p.kind](part)
 
 
-def build_assembly(lay: Layout, catalog=None) -> cq.Assembly:
+def build_assembly(lay: Layout, catalog) -> cq.Assembly:
     """The rack as a CadQuery assembly: one child per layout part, named f"{part_id}#{n}",
-    with metadata (part id, kind, role) for counting and checks."""
-    if catalog is None:
-        from pirack.catalog import load_catalog
-
-        catalog = load_catalog()
+    with metadata (part id, kind, role) for counting and checks. `catalog`: the loaded
+    cluster's (the layout names its parts by id)."""
     cache = ShapeCache(lay, catalog)
     assy = cq.Assembly(name=f"rack-{lay.name}")
     for p in lay.parts:
