@@ -35,7 +35,7 @@ def _name(ln: Line, lang: str) -> str:
     return ln.display_name if lang == "ja" else ln.name
 
 
-def _total_str(bom: Bom) -> str:
+def total_str(bom: Bom) -> str:
     return " + ".join(str(m) for m in bom.totals().values()) or "0 JPY"
 
 

@@ -189,7 +189,7 @@ def bom(
         print(data, end="")
         return
     atomic_write(out, data, mode=0o644)
-    err.print(f"wrote {out} (total {R._total_str(b)})", highlight=False)
+    err.print(f"wrote {out} (total {R.total_str(b)})", highlight=False)
 
 
 @app.command()
