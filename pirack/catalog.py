@@ -8,11 +8,12 @@ every file and fails on a figure no source covers.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, from_validation_error
 from .money import Price
@@ -85,6 +86,15 @@ class PartBase(_Strict):
 HolePos = tuple[Length, Length]
 
 
+def _metric_thread(v: str) -> str:
+    if not re.fullmatch(r"M\d+(\.\d+)?", v):
+        raise ValueError(f"'{v}' is not a metric thread like M3 or M2.5 (only ISO metric threads are supported)")
+    return v
+
+
+Thread = Annotated[str, AfterValidator(_metric_thread)]
+
+
 class Board(PartBase):
     kind: Literal["board"]
     family: str  # "pi4", "pi5": what HATs declare they fit
@@ -94,7 +104,7 @@ class Board(PartBase):
     height_above: Length  # tallest component above the board's top face (USB/Ethernet jacks)
     height_below: Length  # components under the board
     hole_diameter: Length
-    hole_thread: str  # "M2.5"
+    hole_thread: Thread  # "M2.5"
     holes: list[HolePos]  # centres, from the board's lower-left corner
     poe_header: str | None = None  # which PoE header layout the board has
     usb_current_max_a: float | None = None  # total current the USB ports can supply
@@ -129,7 +139,7 @@ class Drive(PartBase):
     width: Length
     length: Length
     height: Length
-    thread: str
+    thread: Thread
     bottom_holes: list[HolePos]  # (across the width from the left edge, from the front)
     side_holes_from_front: list[Length]
     side_hole_height: Length  # above the bottom face
@@ -175,7 +185,7 @@ class Sheet(PartBase):
 
 class Spacer(PartBase):
     kind: Literal["spacer"]
-    thread: str
+    thread: Thread
     length: Length  # body length, excluding any male thread
     style: Literal["female-female", "male-female"]
     male_thread_length: Length | None = None
@@ -185,7 +195,7 @@ class Spacer(PartBase):
 
 class Screw(PartBase):
     kind: Literal["screw"]
-    thread: str
+    thread: Thread
     length: Length  # under the head
     head: Literal["pan", "flat", "cap"]
     head_diameter: Length
@@ -195,7 +205,7 @@ class Screw(PartBase):
 
 class Nut(PartBase):
     kind: Literal["nut"]
-    thread: str
+    thread: Thread
     style: Literal["cap", "hex"]
     across_flats: Length
     height: Length

@@ -381,3 +381,16 @@ def test_anymany_price_model_lands_near_the_seed_order():
     support = (6.0 * 10.0, 0.40, 0.0)
     price = _quote(fab, plates + [support])
     assert 7370 * 0.85 <= price <= 7370 * 1.15, price
+
+
+def test_threads_must_be_metric(tmp_path):
+    """A thread the solver cannot size (like #6-32) is refused when the part is read, naming the key."""
+    from pirack.catalog import catalog_dir, load_part
+    from pirack.errors import InputError
+
+    src = (catalog_dir() / "fasteners" / "screw-m3-pan-6.toml").read_text()
+    bad = tmp_path / "screw-m3-pan-6.toml"
+    bad.write_text(src.replace('thread = "M3"', 'thread = "#6-32"'))
+    with pytest.raises(InputError) as err:
+        load_part(bad)
+    assert err.value.key == "thread" and "metric" in err.value.message
