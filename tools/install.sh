@@ -38,3 +38,6 @@ extras="rack"
 [ "$want_test" = 1 ] && extras="rack,test,fleet"
 python3 -m pip install -q --disable-pip-version-check -e ".[${extras}]"
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+# An editable install compiles nothing, and with PYTHONDONTWRITEBYTECODE set (as on these
+# machines) every run would compile our modules from source again: compile them once here.
+python3 -m compileall -q pirack bringup rackdesign >/dev/null || true
