@@ -30,7 +30,13 @@ def run_app(app: typer.Typer) -> None:
         print(f"error: {exc.render()}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except WorkFailed as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.render()}", file=sys.stderr)
+        sys.exit(EXIT_PROBLEMS)
+    except OSError as exc:
+        # A file or folder we could not read or write (a full disk, /proc, no permission):
+        # the work failed; one line naming the path, no traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(EXIT_PROBLEMS)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -6,8 +6,19 @@ from pathlib import Path
 
 
 class WorkFailed(Exception):
-    """The work found a problem (a failed step, a refused file). The CLIs print it without a
-    traceback and exit 1."""
+    """The work found a problem (a failed step, a refused file, failed checks). The one way to
+    say so: the CLIs print it once (run_app), without a traceback, and exit 1.
+
+    `details` are more lines for people (each finding, say); `data` is the same as typed data
+    for --json callers."""
+
+    def __init__(self, message: str, details: list[str] | None = None, data: dict | None = None):
+        self.details = list(details or [])
+        self.data = data or {}
+        super().__init__(message)
+
+    def render(self) -> str:
+        return str(self) + "".join(f"\n  {d}" for d in self.details)
 
 
 class InputError(Exception):

@@ -49,8 +49,8 @@ class LayoutError(WorkFailed):
     print it and exit 1."""
 
     def __init__(self, code: str, message: str, fix: str = ""):
+        super().__init__(f"{message}; {fix}" if fix else message, data={"code": code})
         self.code, self.message, self.fix = code, message, fix
-        super().__init__(f"{message}; {fix}" if fix else message)
 
 
 def thread_diameter(thread: str) -> float:

@@ -202,5 +202,5 @@ class CommandResource(Resource):
 
 class StepFailed(WorkFailed):
     def __init__(self, step: str, message: str):
+        super().__init__(f"{step}: {message}", data={"step": step, "message": message})
         self.step, self.message = step, message
-        super().__init__(f"{step}: {message}")
