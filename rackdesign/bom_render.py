@@ -11,7 +11,7 @@ import io
 import json
 from decimal import Decimal
 
-from .bom import Bom, Line
+from .bom import Bom, BomLine
 
 FORMATS = ("table", "csv", "md", "json", "pdf")
 GROUP_JA = {"computers": "本体", "network": "ネットワーク", "storage": "ストレージ", "software": "ソフトウェア",
@@ -27,11 +27,11 @@ def _int(m) -> int | None:
     return None if m is None else int(m.amount)
 
 
-def _note(ln: Line, lang: str) -> str:
+def _note(ln: BomLine, lang: str) -> str:
     return ln.note_ja if lang == "ja" else ln.note_en
 
 
-def _name(ln: Line, lang: str) -> str:
+def _name(ln: BomLine, lang: str) -> str:
     return ln.display_name if lang == "ja" else ln.name
 
 

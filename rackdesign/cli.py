@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pirack.cli_common import EXIT_BAD_INPUT, ClusterFile, run_app
+from pirack.cli_common import ClusterFile, run_app
 from pirack.errors import InputError
 
 app = typer.Typer(
@@ -108,22 +108,13 @@ def export_cmd(
 
     Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans).
 
-    Preflight findings (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache (./.cache/pirack, or $XDG_CACHE_HOME/pirack).
+    Preflight problems (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache (./.cache/pirack, or $XDG_CACHE_HOME/pirack).
     """
-    from rackdesign.export import FORMATS, PreflightFailed, export
+    from rackdesign.export import export
 
-    fmt = format.lower()
-    if fmt not in FORMATS:
-        raise InputError(None, "FORMAT", f"'{format}' is not one of {' | '.join(FORMATS)}")
     err = Console(stderr=True)
-    try:
-        res = export(fmt, file, out, fabricator, warn=lambda m: err.print(f"[yellow]warning[/]: {m}"),
-                     use_cache=not no_cache, progress=_progress)
-    except PreflightFailed as exc:
-        err.print(f"[red]preflight[/]: {len(exc.findings)} problem(s) a laser service would reject; nothing written:")
-        for f in exc.findings:
-            err.print(f"  {f}", markup=False, highlight=False)
-        raise typer.Exit(1)
+    res = export(format, file, out, fabricator, warn=lambda m: err.print(f"[yellow]warning[/]: {m}"),
+                 use_cache=not no_cache, progress=_progress)
     t = Table(title=f"{res.root}  ({'from cache, ' if res.cached else ''}{res.seconds:.2f} s)", show_edge=False)
     t.add_column("file")
     t.add_column("size", justify="right")
@@ -204,7 +195,7 @@ def check(
     """
     from pirack.load import load_cluster
     from rackdesign.checks import run_checks
-    from rackdesign.checks.report import render_json, render_table
+    from rackdesign.checks.report import DesignFailed, render_json, render_table
 
     lc = load_cluster(file)
     report = run_checks(lc, geometry=not no_geometry)
@@ -212,7 +203,8 @@ def check(
         print(render_json(report))
     else:
         render_table(report, console)
-    raise typer.Exit(report.exit_code)
+    if report.failed:
+        raise DesignFailed(report)
 
 
 class _progress:

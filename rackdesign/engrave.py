@@ -19,7 +19,6 @@ from .geometry2d import Circle, Contour, Line, Part2D
 FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
 LABEL_SIZES = (3.0, 2.2)  # cap height in mm: try the first, fall back to the smaller
 MARGIN = 2.0  # engraving to any cut, mm
-FLATTEN = 0.02  # mm: the largest deviation allowed when glyph or logo curves become lines
 
 
 def add_engraving(parts: list[Part2D], lc, warn=None) -> list[Part2D]:

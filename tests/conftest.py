@@ -26,9 +26,7 @@ def in_tmp(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def default_rack():
     """The built-in default cluster's layout and CadQuery assembly, built once per session.
-    Returns (loaded cluster, layout, assembly, assembly build seconds)."""
-    import time
-
+    Returns (loaded cluster, layout, assembly)."""
     pytest.importorskip("cadquery")
     from pirack.load import load_cluster
     from rackdesign.layout import build_layout
@@ -36,6 +34,4 @@ def default_rack():
 
     lc = load_cluster(None)
     lay = build_layout(lc)
-    t0 = time.perf_counter()
-    assy = build_assembly(lay, lc.catalog)
-    return lc, lay, assy, time.perf_counter() - t0
+    return lc, lay, build_assembly(lay, lc.catalog)

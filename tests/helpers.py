@@ -1,6 +1,7 @@
 """Helpers shared by the tests (plain functions; fixtures live in conftest.py)."""
 
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,12 @@ def netns_unavailable() -> str | None:
         return f"`ip netns add` is not possible here: {r.stderr.strip()}"
     subprocess.run(["ip", "netns", "del", probe], capture_output=True)
     return None
+
+
+def stl_extent(data: bytes) -> list[float]:
+    """The size (x, y, z) of what a binary STL holds: an 80-byte header, a triangle count, then
+    50 bytes a triangle (normal, three vertices, attributes). Fails on anything else."""
+    (n,) = struct.unpack_from("<I", data, 80)
+    assert n > 0 and len(data) == 84 + 50 * n, "not a binary STL"
+    xyz = [struct.unpack_from("<3f", data, 84 + 50 * k + 12 + 12 * v) for k in range(n) for v in range(3)]
+    return [max(p[i] for p in xyz) - min(p[i] for p in xyz) for i in range(3)]
