@@ -11,17 +11,26 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from pirack.errors import InputError
 
-from .geometry2d import Circle, Contour, Line, Part2D
+from .geometry2d import Circle, Contour, Line, P, Part2D
+from .geometry2d import Path as CutPath
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from pirack.load import LoadedCluster
+
+Ring = list[P]  # a closed polygon's points (the last joins the first)
 
 FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
 LABEL_SIZES = (3.0, 2.2)  # cap height in mm: try the first, fall back to the smaller
 MARGIN = 2.0  # engraving to any cut, mm
 
 
-def add_engraving(parts: list[Part2D], lc, warn=None) -> list[Part2D]:
+def add_engraving(parts: list[Part2D], lc: LoadedCluster, warn: Callable[[str], None] | None = None) -> list[Part2D]:
     """Return the parts with labels (rack.engraving.labels) and the logo (rack.engraving.logo) added."""
     eng = lc.spec.rack.engraving
     out = list(parts)
@@ -49,7 +58,7 @@ def label_text(p: Part2D) -> str:
 
 # --- outlines --------------------------------------------------------------------------------
 
-def text_polygons(text: str, cap_height: float) -> list[list[tuple[float, float]]]:
+def text_polygons(text: str, cap_height: float) -> list[Ring]:
     """Glyph outlines of `text` (lower-left at 0, 0), as closed polygons in mm."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
@@ -107,7 +116,7 @@ def svg_polygons(path: Path, width: float) -> list[list[tuple[float, float]]]:
     return _normalise(polys)
 
 
-def _normalise(polys):
+def _normalise(polys: list[Ring]) -> list[Ring]:
     """Move to the origin and drop repeated points; each polygon closed implicitly."""
     if not polys:
         return polys
@@ -127,14 +136,14 @@ def _normalise(polys):
     return out
 
 
-def polygon_contour(poly, dx: float = 0.0, dy: float = 0.0) -> Contour:
+def polygon_contour(poly: Ring, dx: float = 0.0, dy: float = 0.0) -> Contour:
     pts = [(x + dx, y + dy) for x, y in poly]
     return Contour(tuple(Line(a, b) for a, b in zip(pts, pts[1:] + pts[:1])))
 
 
 # --- free space ------------------------------------------------------------------------------
 
-def _shape(path, res: int = 16):
+def _shape(path: CutPath, res: int = 16) -> BaseGeometry:
     from shapely.geometry import Point, Polygon
 
     if isinstance(path, Circle):
@@ -155,7 +164,7 @@ def free_space(p: Part2D, margin: float = MARGIN):
     return inner.difference(unary_union(blocked)) if blocked else inner
 
 
-def place_polygons(p: Part2D, polys, prefer: str = "bottom", step: float = 0.5):
+def place_polygons(p: Part2D, polys: list[Ring], prefer: str = "bottom", step: float = 0.5) -> list[Contour] | None:
     """Find a spot for a group of polygons in the plate's free space; return them as contours
     placed there, or None. prefer='bottom': nearest the middle of the lower edge (labels);
     'clear': the spot with the most room around it (logos)."""
@@ -201,7 +210,7 @@ def place_polygons(p: Part2D, polys, prefer: str = "bottom", step: float = 0.5):
     return [polygon_contour(q, float(gx[i]), float(gy[i])) for q in polys]
 
 
-def _place_logo(parts: list[Part2D], lc) -> list[Part2D]:
+def _place_logo(parts: list[Part2D], lc: LoadedCluster) -> list[Part2D]:
     from pirack.units import mm
 
     eng = lc.spec.rack.engraving

@@ -87,6 +87,40 @@ def test_unknown_format_exit_2(rack, in_tmp):
     assert not (in_tmp / "exports").exists()
 
 
+def test_unwritable_out_is_one_line_naming_the_path(rack, in_tmp):
+    code, out, err = rack("export", "dxf", "--out", "/proc/forbidden", "--no-cache")
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("error: /proc/forbidden") and err.count("error:") == 1
+
+
+@pytest.mark.cad
+def test_cad_worker_failure_comes_back_as_it_was(rack, in_tmp, monkeypatch):
+    """An OSError in the forked CAD worker reaches the user as one line naming its path (exit 1);
+    an exception that cannot cross the pipe comes back as WorkFailed with its text."""
+    import rackdesign.export as ex
+
+    def fails(front, layout, models, catalog):
+        raise PermissionError(13, "Permission denied", "/proc/forbidden/rack.step")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(ex, "_cad_work", fails)  # the forked worker inherits it
+    code, out, err = rack("export", "step", "--no-cache")
+    assert code == 1 and "Traceback" not in err, err
+    assert err.splitlines()[-1] == "error: /proc/forbidden/rack.step: Permission denied"
+    assert not (in_tmp / "exports").exists()
+
+    class Unpicklable(Exception):
+        def __init__(self, a, b):
+            super().__init__(f"{a} {b}")
+
+    from pirack.errors import WorkFailed
+
+    got = ex._portable(Unpicklable("x", "y"))
+    assert isinstance(got, WorkFailed) and str(got) == "CAD worker: Unpicklable: x y"
+    lost = FileNotFoundError(2, "No such file", "/x")
+    assert ex._portable(lost) is lost  # an OSError crosses as it is, its path with it
+
+
 def test_fabricator_override(rack, in_tmp):
     code, out, err = rack("export", "dxf", "--fabricator", "generic-dxf", "--no-cache")
     assert code == 0 and "does not take" not in err

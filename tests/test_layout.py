@@ -103,7 +103,7 @@ def test_board_holes_follow_catalog(which, request):
         assert all(h.diameter == threads.clearance_hole(h.thread) for h in holes)
 
 
-def test_default_uses_the_seeds_fastener_kinds(default):
+def test_default_layout_parts(default):
     lc, lay = default
     counts = lay.counts()
     # the seed's fastener kinds: M3 pan 6 under the base and at the top, M2.6 brass 5 mm spacers

@@ -232,6 +232,7 @@ def test_storage_format_refuses_without_confirmation(bringup_cli, tmp_path):
     assert code == 2 and "does not exist" in err
 
 
+@pytest.mark.root
 @pytest.mark.skipif(os.geteuid() != 0, reason="loop devices need root")
 def test_storage_format_on_a_loop_device(tmp_path):
     import subprocess
