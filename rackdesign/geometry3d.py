@@ -24,14 +24,6 @@ class Rect(NamedTuple):
     x1: Mm
     y1: Mm
 
-    @property
-    def width(self) -> Mm:
-        return self.x1 - self.x0
-
-    @property
-    def depth(self) -> Mm:
-        return self.y1 - self.y0
-
 
 class Box(NamedTuple):
     """An axis-aligned box: a part's extent in its own frame, or placed in the rack frame."""

@@ -1,6 +1,5 @@
 """The cluster description: loading, the defaults, and every cross-field rule."""
 
-import tomllib
 from pathlib import Path
 
 import pytest
