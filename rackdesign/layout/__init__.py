@@ -40,10 +40,9 @@ def build_layout(lc: LoadedCluster) -> Layout:
     """The rack of a loaded cluster. Raises LayoutError (rackdesign.findings) when it cannot be
     laid out as asked; records a Finding wherever it settled for a part that breaks a rule."""
     inp = read_input(lc)
-    thinnest_thickest = inp.sheet.thickness_range
     spacers = column_spacers(inp)
     plan = plan_stack(inp, max(s.across_flats for s in spacers))
-    mounts = [choose_mount(inp.fasteners, n.name, n.board, n.hat, thinnest_thickest, n.plate) for n in inp.nodes]
+    mounts = [choose_mount(inp.fasteners, node, inp.sheet.thickness_range) for node in inp.nodes]
     findings: list[Finding] = [f for m in mounts for f in m.findings]
     segments = solve_columns(inp, spacers, column_gaps(inp, mounts))
     findings += column_findings(segments)
@@ -59,8 +58,8 @@ def build_layout(lc: LoadedCluster) -> Layout:
     columns = place_columns(placer, inp, plan, segments)
     if inp.feet is not None:
         place_feet(placer, inp.feet, plan.base_width, plan.base_depth, inp.margin)
-    return Layout(inp.name, inp.sheet.id, inp.sheet.thickness, thinnest_thickest, plates, columns, placer.parts,
-                  heights, switch.support, findings)
+    return Layout(inp.name, inp.sheet.id, inp.sheet.thickness, inp.sheet.thickness_range, plates, columns,
+                  placer.parts, heights, switch.support, findings)
 
 
 def _column_holes(plan: StackPlan) -> tuple[Hole, ...]:

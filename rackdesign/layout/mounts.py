@@ -16,6 +16,7 @@ from ..geometry3d import Mm
 from ..partspec import BoardSpec, HatSpec, ScrewSpec, SpacerSpec
 from ..stack import CHOSEN_CLOSEST, choose_screw
 from .allowed import AllowedFasteners
+from .inputs import NodeParts
 
 # Board standoff height (plate top face to board bottom face): the seed's 5 mm brass spacers.
 BOARD_STANDOFF = 5.0
@@ -48,10 +49,10 @@ class BoardMount:
         return self.hat_screw.head_height if self.hat_screw else 0.0
 
 
-def choose_mount(fasteners: AllowedFasteners, node: str, board: BoardSpec, hat: HatSpec | None,
-                 sheet_range: tuple[Mm, Mm], plate: str) -> BoardMount:
-    """The mount of `node`'s board on the tier plate `plate` (a LayoutError when the allowed
-    parts have no spacer or screw for it)."""
+def choose_mount(fasteners: AllowedFasteners, node_parts: NodeParts, sheet_range: tuple[Mm, Mm]) -> BoardMount:
+    """The mount of a node's board on its tier plate (a LayoutError when the allowed parts have
+    no spacer or screw for it), through a sheet of `sheet_range` (thinnest, thickest)."""
+    node, board, hat, plate = node_parts.name, node_parts.board, node_parts.hat, node_parts.plate
     findings: list[Finding] = []
     spacer = _board_spacer(fasteners, board, hat, plate)
     if spacer.thread != board.hole_thread:
