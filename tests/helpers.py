@@ -49,5 +49,6 @@ def stl_extent(data: bytes) -> list[float]:
     50 bytes a triangle (normal, three vertices, attributes). Fails on anything else."""
     (n,) = struct.unpack_from("<I", data, 80)
     assert n > 0 and len(data) == 84 + 50 * n, "not a binary STL"
-    xyz = [struct.unpack_from("<3f", data, 84 + 50 * k + 12 + 12 * v) for k in range(n) for v in range(3)]
-    return [max(p[i] for p in xyz) - min(p[i] for p in xyz) for i in range(3)]
+    tris = list(struct.iter_unpack("<12f2x", data[84:]))  # normal, then three vertices
+    return [max(max(t[3 + i], t[6 + i], t[9 + i]) for t in tris) - min(min(t[3 + i], t[6 + i], t[9 + i]) for t in tris)
+            for i in range(3)]

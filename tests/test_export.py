@@ -34,6 +34,7 @@ def test_export_dxf_default_measured(rack, in_tmp):
     assert "does not take DXF" in err  # anymany-pdf takes PDF/AI: written with a warning
     files = tree(in_tmp / "exports")
     assert files == ["seed/cut/cut-acrylic-cast-3mm-sheet-1.dxf"]
+    assert (in_tmp / "exports" / files[0]).stat().st_mode & 0o777 == 0o644  # for the person who sends it on
     doc = ezdxf.readfile(in_tmp / "exports" / files[0])
     assert doc.header["$INSUNITS"] == 4
     assert {"CUT", "ENGRAVE", "SCORE"} <= {la.dxf.name for la in doc.layers}
@@ -94,20 +95,27 @@ def test_unwritable_out_is_one_line_naming_the_path(rack, in_tmp):
 
 
 @pytest.mark.cad
-def test_cad_worker_failure_comes_back_as_it_was(rack, in_tmp, monkeypatch):
-    """An OSError in the forked CAD worker reaches the user as one line naming its path (exit 1);
-    an exception that cannot cross the pipe comes back as WorkFailed with its text."""
+def test_cad_worker_failure_comes_back_as_it_was(monkeypatch):
+    """An OSError in the CAD worker crosses the pipe as it was, its path with it (run_app then
+    prints it as one line, exit 1); an exception that cannot cross comes back as WorkFailed."""
+    import multiprocessing
+
     import rackdesign.export as ex
+    from pirack.catalog import load_catalog
 
     def fails(front, layout, models, catalog):
         raise PermissionError(13, "Permission denied", "/proc/forbidden/rack.step")
         yield  # a generator, as the real one
 
-    monkeypatch.setattr(ex, "_cad_work", fails)  # the forked worker inherits it
-    code, out, err = rack("export", "step", "--no-cache")
-    assert code == 1 and "Traceback" not in err, err
-    assert err.splitlines()[-1] == "error: /proc/forbidden/rack.step: Permission denied"
-    assert not (in_tmp / "exports").exists()
+    monkeypatch.setattr(ex, "_cad_work", fails)
+    parent, child = multiprocessing.Pipe()
+    worker = ex.CadWorker()
+    worker.conn = parent
+    parent.send((False, None, ["step"], load_catalog().root))
+    ex._cad_worker_main(child)  # what the forked process runs
+    with pytest.raises(PermissionError) as ei:
+        worker.result("step")
+    assert (ei.value.filename, ei.value.strerror) == ("/proc/forbidden/rack.step", "Permission denied")
 
     class Unpicklable(Exception):
         def __init__(self, a, b):
@@ -253,12 +261,14 @@ def _red(p):
     return p[0] > 200 and p[0] - p[1] > 40 and p[0] - p[2] > 40
 
 
-def _longest_dark_run(img, y: int) -> int:
-    px, best, cur = img.load(), 0, 0
-    for x in range(img.width):
-        cur = cur + 1 if px[x, y] < 160 else 0
-        best = max(best, cur)
-    return best
+DARK = bytes(1 if v < 160 else 0 for v in range(256))
+
+
+def _longest_dark_runs(img) -> list[int]:
+    """Per pixel row of a grey image, its longest run of dark pixels."""
+    rows = img.tobytes().translate(DARK)
+    return [max(map(len, re.findall(b"\x01+", rows[y * img.width:(y + 1) * img.width])), default=0)
+            for y in range(img.height)]
 
 
 @pytest.mark.cad
@@ -279,7 +289,7 @@ def test_front_plan_png_shows_the_rack_to_scale(default_all):
     scale = int(re.search(r"scale 1:(\d+)", text).group(1))
     px_per_mm = 100 / 25.4 / scale  # the PNG is the PDF at 100 dpi
     img = Image.open(dr / "front-plan.png").convert("L")
-    runs = [_longest_dark_run(img, y) / px_per_mm for y in range(img.height)]  # in model mm
+    runs = [n / px_per_mm for n in _longest_dark_runs(img)]  # in model mm
     lay = build_layout(load_cluster(None))
     base, top = lay.plate("base"), lay.plate("top")
     bottom = max(y for y, r in enumerate(runs) if abs(r - base.width) < 1.0)
