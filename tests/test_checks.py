@@ -132,6 +132,20 @@ def test_check_case(rack, in_tmp, name):
                 assert f[key] == (pytest.approx(want) if isinstance(want, float) else want), (key, f)
 
 
+def test_design_failed_is_work_failed_listing_the_errors_when_asked():
+    """What `rack check` raises to exit 1 (its errors already printed), and what an export that
+    refuses a failing design raises with the errors listed."""
+    from pirack.errors import WorkFailed
+    from rackdesign.checks.report import DesignFailed
+
+    r = run_checks(_loaded(overlay_text(CASES["screw-depth-fail"]["patch"])), geometry=False)
+    errors = [f for f in r.findings if f.severity == "error"]
+    quiet, listed = DesignFailed(r), DesignFailed(r, list_errors=True)
+    assert isinstance(quiet, WorkFailed) and str(quiet) == f"{r.file}: the design has {len(errors)} error"
+    assert quiet.details == [] and quiet.data["summary"]["exit"] == 1
+    assert listed.details == [f"{f.code}: {f.sentence}" for f in errors] and listed.details[0].startswith("SCREW_DEPTH: ")
+
+
 def test_hat_fit_loader_refuses_and_checks_report_it(rack, in_tmp):
     text = overlay_text({"nodes[1].board": "rpi5-8gb"})  # the Pi 4 PoE+ HAT on a Pi 5
     Path("hat-fit.toml").write_text(text)
