@@ -205,9 +205,9 @@ def render_pdf(bom: Bom, lang: str = "ja") -> bytes:
     from reportlab.lib.units import mm as MM
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from .writers.pdf import japanese_font
+    from .writers import fonts
 
-    font = japanese_font()
+    font = fonts.chain()[-1]
     small = ParagraphStyle("small", fontName=font, fontSize=7.5, leading=9.5)
     head = ParagraphStyle("head", fontName=font, fontSize=14, leading=18)
     body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10.5)
