@@ -98,15 +98,16 @@ def schema(
 
 @app.command("export")
 def export_cmd(
-    format: Annotated[str, typer.Argument(help="What to write: pdf | svg | dxf | step | stl | all.", metavar="FORMAT")],
+    format: Annotated[str, typer.Argument(help="What to write: pdf | svg | dxf | step | stl | coupon | all.", metavar="FORMAT")],
     file: ClusterFile = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/<cluster name>/.")] = Path("exports"),
     fabricator: Annotated[Optional[str], typer.Option("--fabricator", help="Fabricator profile id (overrides rack.fabricator).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Render again even if nothing changed.")] = False,
+    kerf: Annotated[Optional[float], typer.Option("--kerf", metavar="MM", help="Compensate this laser kerf (mm): outlines out and holes in by half of it; 0 turns it off. Default: the fabricator profile's.")] = None,
 ) -> None:
     """Write cut files (1:1 mm, per material and sheet), floor and front plans, and the 3D model.
 
-    Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans).
+    Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans). `coupon` writes coupon/coupon-<material>.{pdf,svg,dxf}: a test piece to cut first (a 50.00 mm square; the design's hole sizes at nominal and ±0.1 mm; a slot as wide as the sheet is thick).
 
     Preflight findings (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache (./.cache/pirack, or $XDG_CACHE_HOME/pirack).
     """
@@ -118,7 +119,7 @@ def export_cmd(
     err = Console(stderr=True)
     try:
         res = export(fmt, file, out, fabricator, warn=lambda m: err.print(f"[yellow]warning[/]: {m}"),
-                     use_cache=not no_cache, progress=_progress)
+                     use_cache=not no_cache, progress=_progress, kerf=kerf)
     except PreflightFailed as exc:
         err.print(f"[red]preflight[/]: {len(exc.findings)} problem(s) a laser service would reject; nothing written:")
         for f in exc.findings:
