@@ -138,8 +138,9 @@ def bom(
     file: ClusterFile = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table | csv | md | json | pdf.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file (pdf default: exports/<cluster>/bom/bom.pdf).", dir_okay=False)] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Names and notes in ja (catalog name_ja) or en.")] = "ja",
+    lang: Annotated[str, typer.Option("--lang", help="Headings, labels, totals, names and notes in ja (catalog name_ja) or en.")] = "ja",
     catalog: Annotated[Optional[Path], typer.Option("--catalog", help="A parts catalog folder instead of the built-in parts/.", file_okay=False)] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Print the acrylic's price model: the formula with every number filled in, and where each comes from.")] = False,
 ) -> None:
     """Bill of materials and cost: every part and fastener counted from the rack model, packs, owned and boxed parts, the acrylic estimate (or your quote), subtotals and the total in yen."""
     from pirack.catalog import load_catalog
@@ -165,26 +166,17 @@ def bom(
     err = Console(stderr=True)
     for w in b.warnings:
         err.print(f"[yellow]warning[/]: {w}", highlight=False)
-    if fmt == "table":
-        data = None
-        if out is None:
-            Console(width=max(console.width, 120)).print(R.render_table(b, lang))
-            for line in R.acrylic_summary(b):
-                console.print(line, markup=False, highlight=False)
-            return
-        import io
-
-        c = Console(record=True, width=140, file=io.StringIO())
-        c.print(R.render_table(b, lang))
-        data = c.export_text()
-    elif fmt == "csv":
-        data = R.render_csv(b)
-    elif fmt == "md":
-        data = R.render_md(b, lang)
-    elif fmt == "json":
-        data = R.render_json(b)
-    else:
-        data = R.render_pdf(b, lang)
+    if explain:
+        for line in R.explain(b.acrylic, lang) if b.acrylic is not None else ["no acrylic parts: nothing to price"]:
+            print(line)
+        return
+    if fmt == "table" and out is None:
+        Console(width=max(console.width, 120)).print(R.render_table(b, lang))
+        for line in R.acrylic_summary(b, lang):
+            console.print(line, markup=False, highlight=False)
+        return
+    data = R.render(b, fmt, lang)
+    if fmt == "pdf":
         out = out or Path("exports") / lc.spec.cluster.name / "bom" / "bom.pdf"
     if out is None:
         print(data, end="")

@@ -171,7 +171,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
             if warn:
                 warn(msg)
 
-        files = render(fmt, lc, fabricator, note, progress, cad, kerf)
+        files = (render_coupon if fmt == "coupon" else render)(fmt, lc, fabricator, note, progress, cad, kerf)
     finally:
         if cad:
             cad.stop()
@@ -214,8 +214,7 @@ def sheets_for(parts, prof, kerf: float | None = None) -> list:
     return nest(parts, mm(prof.sheet_width), mm(prof.sheet_height), mm(prof.spacing))
 
 
-def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None,
-           kerf: float | None = None) -> dict[str, bytes]:
+def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None, kerf=None) -> dict[str, bytes]:
     """Every file of one export as {relative path: bytes}; nothing touches the disk here."""
     from .layout import build_layout
     from .preflight import preflight
@@ -228,14 +227,6 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None,
                  f"(it takes {', '.join(x.upper() for x in prof.formats)}): written anyway")
     layout = build_layout(lc)
     parts = flat_parts_for(lc, layout, warn)
-    if fmt == "coupon":  # the test piece instead of the rack: its own preflight and files
-        from .coupon import coupon_files, coupon_for
-
-        coupon = coupon_for(lc, parts, prof, kerf, warn)
-        findings = preflight(coupon.parts, prof)
-        if findings:
-            raise PreflightFailed(findings)
-        return coupon_files(coupon, prof)
     findings = preflight(parts, prof)
     if findings:
         raise PreflightFailed(findings)
@@ -313,6 +304,21 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None,
         if bar:
             bar.done()
     return files
+
+
+def render_coupon(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None, kerf=None) -> dict[str, bytes]:
+    """`rack export coupon`: the test piece (rackdesign.coupon) instead of the rack, through
+    its own preflight."""
+    from .coupon import coupon_files, coupon_for
+    from .layout import build_layout
+    from .preflight import preflight
+
+    prof = profile_for(lc, fabricator)
+    coupon = coupon_for(lc, flat_parts_for(lc, build_layout(lc), warn), prof, kerf, warn)
+    findings = preflight(coupon.parts, prof)
+    if findings:
+        raise PreflightFailed(findings)
+    return coupon_files(coupon, prof)
 
 
 # --- the CAD worker ----------------------------------------------------------------------------
