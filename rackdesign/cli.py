@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pirack.cli_common import EXIT_BAD_INPUT, ClusterFile, run_app
+from pirack.cli_common import EXIT_BAD_INPUT, ClusterFile, add_version_option, run_app
 from pirack.errors import InputError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
+add_version_option(app)
 
 
 @app.command()
@@ -37,7 +38,7 @@ def init(
 ) -> None:
     """Write a commented starting cluster.toml with N nodes (placeholders marked REPLACE)."""
     from pirack.fsutil import atomic_write
-    from pirack.init_template import MAX_NODES, init_text
+    from pirack.init_template import MAX_NODES, init_text, nodes_phrase
     from pirack.load import parse_cluster
 
     if not 1 <= nodes <= MAX_NODES:
@@ -47,7 +48,7 @@ def init(
     text = init_text(nodes, name=name)
     parse_cluster(text, str(path))  # the template must always be valid
     atomic_write(path, text)
-    console.print(f"wrote [bold]{path}[/]: 1 master + {nodes - 1} slaves. Replace the values marked REPLACE, then run `rack validate {path}`.")
+    console.print(f"wrote [bold]{path}[/]: {nodes_phrase(nodes)}. Replace the values marked REPLACE, then run `rack validate {path}`.")
 
 
 @app.command()
@@ -59,25 +60,42 @@ def validate(file: ClusterFile = None) -> None:
     spec, cat = lc.spec, lc.catalog
     console.print(f"[green]ok[/]: {lc.display} — cluster '{spec.cluster.name}', {len(spec.nodes)} nodes, "
                   f"{len(cat.parts)} catalog parts")
-    t = Table(title="nodes", show_edge=False)
-    for col in ("name", "role", "address", "mac", "board", "hat", "boot"):
-        t.add_column(col)
+    console.print(_nodes_table(spec))
+    for line in _summary_lines(spec):
+        console.print(line, highlight=False)
+
+
+def _nodes_table(spec) -> Table:
+    """One row per node, readable at 80 columns: addresses and MACs never cut (the board and
+    its HAT share a column, one above the other; names fold)."""
+    from rich import box
+
+    t = Table(title="nodes", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    t.add_column("name", overflow="fold")
+    t.add_column("role", no_wrap=True)
+    t.add_column("address", no_wrap=True, min_width=max(len(str(n.address)) for n in spec.nodes))
+    t.add_column("MAC", no_wrap=True, min_width=17)
+    t.add_column("board / HAT", overflow="fold")
+    t.add_column("boot", no_wrap=True)
     for n in spec.nodes:
-        t.add_row(n.name, n.role, str(n.address), n.mac, n.board, n.hat or "-", n.boot)
-    console.print(t)
-    net = spec.network
-    console.print(
-        f"network {net.subnet} (domain {net.domain}), DHCP {net.dhcp_range[0]}-{net.dhcp_range[1]}, "
-        f"uplink {net.uplink_interface} SNAT {net.uplink_snat_address.ip}, DNS upstream "
-        f"{', '.join(map(str, net.upstream_dns))}, NTP {net.ntp_source_type} {net.ntp_source}"
-    )
+        t.add_row(n.name, n.role, str(n.address), n.mac, f"{n.board}\n{n.hat or '-'}", n.boot)
+    return t
+
+
+def _summary_lines(spec) -> list[str]:
+    """The network, storage and rack, one fact per line (nothing broken mid-address at 80 columns)."""
+    net, r = spec.network, spec.rack
+    out = [f"network {net.subnet}, domain {net.domain}",
+           f"  DHCP {net.dhcp_range[0]} - {net.dhcp_range[1]}",
+           f"  uplink {net.uplink_interface}, SNAT {net.uplink_snat_address.ip}",
+           f"  DNS upstream {', '.join(map(str, net.upstream_dns))}; NTP {net.ntp_source_type} {net.ntp_source}"]
     if spec.storage:
         st = spec.storage
-        console.print(f"storage {st.drive} on {st.node or spec.master.name} at {st.mount_point} "
-                      f"({st.filesystem}, {'UUID=' + st.uuid if st.uuid else 'LABEL=' + str(st.label)})")
-    r = spec.rack
-    console.print(f"rack {r.sheet}, fabricator {r.fabricator}, switch {r.switch or '-'} ({r.switch_orientation}), "
-                  f"drive {r.drive_placement}")
+        out.append(f"storage {st.drive} on {st.node or spec.master.name} at {st.mount_point}")
+        out.append(f"  {st.filesystem}, {'UUID=' + st.uuid if st.uuid else 'LABEL=' + str(st.label)}")
+    out.append(f"rack {r.sheet}, fabricator {r.fabricator}")
+    out.append(f"  switch {r.switch or '-'} ({r.switch_orientation}), drive {r.drive_placement}")
+    return out
 
 
 @app.command()
