@@ -105,7 +105,7 @@ def _fit_part(sizes: list[float], thickness: float, min_hole: float):
     width = max(SQUARE, x0 + pitch * (len(VARIANTS) - 1) + biggest / 2 + EDGE)
     height = EDGE + thickness + GAP + row_h * len(sizes) + TEXT + GAP + EDGE
     holes, cuts, skipped, engrave = [], [], [], []
-    for i, (h, x) in enumerate(zip(HEADERS, _columns(x0, pitch))):
+    for h, x in zip(HEADERS, _columns(x0, pitch)):
         engrave += _at(text_polygons(h, TEXT), x - _width(text_polygons(h, TEXT)) / 2, height - EDGE - TEXT)
     for r, d in enumerate(reversed(sizes)):  # smallest at the bottom, next to the slot
         y = height - EDGE - TEXT - GAP - row_h * (r + 0.5)

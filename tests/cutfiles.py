@@ -18,7 +18,7 @@ import io
 import math
 from dataclasses import dataclass, field
 
-from rackdesign.geometry2d import Arc, Circle, Contour, Line
+from rackdesign.geometry2d import Circle, Contour, Line
 
 TOL = 0.01  # mm
 PT = 25.4 / 72  # mm per PDF point

@@ -86,14 +86,3 @@ def _emit(backend: CutBackend, path) -> None:
     c = drawn(path)
     if c.segments:
         backend.contour(c, path.is_closed())
-
-
-def sheet_entities(sheet) -> list[tuple[str, object, bool]]:
-    """(purpose, path, closed) in file order: what every writer must write, for tests and checks."""
-    out = []
-    for purpose, which in PASSES:
-        for part in sheet.parts:
-            for path in _paths(part, which):
-                closed = True if isinstance(path, Circle) else path.is_closed()
-                out.append((purpose, path if isinstance(path, Circle) else drawn(path), closed))
-    return out
