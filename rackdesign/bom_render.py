@@ -262,20 +262,20 @@ def render_json(bom: Bom) -> str:
 
 # --- PDF -----------------------------------------------------------------------------------------
 
-def _pdf_rows(bom: Bom, lang: str, P) -> tuple[list, list]:
-    """The cost table's rows (Paragraphs where text may wrap) and its row styles."""
+def _pdf_rows(bom: Bom, lang: str, P, R) -> tuple[list, list]:
+    """The cost table's rows (Paragraphs: P left, R right-aligned) and its row styles."""
     from reportlab.lib import colors
 
     rows = [[P(word(k, lang)) for k in ("item", "needed", "quantity", "price", "note")]]
     style = []
     for g in bom.groups():
         for ln in (x for x in bom.lines if x.group == g):
-            rows.append([P(_name(ln, lang)), str(ln.needed), str(ln.quantity), P(price_cell(bom, ln)),
+            rows.append([P(_name(ln, lang)), R(str(ln.needed)), R(str(ln.quantity)), R(price_cell(bom, ln)),
                          P(_note(ln, lang))])
-        rows.append([P(f"{group_name(g, lang)} {word('subtotal', lang)}"), "", "", P(subtotal_cell(bom, g)), ""])
+        rows.append([P(f"{group_name(g, lang)} {word('subtotal', lang)}"), "", "", R(subtotal_cell(bom, g)), ""])
         style.append(("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), colors.whitesmoke))
     for cur in bom.totals():
-        rows.append([P(f"{word('total', lang)} ({cur})"), "", "", P(total_cell(bom)), ""])
+        rows.append([P(f"{word('total', lang)} ({cur})"), "", "", R(total_cell(bom)), ""])
         style += [("LINEABOVE", (0, len(rows) - 1), (-1, len(rows) - 1), 1.0, colors.black)]
     return rows, style
 
@@ -284,6 +284,7 @@ def render_pdf(bom: Bom, lang: str = "ja") -> bytes:
     """An A4 cost table: the lines, group subtotals, the total, the acrylic estimate. Every
     string is set in runs of fonts that have its glyphs (writers.fonts), embedded."""
     from reportlab.lib import colors
+    from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm as MM
@@ -293,17 +294,18 @@ def render_pdf(bom: Bom, lang: str = "ja") -> bytes:
 
     base = fonts.base()
     small = ParagraphStyle("small", fontName=base, fontSize=7.5, leading=9.5)
+    right = ParagraphStyle("right", parent=small, alignment=TA_RIGHT)
     head = ParagraphStyle("head", fontName=base, fontSize=14, leading=18)
     body = ParagraphStyle("body", fontName=base, fontSize=8, leading=10.5)
 
     def P(s: str, st=small):
         return Paragraph(fonts.markup(s), st)
 
-    rows, row_style = _pdf_rows(bom, lang, P)
+    rows, row_style = _pdf_rows(bom, lang, P, lambda s: P(s, right))
     style = [("FONTNAME", (0, 0), (-1, -1), base), ("FONTSIZE", (0, 0), (-1, -1), 7.5),
              ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
              ("ALIGN", (1, 1), (3, -1), "RIGHT"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")] + row_style
-    table = Table(rows, colWidths=[62 * MM, 12 * MM, 12 * MM, 24 * MM, 70 * MM], repeatRows=1)
+    table = Table(rows, colWidths=[60 * MM, 14 * MM, 11 * MM, 26 * MM, 71 * MM], repeatRows=1)
     table.setStyle(TableStyle(style))
     story = [P(f"{word('title', lang)} — {bom.cluster}", head), P(f"{bom.source}: {word('counted', lang)}", body),
              Spacer(1, 4 * MM), table]

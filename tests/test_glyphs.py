@@ -12,8 +12,9 @@ import pytest
 from pdffonts import shown
 from rackdesign.writers import fonts
 
-pytestmark = pytest.mark.skipif(not (fonts.DEJAVU_SANS.exists() and fonts.IPA_GOTHIC.exists()),
-                                reason="fonts-dejavu-core and fonts-ipafont-gothic are not installed (tools/install.sh)")
+pytestmark = pytest.mark.skipif(
+    not all(f.exists() for f in (fonts.LIBERATION_SANS, fonts.DEJAVU_SANS, fonts.IPA_GOTHIC)),
+    reason="fonts-liberation, fonts-dejavu-core and fonts-ipafont-gothic are not installed (tools/install.sh)")
 
 
 def uncovered(data: bytes) -> list[str]:
@@ -73,7 +74,7 @@ def test_front_plan_every_glyph_covered(default_rack):
 
 
 def test_text_the_fonts_split_between_them():
-    """Symbols only DejaVu has (≥ ≤ ⌀) next to Japanese only IPAGothic has, in one string."""
+    """Latin and ≥ (Liberation Sans), ⌀ (only DejaVu has it) and Japanese (only IPAGothic), in one string."""
     from rackdesign.drawing import Drawing
     from rackdesign.writers.pdf import drawing_pdf
 
@@ -86,7 +87,7 @@ def test_text_the_fonts_split_between_them():
     shown_text = "".join(s.char for s in shown(data))
     assert text.replace(" ", "") in shown_text.replace(" ", "")
     names = font_names(data)
-    assert any(n.endswith("+DejaVuSans") for n in names) and any(n.endswith("+IPAGothic") for n in names)
+    assert {n.split("+")[-1] for n in names} == {"LiberationSans", "DejaVuSans", "IPAGothic"}
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

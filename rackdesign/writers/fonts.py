@@ -1,18 +1,20 @@
 """Fonts for the PDFs we write: every character in a font that has its glyph, and that font embedded.
 
 No single installed font covers what our drawings and the BOM print: IPAGothic has the
-Japanese but no "≥"; DejaVu Sans has the symbols (≥ ± Ø × ²) but no Japanese. Text is split
-into runs, each in the first font of the chain whose character map has every character of
-the run. Both are TrueType fonts that reportlab subsets and embeds. Without them (a machine
-without fonts-dejavu-core / fonts-ipafont-gothic) the chain falls back to reportlab's
-built-in Helvetica (ASCII) and its CID font for the rest, which are not embedded: the viewer
-supplies them.
+Japanese but no "≥"; Liberation Sans has Latin and the usual symbols (≥ ± Ø × ²) with
+Helvetica's metrics (so text is as wide as the layouts were drawn for); DejaVu Sans has rarer
+symbols (⌀). Text is split into runs, each in the first font of the chain that has the
+character. All are TrueType fonts that reportlab subsets and embeds. Without them (a machine
+without fonts-liberation / fonts-dejavu-core / fonts-ipafont-gothic) the chain falls back to
+reportlab's built-in Helvetica (ASCII) and its CID font for the rest, which are not
+embedded: the viewer supplies them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+LIBERATION_SANS = Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
 DEJAVU_SANS = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 IPA_GOTHIC = Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
 CID_FONT = "HeiseiKakuGo-W5"
@@ -24,7 +26,7 @@ def chain() -> list[str]:
     from reportlab.pdfbase.ttfonts import TTFont
 
     names = []
-    for name, path in (("DejaVuSans", DEJAVU_SANS), ("IPAGothic", IPA_GOTHIC)):
+    for name, path in (("LiberationSans", LIBERATION_SANS), ("DejaVuSans", DEJAVU_SANS), ("IPAGothic", IPA_GOTHIC)):
         if path.exists():
             if name not in pdfmetrics.getRegisteredFontNames():
                 pdfmetrics.registerFont(TTFont(name, str(path)))
