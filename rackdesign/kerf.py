@@ -30,4 +30,7 @@ def compensated(parts: list, kerf: float) -> list:
     """The parts with outlines grown and holes shrunk by kerf/2 (unchanged for kerf 0)."""
     from .nesting import compensate_kerf
 
-    return [compensate_kerf(p, kerf) for p in parts] if kerf > 0 else list(parts)
+    try:
+        return [compensate_kerf(p, kerf) for p in parts] if kerf > 0 else list(parts)
+    except ValueError as exc:  # a hole or an inner corner smaller than half the kerf
+        raise InputError(None, "--kerf", f"{kerf:g} mm is too wide for this design: {exc}") from None

@@ -146,3 +146,14 @@ def test_the_profile_default_applies_when_the_option_is_absent():
     assert measured(None) == (40.15, 1.625)  # the profile's 0.15 mm
     assert measured(0.0) == (40.0, 1.7)  # --kerf 0 wins over the profile
     assert measured(0.3) == (40.3, 1.55)
+
+
+def test_a_kerf_wider_than_a_hole_is_bad_input():
+    from pirack.errors import InputError
+    from rackdesign.geometry2d import Circle, Part2D, rounded_rect
+    from rackdesign.kerf import compensated
+
+    plate = Part2D("p", rounded_rect(0, 0, 40, 30, 3), [Circle((20, 15), 0.4)], thickness=3.0, material="m")
+    with pytest.raises(InputError) as exc:
+        compensated([plate], 1.0)
+    assert exc.value.key == "--kerf" and "smaller than the kerf" in exc.value.message
