@@ -24,6 +24,15 @@ def coupon_and_files(kerf=None, pid="anymany-pdf"):
     return coupon, prof, coupon_files(coupon, prof)
 
 
+def coupon_design_parts():
+    from pirack.load import load_cluster
+    from rackdesign.export import flat_parts_for
+    from rackdesign.layout import build_layout
+
+    lc = load_cluster(None)
+    return flat_parts_for(lc, build_layout(lc), None)
+
+
 def entities(files: dict[str, bytes], ext: str, prof):
     (data,) = [v for k, v in files.items() if k.endswith("." + ext)]
     if ext == "dxf":
@@ -57,8 +66,11 @@ def test_the_square_is_50_00_mm(ext):
 
 @pytest.mark.parametrize("ext", ["pdf", "svg", "dxf"])
 def test_the_holes_are_where_and_how_big_the_coupon_says(ext):
+    from rackdesign.coupon import design_hole_sizes
+
     coupon, prof, files = coupon_and_files(kerf=0)
-    assert {h.nominal for h in coupon.holes} == {3.0, 3.4}  # the default design's round holes
+    sizes = design_hole_sizes(coupon_design_parts())
+    assert sizes and {h.nominal for h in coupon.holes} == {d for d in sizes if d + 0.1 >= prof.min_hole.at(3.0)}
     assert sorted({round(h.drawn - h.nominal, 2) for h in coupon.holes}) == [-0.1, 0.0, 0.1]
     cut = entities(files, ext, prof)
     fit_w, fit_h = coupon.parts[1].size
@@ -76,9 +88,13 @@ def test_the_holes_are_where_and_how_big_the_coupon_says(ext):
 
 
 def test_variants_under_the_minimum_hole_are_reported_not_cut():
-    coupon, prof, _ = coupon_and_files(kerf=0)
-    assert not [h for h in coupon.holes if h.drawn < prof.min_hole.at(3.0) - 1e-9]
-    assert any("2.90" in s and "minimum hole" in s for s in coupon.skipped)
+    from rackdesign.coupon import build_coupon
+    from rackdesign.geometry2d import Circle, Part2D, rounded_rect
+
+    design = [Part2D("p", rounded_rect(0, 0, 50, 50, 0), [Circle((10, 10), 1.5), Circle((30, 10), 1.7)])]
+    coupon = build_coupon(design, CAT["acrylic-cast-3mm"], min_hole=3.0, kerf=0.0)
+    assert sorted(h.drawn for h in coupon.holes) == [3.0, 3.1, 3.3, 3.4, 3.5]  # 2.9 left out
+    assert len(coupon.skipped) == 1 and "2.90" in coupon.skipped[0] and "minimum hole" in coupon.skipped[0]
 
 
 def test_kerf_moves_outlines_out_and_holes_in_arcs_kept():
