@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the cache path imports only the standard library
     from .layout.placed import Layout
     from .nesting import CutSheet
 
-FORMATS = ("pdf", "svg", "dxf", "step", "stl", "all")
+FORMATS = ("pdf", "svg", "dxf", "step", "stl", "coupon", "all")
 CUT_FORMATS = ("pdf", "svg", "dxf")
 CACHE_KEEP = 8  # cached exports kept (newest first)
 
@@ -154,7 +154,7 @@ def check_format(fmt: str) -> str:
 
 def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabricator: str | None = None,
            warn: Callable[[str], None] | None = None, use_cache: bool = True,
-           progress: Callable[[int], Progress] | None = None) -> ExportResult:
+           progress: Callable[[int], Progress] | None = None, kerf: float | None = None) -> ExportResult:
     """Render and write one format (or `all`). Raises InputError (bad input), or WorkFailed
     (PreflightFailed, LayoutError) when the design cannot be cut."""
     t0 = time.perf_counter()
@@ -163,7 +163,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
     key = None
     if use_cache and text is not None:
         base = path.parent if path else Path.cwd()
-        key = cache_key(text + _logo_digest(text, base), fmt, fabricator, base)
+        key = cache_key(text + _logo_digest(text, base) + f"\0kerf={kerf}", fmt, fabricator, base)
         hit = _cache_read(key)
         if hit is not None:
             name, files, warnings = hit
@@ -189,7 +189,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
             if warn:
                 warn(msg)
 
-        files = render(fmt, lc, fabricator, note, progress, cad)
+        files = (render_coupon if fmt == "coupon" else render)(fmt, lc, fabricator, note, progress, cad, kerf)
     finally:
         if cad:
             cad.stop()
@@ -209,7 +209,8 @@ class Progress:
 
 
 def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[str], None],
-           progress: Callable[[int], Progress] | None = None, cad: CadWorker | None = None) -> dict[str, bytes]:
+           progress: Callable[[int], Progress] | None = None, cad: CadWorker | None = None,
+           kerf: float | None = None) -> dict[str, bytes]:
     """Every file of one export as {relative path: bytes}; nothing touches the disk here."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -218,14 +219,14 @@ def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[
     from .preflight import PreflightFailed, preflight
 
     prof = pipeline.profile_for(lc, fabricator)
-    formats = [f for f in FORMATS if f != "all"] if fmt == "all" else [fmt]
+    formats = [f for f in FORMATS if f not in ("all", "coupon")] if fmt == "all" else [fmt]
     _warn_unaccepted(formats, prof, warn)
     layout = build_layout(lc)
     parts = pipeline.flat_parts_for(lc, layout, warn)
     problems = preflight(parts, prof)
     if problems:
         raise PreflightFailed(problems)
-    sheets = pipeline.sheets_for(parts, prof)
+    sheets = pipeline.sheets_for(parts, prof, kerf)
     drawings = [f for f in formats if f in ("pdf", "svg")] + (["png"] if fmt == "all" else [])
     models = [f for f in ("step", "stl") if f in formats]
     cad = _cad_for(cad, drawings, models, layout, lc.catalog)
@@ -239,6 +240,24 @@ def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[
     finally:
         if png_pool:
             png_pool.shutdown(cancel_futures=True)
+
+
+def render_coupon(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[str], None],
+                  progress: Callable[[int], Progress] | None = None, cad: CadWorker | None = None,
+                  kerf: float | None = None) -> dict[str, bytes]:
+    """`rack export coupon`: the test piece (rackdesign.coupon) instead of the rack, through
+    its own preflight."""
+    from . import pipeline
+    from .coupon import coupon_files, coupon_for
+    from .layout import build_layout
+    from .preflight import PreflightFailed, preflight
+
+    prof = pipeline.profile_for(lc, fabricator)
+    coupon = coupon_for(lc, pipeline.flat_parts_for(lc, build_layout(lc), warn), prof, kerf, warn)
+    problems = preflight(coupon.parts, prof)
+    if problems:
+        raise PreflightFailed(problems)
+    return coupon_files(coupon, prof)
 
 
 def _warn_unaccepted(formats: list[str], prof: Fabricator, warn: Callable[[str], None]) -> None:

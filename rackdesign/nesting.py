@@ -34,6 +34,11 @@ class CutSheet:
     def name(self) -> str:
         return f"cut-{material_slug(self.material, self.thickness)}-sheet-{self.index}"
 
+    def used_bbox(self) -> tuple[float, float, float, float]:
+        """The rectangle around the parts on this sheet (what an artboard-billing service charges)."""
+        boxes = [p.bbox() for p in self.parts]
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
 
 def material_slug(material: str, thickness: float) -> str:
     base = material or "sheet"

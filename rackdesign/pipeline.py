@@ -16,8 +16,9 @@ from pirack.units import mm
 
 from .engrave import add_engraving
 from .geometry2d import Part2D
+from .kerf import compensated, kerf_for
 from .layout.placed import Layout
-from .nesting import CutSheet, compensate_kerf, nest
+from .nesting import CutSheet, nest
 from .plates import flat_parts
 
 
@@ -38,8 +39,8 @@ def flat_parts_for(lc: LoadedCluster, layout: Layout, warn: Callable[[str], None
     return add_engraving(flat_parts(layout), lc, warn=warn)
 
 
-def sheets_for(parts: list[Part2D], prof: Fabricator) -> list[CutSheet]:
-    """The parts laid out on the fabricator's sheets (kerf-compensated when the profile says we do it)."""
-    if prof.kerf_compensation == "ours":
-        parts = [compensate_kerf(p, mm(prof.kerf)) for p in parts]
+def sheets_for(parts: list[Part2D], prof: Fabricator, kerf: float | None = None) -> list[CutSheet]:
+    """The parts kerf-compensated (--kerf in mm, else the profile's default) and laid out on the
+    fabricator's sheets."""
+    parts = compensated(parts, kerf_for(prof, kerf))
     return nest(parts, mm(prof.sheet_width), mm(prof.sheet_height), mm(prof.spacing))
