@@ -68,7 +68,7 @@ def test_front_plan_every_glyph_covered(default_rack):
     from rackdesign.frontplan import front_plan
     from rackdesign.writers.pdf import drawing_pdf
 
-    lc, lay, assy, _ = default_rack
+    lc, lay, assy = default_rack
     data = drawing_pdf(front_plan(lay, assy), lc.spec.cluster.name, "2024-08-31")
     assert shown(data) and uncovered(data) == []
 
