@@ -62,9 +62,13 @@ def plan(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None) -
     from .engine.runner import diff_all, make_context
     from .target import load_target
 
+    from pirack.load import cluster_warnings
+
     t = load_target(file, node, root)
     ctx = make_context(t.root, t.plan)
     changes, unchanged, skipped = diff_all(t.plan, ctx, t.mount_point)
+    for w in cluster_warnings(t.lc.spec):
+        print(f"warning: {w}", file=sys.stderr)
     _show_changes(t, changes, unchanged, skipped)
     for n in t.plan.notes:
         _say(f"note: {n}")

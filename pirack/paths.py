@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, escape
 
 
 def default_text() -> str:
@@ -32,3 +32,51 @@ def catalog_dir() -> Path:
         if cand.is_dir():
             return cand
     raise InputError(None, None, f"the parts catalog was not found next to {here}")
+
+
+def read_input(path: Path, limit: int, file: str | Path | None = None, key: str | None = None,
+               missing: str = "no such file") -> bytes:
+    """The bytes of a file the user named, read only if it is a regular file of at most `limit`
+    bytes: a folder, a device (/dev/zero never ends), a FIFO (blocks forever) or a socket is
+    refused before anything reads it, with InputError naming `file` (default: the path) and
+    `key`. A symlink to a regular file is fine."""
+    import os
+    import stat
+
+    where = f"{escape(str(path))}: " if file is not None else ""
+    file = path if file is None else file
+    not_regular = f"{where}is not a regular file (a device, a FIFO or a socket): nothing was read"
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(file, key, f"{where}is a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(file, key, not_regular)
+        if st.st_size > limit:
+            raise InputError(file, key, f"{where}is {st.st_size} bytes, over the {limit}-byte limit for this file")
+        # O_NONBLOCK: a FIFO swapped in after the stat must not block the open
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY), "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise InputError(file, key, not_regular)
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError(file, key, f"{where}{missing}") from None
+    except OSError as exc:
+        raise InputError(file, key, f"{where}cannot be read ({exc.strerror})") from None
+    if len(data) > limit:
+        raise InputError(file, key, f"{where}is over the {limit}-byte limit for this file")
+    return data
+
+
+def read_cluster_file(p: Path, limit: int) -> str:
+    """A cluster file's text: a regular file of at most `limit` bytes, UTF-8 (a leading BOM,
+    which some editors write, is dropped), without NUL."""
+    data = read_input(p, limit, missing="no such file (create one with `rack init`)")
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise InputError(p, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise InputError(p, None, f"holds a NUL character (line {line}): not a text file")
+    return text

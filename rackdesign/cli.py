@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from pirack.cli_common import EXIT_BAD_INPUT, ClusterFile, run_app
@@ -53,10 +54,12 @@ def init(
 @app.command()
 def validate(file: ClusterFile = None) -> None:
     """Check the cluster file and the catalog, and print a short summary."""
-    from pirack.load import load_cluster
+    from pirack.load import cluster_warnings, load_cluster
 
     lc = load_cluster(file)
     spec, cat = lc.spec, lc.catalog
+    for w in cluster_warnings(spec):
+        Console(stderr=True).print(f"[yellow]warning[/]: {rich_escape(str(w))}", highlight=False, soft_wrap=True)
     console.print(f"[green]ok[/]: {lc.display} — cluster '{spec.cluster.name}', {len(spec.nodes)} nodes, "
                   f"{len(cat.parts)} catalog parts")
     t = Table(title="nodes", show_edge=False)
@@ -108,7 +111,7 @@ def export_cmd(
 
     Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans).
 
-    Preflight findings (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache (./.cache/pirack, or $XDG_CACHE_HOME/pirack).
+    Preflight findings (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache ($XDG_CACHE_HOME/pirack/export, or ~/.cache/pirack/export).
     """
     from rackdesign.export import FORMATS, PreflightFailed, export
 

@@ -1,16 +1,19 @@
 """The cluster description: loading, the defaults, and every cross-field rule."""
 
-import tomllib
 from pathlib import Path
 
 import pytest
+from overlay import load_cases, overlay_text
 
 from pirack.errors import InputError
 from pirack.init_template import init_text
 from pirack.load import default_text, load_cluster, parse_cluster
 from pirack.units import mm
 
-BROKEN = sorted((Path(__file__).parent / "broken").glob("*.toml"))
+BROKEN_DIR = Path(__file__).parent / "broken"
+BROKEN_CASES = load_cases(BROKEN_DIR / "cases.toml")
+# what cannot be an overlay on the default: not UTF-8, a TOML syntax error
+BROKEN_RAW = sorted(p for p in BROKEN_DIR.glob("*.toml") if p.name != "cases.toml")
 
 
 def header(path: Path) -> dict:
@@ -20,6 +23,17 @@ def header(path: Path) -> dict:
         return {"key": None, "word": "UTF-8"}
     meta = dict(l[2:].split(": ", 1) for l in lines[:3] if l.startswith("# ") and ": " in l)
     return {"key": meta.get("expect-key"), "word": meta.get("expect-word", "")}
+
+
+def assert_names_key(path: Path, key: str | None, word: str):
+    with pytest.raises(InputError) as err:
+        load_cluster(path)
+    e = err.value
+    assert e.file == str(path)
+    msg = e.render()
+    if key:
+        assert e.key is not None and e.key.startswith(key) or key in msg, msg
+    assert word.lower() in msg.lower(), msg
 
 
 def test_default_is_the_seed_cluster(in_tmp):
@@ -59,21 +73,21 @@ def test_lengths_read_with_units():
     assert mm(spec.rack.margin) == pytest.approx(6.35)
 
 
-@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
-def test_broken_file_names_its_key(path):
+@pytest.mark.parametrize("case", BROKEN_CASES, ids=[c["name"] for c in BROKEN_CASES])
+def test_broken_file_names_its_key(case, tmp_path):
+    path = tmp_path / f"{case['name']}.toml"
+    path.write_text(overlay_text(case.get("patch"), case.get("delete")), encoding="utf-8")
+    assert_names_key(path, case["key"], case["word"])
+
+
+@pytest.mark.parametrize("path", BROKEN_RAW, ids=[p.stem for p in BROKEN_RAW])
+def test_broken_raw_file_names_its_problem(path):
     meta = header(path)
-    with pytest.raises(InputError) as err:
-        load_cluster(path)
-    e = err.value
-    assert e.file == str(path)
-    msg = e.render()
-    if meta["key"]:
-        assert e.key is not None and e.key.startswith(meta["key"]) or meta["key"] in msg, msg
-    assert meta["word"].lower() in msg.lower(), msg
+    assert_names_key(path, meta["key"], meta["word"])
 
 
 def test_corpus_is_large_enough():
-    assert len(BROKEN) >= 25
+    assert len(BROKEN_CASES) + len(BROKEN_RAW) >= 25
 
 
 def test_valid_variants_pass():
