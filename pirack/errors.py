@@ -102,6 +102,8 @@ def what_is(value) -> str:
 def unsafe_char(value: str) -> str | None:
     """The first character a configuration file or a message must never carry (a control
     character, a bidi or other format mark, a line or paragraph separator), escaped; or None."""
+    if value.isprintable():  # the common case, in C: no Cc, Cf, Cs, Co, Zl or Zp in it
+        return None
     for ch in value:
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") and ch not in _JOINERS:
             return _escape_char(ch)

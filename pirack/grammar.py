@@ -47,6 +47,9 @@ class Grammar:
         return f"expected {self.kind} ({self.expect}), like \"{self.example}\"; {got}"
 
 
+_SPACE = re.compile(r"\s")
+
+
 def reason(value: str) -> str | None:
     """Why a string can never be a config value, whatever its kind: empty, a control character
     (newline, NUL), a bidi or other format mark, whitespace. None when none of these holds."""
@@ -55,7 +58,7 @@ def reason(value: str) -> str | None:
     bad = unsafe_char(value)
     if bad is not None:
         return f"it contains the control character {bad}"
-    if any(ch.isspace() for ch in value):
+    if _SPACE.search(value):
         return "it contains whitespace"
     return None
 

@@ -12,6 +12,7 @@ the rules that span fields or need the catalog (RULES below), each a small named
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from ipaddress import IPv4Address
@@ -66,12 +67,15 @@ def load_text(text: str, display: str, path: Path | None = None, catalog: Catalo
 def parse_cluster(text: str, file: str) -> Cluster:
     if len(text) > MAX_BYTES:
         raise InputError(file, None, f"is {len(text)} characters, over the {MAX_BYTES} limit for a cluster file")
+    line = _too_deep_line(text)
+    if line is not None:
+        raise InputError(file, None, f"line {line} nests keys, tables or lists more than {MAX_DEPTH} levels deep")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(file, None, f"not valid TOML: {exc}") from None
-    except RecursionError:
-        raise InputError(file, None, f"nests tables or lists too deeply (more than {MAX_DEPTH} levels)") from None
+    except RecursionError:  # a fallback: _too_deep_line stops what would get here
+        raise InputError(file, None, f"nests tables or lists more than {MAX_DEPTH} levels deep") from None
     deep = _too_deep(data)
     if deep is not None:
         raise InputError(file, deep, f"nests tables or lists more than {MAX_DEPTH} levels deep")
@@ -79,6 +83,34 @@ def parse_cluster(text: str, file: str) -> Cluster:
         return Cluster.model_validate(data)
     except ValidationError as exc:
         raise from_validation_error(file, exc, model=Cluster) from None
+
+
+# What the TOML parser would see outside strings and comments: strings (all four kinds) and
+# comments as whole tokens, then the characters that nest (brackets, braces, a dot in a key).
+_TOKENS = re.compile(r'''"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|'[^'\n]*'|#[^\n]*|[.\n\[\]{}]''', re.S)
+
+
+def _too_deep_line(text: str) -> int | None:
+    """The first line that nests deeper than MAX_DEPTH, read before parsing: tomllib recurses on
+    nested lists and inline tables (RecursionError at ~600 levels), and its time grows with the
+    square of a dotted key's length (8000 parts: 3 s; a 1 MiB file could hold minutes of it)."""
+    depth = dots = 0
+    line = 1
+    for m in _TOKENS.finditer(text):
+        tok = m.group()
+        if tok == "\n":
+            line, dots = line + 1, 0
+        elif tok == ".":
+            dots += 1
+        elif tok in ("[", "{"):
+            depth += 1
+        elif tok in ("]", "}"):
+            depth -= 1
+        else:  # a string or a comment
+            line += tok.count("\n")
+        if depth > MAX_DEPTH or dots > MAX_DEPTH:
+            return line
+    return None
 
 
 def _too_deep(data: dict) -> str | None:
@@ -213,12 +245,17 @@ def storage_parts(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
         yield "storage.label", f"{shown(st.label)} is longer than the 12 characters an xfs label holds"
 
 
-def storage_exports(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
-    """Export names are unique, and no export reaches into the slaves' roots or the TFTP folder:
-    those are served to one slave each (with root kept), never to the whole cluster."""
+def drive_folders_apart(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
+    """Export names are unique, and the slaves' roots, the TFTP folder and each export are
+    folders apart: a root is served to its own slave (root kept), the boot files by TFTP to
+    anyone asking, an export to the whole cluster, so one inside another would hand out what
+    its own service guards (a root's SSH host keys over TFTP, say)."""
     st = spec.storage
     if st is None:
         return
+    if _overlaps(st.tftp_root, st.netboot_root):
+        yield ("storage.tftp_root", f"{shown(st.tftp_root)} overlaps storage.netboot_root ({shown(st.netboot_root)}): "
+               "TFTP would serve the slaves' root filesystems to anyone on the cluster network")
     names: set[str] = set()
     private = {"storage.netboot_root": st.netboot_root, "storage.tftp_root": st.tftp_root}
     for i, e in enumerate(st.exports):
@@ -261,7 +298,7 @@ def purchases_parts(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
 
 RULES: tuple[Rule, ...] = (
     one_master, unique_node_fields, addresses_in_subnet, master_address_matches, dhcp_range_clear_of_nodes,
-    uplink_apart_from_cluster, net_boot_needs, node_parts, storage_parts, storage_exports, rack_parts,
+    uplink_apart_from_cluster, net_boot_needs, node_parts, storage_parts, drive_folders_apart, rack_parts,
     purchases_parts,
 )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 from pydantic_core import PydanticCustomError
 
 from . import grammar as g
@@ -57,6 +57,7 @@ MountPoint = Annotated[str, AfterValidator(g.mount_point)]
 SvgPath = Annotated[str, AfterValidator(g.svg_path)]
 ShortText = Annotated[str, AfterValidator(g.text(100))]
 LongText = Annotated[str, AfterValidator(g.text(500))]
+PieceCount = Annotated[StrictInt, Field(ge=0, le=100_000)]  # pieces of a part: no cluster owns 100000 screws
 
 # Physical ranges of the rack's free lengths. Outside them a value is a typo or a unit slip,
 # and some would break the geometry rather than the design checks.
@@ -189,9 +190,9 @@ class ExtraLine(_Model):
 class Purchases(_Model):
     extra: list[ExtraLine] = Field(default_factory=list, max_length=200,
                                    description="BOM lines the model cannot know (software, tools)")
-    owned: dict[CatalogId, int] = Field(default_factory=dict, examples=[{"screw-m3-pan-6": 10}],
+    owned: dict[CatalogId, PieceCount] = Field(default_factory=dict, examples=[{"screw-m3-pan-6": 10}],
                                         description="catalog id -> pieces already owned (not charged)")
-    bought: dict[CatalogId, int] = Field(
+    bought: dict[CatalogId, PieceCount] = Field(
         default_factory=dict, examples=[{"screw-m3-pan-6": 20}],
         description="catalog id -> pieces actually bought, when more than the pack-rounded need (spares); charged",
     )
@@ -200,16 +201,6 @@ class Purchases(_Model):
     acrylic_quote: Price | None = Field(default=None, description="the fabricator's quoted price; wins over the estimate",
                                         examples=[7370])
     spare_percent: StrictInt = Field(default=0, ge=0, le=100, description="extra small fasteners to buy, in percent")
-
-    @field_validator("owned", "bought", mode="before")
-    @classmethod
-    def _counts(cls, v, info):
-        if isinstance(v, dict):
-            for k, n in v.items():
-                if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 100_000:
-                    raise ValueError(f"{info.field_name} quantity of {shown(k)} must be a whole number ≥ 0 (at most "
-                                     f"100000), like {{ \"screw-m3-pan-6\" = 10 }}; got {shown(n)}")
-        return v
 
 
 def _node_count(v):
