@@ -66,9 +66,10 @@ Margin = Annotated[Length, within(1, 25, "plate edge to the nearest hole or part
                                   "(the switch's depth less two margins) runs out of depth")]
 CornerRadius = Annotated[Length, within(0, 15, "0 is a square corner; over 15 mm the rounding reaches the "
                                         "spacer column holes of the smallest plate")]
-Clearance = Annotated[Length, within(1, 50, "the gap above a tier's tallest part: under 1 mm the acrylic's "
-                                     "thickness tolerance (±0.7 mm for 3 mm cast) eats it; over 50 mm is a "
-                                     "tier taller than any spacer stack we choose")]
+Clearance = Annotated[Length, within(1, 200, "the gap above a tier's tallest part: under 1 mm the acrylic's "
+                                     "thickness tolerance (±0.7 mm for 3 mm cast) eats it; over 200 mm is no gap "
+                                     "a rack of Pis needs (below it, past what the spacers can stack, `rack check` "
+                                     "names the column that cannot reach)")]
 LogoWidth = Annotated[Length, within(5, 600, "under 5 mm the laser's spot blurs a logo's detail; over 600 mm "
                                      "is wider than the largest sheet a fabricator profile takes")]
 

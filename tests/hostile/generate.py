@@ -71,7 +71,7 @@ BOOLS = ["nodes[1].owned", "storage.powered", "storage.exports[0].root_squash", 
 CHOICES = ["nodes[1].role", "nodes[1].boot", "storage.filesystem", "network.ntp_source_type",
            "rack.switch_orientation", "rack.drive_placement"]
 # key -> (smallest, largest) in mm that the schema takes (pirack/spec.py)
-LENGTHS = {"rack.margin": (1, 25), "rack.corner_radius": (0, 15), "rack.min_clearance": (1, 50),
+LENGTHS = {"rack.margin": (1, 25), "rack.corner_radius": (0, 15), "rack.min_clearance": (1, 200),
            "rack.engraving.logo_width": (5, 600)}
 EXTRA_LINE = {"name": "Adobe Illustrator", "quantity": 1, "price": 0}
 
