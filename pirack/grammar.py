@@ -161,8 +161,9 @@ def host_or_address(value: str) -> str:
     try:
         return domain(value)
     except ValueError:
+        why = reason(value) or "it is neither"
         raise ValueError(f"expected an IPv4 address or a host name (labels of letters, digits and '-' joined by dots), "
-                         f"like \"ntp.nict.jp\"; got {shown(value)}") from None
+                         f"like \"ntp.nict.jp\"; got {shown(value)}: {why}") from None
 
 
 def mac(value: str) -> str:
@@ -191,7 +192,9 @@ def _segments(value: str, what: str) -> list[str]:
     if ".." in parts:
         raise ValueError(f"expected {what}; got {shown(value)}: '..' would lead out of it")
     for p in parts:
-        PATH_SEGMENT.check(p)
+        if not re.fullmatch(PATH_SEGMENT.pattern, p):
+            raise ValueError(f"expected {what}; got {shown(value)}: the folder name {shown(p)} is not "
+                             f"{PATH_SEGMENT.expect}, at most 128")
     if len(value) > 255:
         raise ValueError(f"expected {what}; got {shown(value)}: longer than 255 characters")
     return parts
