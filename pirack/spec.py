@@ -16,7 +16,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from . import grammar as g
-from .errors import shown
 from .money import Price
 from .units import Length, within
 

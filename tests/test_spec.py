@@ -21,7 +21,7 @@ def header(path: Path) -> dict:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:
         return {"key": None, "word": "UTF-8"}
-    meta = dict(l[2:].split(": ", 1) for l in lines[:3] if l.startswith("# ") and ": " in l)
+    meta = dict(ln[2:].split(": ", 1) for ln in lines[:3] if ln.startswith("# ") and ": " in ln)
     return {"key": meta.get("expect-key"), "word": meta.get("expect-word", "")}
 
 
@@ -190,7 +190,8 @@ def test_library_texts_become_what_the_key_expects():
         "nodes[1].role": ("worker", "expected one of \"master\" | \"slave\", like role = \"slave\"; got the text \"worker\""),
         "network.upstream_dns": ("192.168.11.1", "expected a list in brackets, like upstream_dns = [\"192.168.11.1\"]"),
         "purchases.spare_percent": (101, "expected a number ≤ 100"),
-        "network.subnet": ("192.168.50.0/33", "expected an IPv4 network with its prefix length, like subnet = \"192.168.50.0/24\""),
+        "network.subnet": ("192.168.50.0/33",
+                           "expected an IPv4 network with its prefix length, like subnet = \"192.168.50.0/24\""),
     }
     for key, (value, said) in cases.items():
         with pytest.raises(InputError) as err:
