@@ -6,6 +6,8 @@ cluster file without paying for pydantic, pint or the catalog models.
 
 from __future__ import annotations
 
+import os
+import stat
 from importlib import resources
 from pathlib import Path
 
@@ -35,29 +37,28 @@ def catalog_dir() -> Path:
 
 
 def read_input(path: Path, limit: int, file: str | Path | None = None, key: str | None = None,
-               missing: str = "no such file") -> bytes:
-    """The bytes of a file the user named, read only if it is a regular file of at most `limit`
-    bytes: a folder, a device (/dev/zero never ends), a FIFO (blocks forever) or a socket is
-    refused before anything reads it, with InputError naming `file` (default: the path) and
-    `key`. A symlink to a regular file is fine."""
-    import os
-    import stat
-
+               missing: str = "no such file", streams: bool = False) -> bytes:
+    """The bytes of a file the user named, at most `limit` of them, with InputError naming
+    `file` (default: the path) and `key` when it cannot be input. A regular file (or a symlink
+    to one) is read only when it fits; a folder or a socket is refused before anything reads
+    it. A device or a FIFO is refused too, unless `streams`: then it is read up to the limit
+    (`bringup plan /dev/stdin < cluster.toml`; /dev/zero stops at the limit instead of filling
+    the memory). Without `streams` nothing can block: a FIFO nobody writes would wait forever."""
     where = f"{escape(str(path))}: " if file is not None else ""
     file = path if file is None else file
-    not_regular = f"{where}is not a regular file (a device, a FIFO or a socket): nothing was read"
     try:
         st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(file, key, f"{where}is a folder, not a file")
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(file, key, not_regular)
-        if st.st_size > limit:
+        kind = _input_kind(st.st_mode, streams)
+        if kind is not None:
+            raise InputError(file, key, where + kind)
+        if stat.S_ISREG(st.st_mode) and st.st_size > limit:
             raise InputError(file, key, f"{where}is {st.st_size} bytes, over the {limit}-byte limit for this file")
-        # O_NONBLOCK: a FIFO swapped in after the stat must not block the open
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY), "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise InputError(file, key, not_regular)
+        # O_NONBLOCK when only regular files are wanted: a FIFO swapped in after the stat must not block
+        flags = os.O_RDONLY | os.O_NOCTTY | (0 if streams else os.O_NONBLOCK)
+        with os.fdopen(os.open(path, flags), "rb") as fh:
+            kind = _input_kind(os.fstat(fh.fileno()).st_mode, streams)
+            if kind is not None:
+                raise InputError(file, key, where + kind)
             data = fh.read(limit + 1)
     except FileNotFoundError:
         raise InputError(file, key, f"{where}{missing}") from None
@@ -68,10 +69,19 @@ def read_input(path: Path, limit: int, file: str | Path | None = None, key: str 
     return data
 
 
+def _input_kind(mode: int, streams: bool) -> str | None:
+    """Why a file of this mode is no input, or None."""
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if stat.S_ISREG(mode) or (streams and (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode))):
+        return None
+    return "is not a regular file (a device, a FIFO or a socket): nothing was read"
+
+
 def read_cluster_file(p: Path, limit: int) -> str:
     """A cluster file's text: a regular file of at most `limit` bytes, UTF-8 (a leading BOM,
     which some editors write, is dropped), without NUL."""
-    data = read_input(p, limit, missing="no such file (create one with `rack init`)")
+    data = read_input(p, limit, missing="no such file (create one with `rack init`)", streams=True)
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
