@@ -216,7 +216,7 @@ def _part(catalog: Catalog, key: str, pid: str | None, kind: str) -> Iterator[Pr
     part = catalog.get(pid)
     if part is None:
         near = ", ".join(catalog.ids(kind)[:8])
-        yield key, f"no part {shown(pid)} in the catalog (known {kind}s: {near})"
+        yield key, f"no part {shown(pid)} in the catalog (known {kind}{'es' if kind.endswith('ch') else 's'}: {near})"
     elif part.kind != kind:
         yield key, f"{shown(pid)} is a {part.kind}, not a {kind}"
 
