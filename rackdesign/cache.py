@@ -96,6 +96,13 @@ def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None
     return h.hexdigest()[:32]
 
 
+def export_key(text: str, path: Path | None, fmt: str, fabricator: str | None, kerf: float | None = None) -> str:
+    """The key of one export: the cluster file's text and folder (a logo is relative to it),
+    the logo's bytes, the format, the fabricator and the kerf option."""
+    base = path.parent if path else Path.cwd()
+    return cache_key(text + logo_digest(text, base, str(path)) + f"\0kerf={kerf}", fmt, fabricator, base)
+
+
 def logo_digest(text: str, base: Path, display: str) -> str:
     """A logo file's bytes belong in the key too: it is input that is not in the cluster file.
     Read with the TOML parser (any quoting, inline tables, dotted keys), not by pattern; the

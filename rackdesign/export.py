@@ -68,8 +68,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
     path, text = cache.cluster_text(file)
     key = None
     if use_cache and text is not None:
-        base = path.parent if path else Path.cwd()
-        key = cache.cache_key(text + cache.logo_digest(text, base, str(path)) + f"\0kerf={kerf}", fmt, fabricator, base)
+        key = cache.export_key(text, path, fmt, fabricator, kerf)
         hit = cache.read(key)
         if hit is not None:
             name, files, warnings = hit

@@ -42,7 +42,7 @@ def test_a_manifest_not_as_written_is_a_miss(bad):
 
 
 def _key_for(text, base, fmt="dxf"):
-    return cache.cache_key(text + cache.logo_digest(text, base, "c.toml"), fmt, None, base)
+    return cache.export_key(text, base / "c.toml", fmt, None)
 
 
 def test_crafted_manifest_writes_nothing_outside_out(rack, in_tmp, monkeypatch):
