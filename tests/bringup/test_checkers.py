@@ -28,32 +28,32 @@ def rendered(clusters):
                     yield which, n.name, f
 
 
-def test_every_rendered_file_passes_its_checker(clusters):
+def test_every_rendered_file_passes_its_checker(clusters, tmp_path):
     seen = set()
     for which, node, f in rendered(clusters):
         need(f.check)
         content = merge_block(None, f.content) if f.kind == "block" else f.content
-        ok, msg = run_check(f.check, content.encode(), f.path.rsplit("/", 1)[1])
+        ok, msg = run_check(f.check, content.encode(), f.path, tmp_path)  # an empty node root
         assert ok, f"{which}/{node} {f.path}: {msg}"
         seen.add(f.check)
     assert seen == {"dnsmasq", "nft", "chrony", "sshd", "exportfs", "snmpd", "fstab", "keyfile"}
 
 
 BROKEN = {
-    "dnsmasq": ("pirack.conf", "interface=eth0\nno-such-option=1\n"),
-    "nft": ("pirack.nft", "table inet pirack {\n chain x { ip saddr 10.0.0.0/8 snat to }\n}\n"),
-    "chrony": ("chrony.conf", "server 192.168.50.1 iburst\nnotadirective 1\n"),
-    "sshd": ("pirack.conf", "PasswordAuthentication maybe\n"),
-    "exportfs": ("pirack.exports", "/srv/x 192.168.50.0/24(rw,sync,frobnicate)\n"),
-    "snmpd": ("snmpd.conf", "agentAddress udp:127.0.0.1:161\nrocommunty x 10.0.0.0/8\n"),
-    "fstab": ("fstab", "LABEL=x /mnt ext4 defaults 0 x\n"),
-    "keyfile": ("eth0.nmconnection", "[connection]\ntype=ethernet\n"),
+    "dnsmasq": ("/etc/dnsmasq.d/pirack.conf", "interface=eth0\nno-such-option=1\n"),
+    "nft": ("/etc/nftables.d/pirack.nft", "table inet pirack {\n chain x { ip saddr 10.0.0.0/8 snat to }\n}\n"),
+    "chrony": ("/etc/chrony/chrony.conf", "server 192.168.50.1 iburst\nnotadirective 1\n"),
+    "sshd": ("/etc/ssh/sshd_config.d/00-pirack.conf", "PasswordAuthentication maybe\n"),
+    "exportfs": ("/etc/exports.d/pirack.exports", "/srv/x 192.168.50.0/24(rw,sync,frobnicate)\n"),
+    "snmpd": ("/etc/snmp/snmpd.conf", "agentAddress udp:127.0.0.1:161\nrocommunty x 10.0.0.0/8\n"),
+    "fstab": ("/etc/fstab", "LABEL=x /mnt ext4 defaults 0 x\n"),
+    "keyfile": ("/etc/NetworkManager/system-connections/eth0.nmconnection", "[connection]\ntype=ethernet\n"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
-def test_broken_files_fail(name):
+def test_broken_files_fail(name, tmp_path):
     need(name)
     live, text = BROKEN[name]
-    ok, msg = run_check(name, text.encode(), live)
+    ok, msg = run_check(name, text.encode(), live, tmp_path)
     assert not ok and msg
