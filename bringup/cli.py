@@ -115,7 +115,9 @@ def _show_run(res, root: Path | None) -> None:
     for s in res.skipped:
         _say(f"- skipped {s}")
     undo = f"bringup revert {res.run_id}{' --root ' + str(root) if root else ''}" if res.run_id else None
-    if res.failed:
+    if res.failed and res.rolled_back:
+        _say("nothing was changed: what this run had written was put back")
+    elif res.failed:
         _say("nothing else was changed" + (f"; this run can be reverted: {undo}" if undo else ""))
     elif res.changed:
         files = f"; undo its files: {undo}" if undo else "; no file was written (nothing to revert)"

@@ -111,21 +111,32 @@ class NodeTree:
         return self.root / path.lstrip("/")
 
     # --- walking -------------------------------------------------------------------------------
-    def _walk(self, parts: list[str], create: bool, mode: int, path: str) -> int:
-        """An open fd of the folder `parts`, resolved inside the root (see the module's doc)."""
+    def _walk(self, parts: list[str], create: bool, mode: int, path: str, made: list[str] | None = None) -> int:
+        """An open fd of the folder `parts`, resolved inside the root (see the module's doc).
+        Folders it makes (`create`) are appended to `made` as node paths."""
         stack = [os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
-        todo = [(p, create) for p in reversed(parts)]  # popped from the end; link targets are never created
+        names: list[str] = []  # the node path of stack[-1], as resolved so far
+        todo = [(p, False) for p in reversed(parts)]  # (name, from a link's target), popped from the end
         links = 0
         try:
             while todo:
-                name, may_create = todo.pop()
+                name, from_link = todo.pop()
                 if name in ("", "."):
                     continue
                 if name == "..":
                     if len(stack) > 1:
                         os.close(stack.pop())
+                        names.pop()
                     continue
-                st = self._stat_or_make(stack[-1], name, may_create, mode)
+                try:  # a link's target is never made: the link says where something is, not what to make
+                    st, new = self._stat_or_make(stack[-1], name, create and not from_link, mode)
+                except FileNotFoundError:
+                    if not from_link:
+                        raise
+                    raise FileNotFoundError(errno.ENOENT, "a link on the way points to a folder that is not "
+                                            "there (inside the root)", str(self.host_path(path))) from None
+                if new and made is not None:
+                    made.append("/" + "/".join([*names, name]))
                 if stat.S_ISLNK(st.st_mode):
                     links += 1
                     if links > MAX_LINKS:
@@ -135,10 +146,12 @@ class NodeTree:
                         for fd in stack[1:]:
                             os.close(fd)
                         del stack[1:]
-                    todo += [(p, False) for p in reversed(target.split("/"))]
+                        names.clear()
+                    todo += [(p, True) for p in reversed(target.split("/"))]
                     continue
                 stack.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
                                      dir_fd=stack[-1]))
+                names.append(name)
             return stack.pop()
         except OSError as exc:
             if exc.filename and str(exc.filename).startswith(str(self.root)):
@@ -149,15 +162,19 @@ class NodeTree:
                 os.close(fd)
 
     @staticmethod
-    def _stat_or_make(dir_fd: int, name: str, create: bool, mode: int) -> os.stat_result:
+    def _stat_or_make(dir_fd: int, name: str, create: bool, mode: int) -> tuple[os.stat_result, bool]:
+        """The entry's status, and whether it was made now (a missing folder, if `create`)."""
         try:
-            return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            return os.stat(name, dir_fd=dir_fd, follow_symlinks=False), False
         except FileNotFoundError:
             if not create:
                 raise
-        with contextlib.suppress(FileExistsError):
+        try:
             os.mkdir(name, mode, dir_fd=dir_fd)
-        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            made = True
+        except FileExistsError:
+            made = False
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False), made
 
     @contextlib.contextmanager
     def folder(self, path: str, create: bool = False, mode: int = 0o755):
@@ -227,6 +244,13 @@ class NodeTree:
             return []
 
     # --- changing ------------------------------------------------------------------------------
+    def make_parents(self, path: str) -> list[str]:
+        """Make the missing folders above `path` (mode 0755); the node paths of those made, in
+        the order they were made (so a journal can remove them again, last first)."""
+        made: list[str] = []
+        os.close(self._walk(_parts(path)[:-1], True, 0o755, path, made))
+        return made
+
     def write(self, path: str, data: bytes, mode: int | None = None, uid: int | None = None,
               gid: int | None = None) -> None:
         """Atomically replace the file `path` (its folders made as needed). A link there is refused."""

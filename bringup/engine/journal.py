@@ -88,10 +88,11 @@ class Journal:
         self.entries.append(entry)
         self._save()
 
-    def record_dir(self, path: str, existed: bool) -> None:
-        if existed:
+    def record_dirs(self, paths: list[str]) -> None:
+        """Folders this run made (revert removes them again if they are still empty)."""
+        if not paths:
             return
-        self.entries.append({"path": path, "kind": "dir", "old_sha256": "absent", "new_sha256": "dir"})
+        self.entries += [{"path": p, "kind": "dir", "old_sha256": "absent", "new_sha256": "dir"} for p in paths]
         self._save()
 
 

@@ -122,7 +122,9 @@ class FileResource(Resource):
             raise StepFailed(f"write {self.mf.path}", "it changed on disk after the plan was made (another "
                              "program?): not written. Run again to plan from what is there now")
         mode, uid, gid = change.meta
+        made = ctx.tree.make_parents(self.mf.path)
         if journal is not None:
+            journal.record_dirs(made)
             journal.record_file(self.mf.path, change.before, hashlib.sha256(change.after).hexdigest(), mode,
                                 f"{self.mf.owner}:{self.mf.group}")
         write(ctx.tree, self.mf.path, change.after, mode, uid, gid)
@@ -145,9 +147,11 @@ class DirResource(Resource):
                       "", self, before=cur)
 
     def apply(self, ctx: Context, journal: Journal | None, change: Change) -> None:
-        existed = self.current().exists
+        made = ctx.tree.make_parents(self.md.path)
+        if not self.current().exists:
+            made.append(self.md.path)
         if journal is not None:
-            journal.record_dir(self.md.path, existed)
+            journal.record_dirs(made)
         owner = (facts.uid_of(self.md.owner), facts.gid_of(self.md.group)) if os.geteuid() == 0 else (None, None)
         ctx.tree.makedirs(self.md.path, self.md.mode, *owner)
         durable_step()

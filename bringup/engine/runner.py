@@ -30,6 +30,7 @@ class RunResult:
     unchanged: int = 0
     run_id: str | None = None  # None: nothing was written (no journal to revert)
     failed: StepFailed | None = None
+    rolled_back: bool = False  # a write failed and what the run had written was put back
     recorded: list[str] = field(default_factory=list)  # commands shown, not run (--root)
     services: list[str] = field(default_factory=list)  # reloaded, or to restart by hand
     skipped: list[str] = field(default_factory=list)
@@ -178,6 +179,7 @@ def _write_all(writes: list[Change], plan: NodePlan, ctx: Context, res: RunResul
             try:
                 restored = revert(ctx.tree, journal.run_id).restored if journal.entries else []
                 undo = f"; put back {len(restored)} file(s) this run had written" if restored else ""
+                res.rolled_back = True
             except Exception as rexc:  # the revert itself failed: say so, with the run to revert by hand
                 undo = f"; putting back this run's files failed too ({rexc}): bringup revert {journal.run_id}"
             if isinstance(exc, StepFailed):
