@@ -154,3 +154,32 @@ def listening(pid: int, proto: str, port: int) -> bool:
         if int(f[1].split(":")[1], 16) == port and (proto != "tcp" or f[3] == "0A"):
             return True
     return False
+
+
+def tail(path: str, n: int = 6) -> str:
+    """The last lines of a daemon's log, on one line."""
+    try:
+        lines = Path(path).read_text(errors="replace").strip().splitlines()
+    except FileNotFoundError:
+        return "(no output)"
+    return " | ".join(lines[-n:]) or "(no output)"
+
+
+def wait_listening(waits: list[tuple[Started, list[tuple[str, int]]]], timeout: float = 8.0) -> None:
+    """Poll until every started process listens on its ports (never a fixed sleep); LabError
+    naming the one that died or is still not listening."""
+    deadline = time.monotonic() + timeout
+    pending = list(waits)
+    while pending:
+        still = []
+        for p, ports in pending:
+            if not p.alive():
+                raise LabError(f"{p.name} exited at start in {p.ns}: {tail(p.log)}")
+            if not all(listening(p.pid, proto, port) for proto, port in ports):
+                still.append((p, ports))
+        pending = still
+        if pending:
+            if time.monotonic() > deadline:
+                names = ", ".join(p.name for p, _ in pending)
+                raise LabError(f"not listening after {timeout:.0f} s: {names} ({tail(pending[0][0].log)})")
+            time.sleep(0.02)
