@@ -171,21 +171,30 @@ def _run_locked(plan: NodePlan, ctx: Context, mount_point: str | None, res: RunR
 def _write_all(writes: list[Change], plan: NodePlan, ctx: Context, res: RunResult) -> None:
     journal = Journal.start(ctx.tree, plan.node)
     res.run_id = journal.run_id
+    written: list[str] = []
     for c in writes:
         try:
             c.apply(ctx, journal)
         except (OSError, StepFailed) as exc:
-            # A failed step leaves the live config as it was: put back what this run wrote.
-            try:
-                restored = revert(ctx.tree, journal.run_id).restored if journal.entries else []
-                undo = f"; put back {len(restored)} file(s) this run had written" if restored else ""
-                res.rolled_back = True
-            except Exception as rexc:  # the revert itself failed: say so, with the run to revert by hand
-                undo = f"; putting back this run's files failed too ({rexc}): bringup revert {journal.run_id}"
+            undo = _roll_back(ctx, journal, res)
+            if not res.rolled_back:
+                res.changed += written  # still on disk: the run to revert by hand names them
             if isinstance(exc, StepFailed):
                 raise StepFailed(exc.step, exc.message + undo) from None
             raise StepFailed(f"write {c.name}", _os_message(exc) + undo) from None
-        res.changed.append(c.name)
+        written.append(c.name)
+    res.changed += written
+
+
+def _roll_back(ctx: Context, journal: Journal, res: RunResult) -> str:
+    """A failed write leaves the live config as it was: put back what this run wrote. Returns
+    the words to add to the failure."""
+    try:
+        restored = revert(ctx.tree, journal.run_id).restored if journal.entries else []
+    except Exception as exc:  # the revert itself failed: say so, with the run to revert by hand
+        return f"; putting back this run's files failed too ({exc}): bringup revert {journal.run_id}"
+    res.rolled_back = True
+    return f"; put back {len(restored)} file(s) this run had written" if restored else ""
 
 
 def _after(writes: list[Change], ctx: Context, res: RunResult) -> None:

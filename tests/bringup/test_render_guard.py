@@ -84,6 +84,12 @@ def test_what_comes_out_is_checked_as_well(monkeypatch):
         render_node(load_cluster(None), "slave1")
 
 
-def test_free_text_that_is_never_rendered_may_span_lines():
-    lc = load_text(overlay_text({"cluster.description": "two Pis\nin an acrylic rack"}), "ok.toml")
-    assert render_node(lc, "slave1").file("/etc/hostname").content == "slave1\n"
+def test_free_text_that_is_never_rendered_is_not_the_renderers_business():
+    """The rack's design and the description are never rendered by bring-up: whatever the loader
+    thinks of them, the renderers do not refuse a node's plan for them."""
+    from pirack.load import load_cluster
+
+    spec = load_cluster(None).spec
+    spec = set_value(spec, split_key("cluster.description"), "two Pis\nin an acrylic rack")
+    spec = set_value(spec, split_key("rack.fabricator"), "any\nthing")
+    assert render_node(spec, "slave1").file("/etc/hostname").content == "slave1\n"
