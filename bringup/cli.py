@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from pirack.cli_common import ClusterFile as AnyClusterFile, run_app
+from pirack.cli_common import ClusterFile as AnyClusterFile, add_version_option, run_app
 from pirack.errors import WorkFailed
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
+add_version_option(app)
 
 ClusterFile = Annotated[
     Optional[Path],
