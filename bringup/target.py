@@ -8,7 +8,7 @@ folder) ./cluster.toml or the built-in default are fine, as for `rack`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from pathlib import Path
 
 from pirack.errors import InputError
@@ -20,7 +20,7 @@ from .render import NodePlan, RenderOptions, node_named, render_node
 LIVE_CLUSTER = Path("/etc/pirack/cluster.toml")
 
 
-@dataclass
+@dataclasses.dataclass
 class Target:
     lc: LoadedCluster
     node_name: str
@@ -69,9 +69,9 @@ def load_target(file: Path | None, node: str | None, root: Path | None,
         node = find_node(lc.spec, read_identity(root), lc.display).name
     is_master = node_named(lc.spec, node, lc.display).role == "master"
     fs_root = root or Path("/")
-    base = options or RenderOptions()
-    opts = base if base.admin_has_key else RenderOptions(
-        **{**base.__dict__, "admin_has_key": facts.admin_key(NodeTree(fs_root)) is not None})
+    opts = options or RenderOptions()
+    if not opts.admin_has_key:  # keys only once an admin has a key: never lock the admin out
+        opts = dataclasses.replace(opts, admin_has_key=facts.admin_key(NodeTree(fs_root)) is not None)
     secrets, secrets_file = load_secrets(fs_root) if is_master else (None, None)
     plan = render_node(lc, node, secrets=secrets, options=opts)
     if secrets_file is not None:

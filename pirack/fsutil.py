@@ -37,11 +37,14 @@ def temp_name(name: str) -> str:
     return f".{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
 
 
-def is_temp_of(entry: str, name: str) -> bool:
-    """`entry` is a temp file of `name` as temp_name() makes them."""
-    rand = entry[len(name) + 2:-len(TEMP_SUFFIX)]
-    return (entry.startswith(f".{name}.") and entry.endswith(TEMP_SUFFIX) and len(rand) == 8
-            and all(c in "0123456789abcdef" for c in rand))
+def temp_of(entry: str) -> str | None:
+    """The file name `entry` is a temp file of (as temp_name() makes them), or None."""
+    if not (entry.startswith(".") and entry.endswith(TEMP_SUFFIX)):
+        return None
+    name, _, rand = entry[1:-len(TEMP_SUFFIX)].rpartition(".")
+    if name and len(rand) == 8 and all(c in "0123456789abcdef" for c in rand):
+        return name
+    return None
 
 
 def _write_at(dir_fd: int, name: str, data: bytes, mode: int | None, uid: int | None, gid: int | None) -> None:
@@ -304,11 +307,10 @@ class NodeTree:
         try:
             with self.folder(folder) as dfd:
                 for entry in os.listdir(dfd):
-                    if name is not None and not entry.startswith(f".{name}."):
+                    of = temp_of(entry)
+                    if of is None or (name is not None and of != name):
                         continue
-                    base = entry[1:-len(TEMP_SUFFIX) - 9] if entry.endswith(TEMP_SUFFIX) else None
-                    if base and is_temp_of(entry, base) and \
-                            stat.S_ISREG(os.stat(entry, dir_fd=dfd, follow_symlinks=False).st_mode):
+                    if stat.S_ISREG(os.stat(entry, dir_fd=dfd, follow_symlinks=False).st_mode):
                         os.unlink(entry, dir_fd=dfd)
                         gone.append(entry)
         except (FileNotFoundError, NotADirectoryError):

@@ -88,7 +88,7 @@ def check_plan(plan, file: str) -> None:
     """The rendered plan: file and folder paths plain, contents free of control characters
     other than the newline and tab that end and indent lines, commands one line each."""
     for f in plan.files:
-        why = check_path(f.path) or (None if f.content is None else _content_problem(f.content))
+        why = check_path(f.path) or _content_problem(f.content)
         if why:
             raise InputError(file, None, f"the rendered {f.path!a} {why}: refused before anything is written")
     for d in plan.directories:
