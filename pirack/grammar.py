@@ -114,13 +114,6 @@ PATH_SEGMENT = Grammar(
     "a folder name", r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}",
     "letters, digits, '.', '-', '_', not starting with '.' or '-'", "tftpboot",
 )
-# The SNMP community (a secret, from secrets.toml or the environment, never from cluster.toml):
-# one word snmpd reads up to the first space, and that never starts a comment.
-COMMUNITY = Grammar(
-    "an SNMP community", r"[A-Za-z0-9][A-Za-z0-9._~+=@%-]{7,63}",
-    "8-64 letters, digits and . _ ~ + = @ % -, starting with a letter or digit", "Xq7vT2pLm9",
-)
-
 _LEASE_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 LEASE_MIN_S, LEASE_MAX_S = 120, 365 * 86400  # dnsmasq's shortest lease (man dnsmasq); a year
 
