@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from pirack.cli_common import EXIT_BAD_INPUT, ClusterFile, add_version_option, run_app
@@ -54,10 +55,12 @@ def init(
 @app.command()
 def validate(file: ClusterFile = None) -> None:
     """Check the cluster file and the catalog, and print a short summary."""
-    from pirack.load import load_cluster
+    from pirack.load import cluster_warnings, load_cluster
 
     lc = load_cluster(file)
     spec, cat = lc.spec, lc.catalog
+    for w in cluster_warnings(spec):
+        Console(stderr=True).print(f"[yellow]warning[/]: {rich_escape(str(w))}", highlight=False, soft_wrap=True)
     console.print(f"[green]ok[/]: {lc.display} — cluster '{spec.cluster.name}', {len(spec.nodes)} nodes, "
                   f"{len(cat.parts)} catalog parts")
     console.print(_nodes_table(spec))
@@ -127,7 +130,7 @@ def export_cmd(
 
     Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans). `coupon` writes coupon/coupon-<material>.{pdf,svg,dxf}: a test piece to cut first (a 50.00 mm square; the design's hole sizes at nominal and ±0.1 mm; a slot as wide as the sheet is thick).
 
-    Preflight findings (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache (./.cache/pirack, or $XDG_CACHE_HOME/pirack).
+    Preflight findings (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache ($XDG_CACHE_HOME/pirack/export, or ~/.cache/pirack/export).
     """
     from rackdesign.export import FORMATS, PreflightFailed, export
 

@@ -41,3 +41,15 @@ def netns_unavailable() -> str | None:
         return f"`ip netns add` is not possible here: {r.stderr.strip()}"
     subprocess.run(["ip", "netns", "del", probe], capture_output=True)
     return None
+
+
+def tree_state(root: Path) -> dict:
+    """Every entry under `root` (files, folders, links) with what a write would change: kind,
+    size, mode, mtime. Two equal states mean nothing under `root` was written or removed."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath, name)
+            st = p.lstat()
+            out[str(p.relative_to(root))] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return out
