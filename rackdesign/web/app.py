@@ -96,44 +96,6 @@ def _no_design() -> JSONResponse:
 
 def create_app(live: Live, vendor: Path | None) -> Starlette:
     """The app over a Live state; `vendor` is the node_modules folder (None: no /vendor, for tests)."""
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-
-    async def page(request: Request):
-        return templates.TemplateResponse(request, "index.html", {"file": live.display}, headers=NO_STORE)
-
-    async def state(request: Request):
-        return JSONResponse(state_json(live), headers=NO_STORE)
-
-    async def model(request: Request):
-        d = live.design
-        if d is None:
-            return _no_design()
-        return Response(d.glb, media_type="model/gltf-binary", headers={**NO_STORE, "X-Model-Rev": d.model_rev})
-
-    async def all_plates(request: Request):
-        d = live.design
-        if d is None:
-            return _no_design()
-        return JSONResponse({"rev": d.plates_rev, "plates": [{"name": p.name, "svg": p.svg.decode()} for p in d.plates]},
-                            headers=NO_STORE)
-
-    async def plate(request: Request):
-        d = live.design
-        if d is None:
-            return _no_design()
-        name = request.path_params["name"]
-        for p in d.plates:
-            if p.name == name:
-                return Response(p.svg, media_type="image/svg+xml", headers=NO_STORE)
-        return JSONResponse({"error": f"no plate named '{name}'"}, 404)
-
-    async def front(request: Request):
-        d = live.design
-        s = d.slow.get("front") if d else None
-        if s is None or s.status != "ready":
-            return JSONResponse({"error": "the front plan is not ready", "status": s.status if s else None}, 404)
-        return Response(s.data, media_type="image/svg+xml", headers=NO_STORE)
-
     routes = [
         Route("/", page),
         Route("/api/state", state),
@@ -150,10 +112,56 @@ def create_app(live: Live, vendor: Path | None) -> Starlette:
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     for package in P_VENDOR_PACKAGES if vendor is not None else ():
-        routes.append(Mount(f"/vendor/{package}", StaticFiles(directory=str(vendor / package)), name=f"vendor-{package}"))
+        routes.append(Mount(f"/vendor/{package}", StaticFiles(directory=str(vendor / package)),
+                            name=f"vendor-{package}"))
     app = Starlette(routes=routes)
     app.state.live = live
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     return app
+
+
+async def page(request: Request):
+    live: Live = request.app.state.live
+    return request.app.state.templates.TemplateResponse(request, "index.html", {"file": live.display},
+                                                        headers=NO_STORE)
+
+
+async def state(request: Request):
+    return JSONResponse(state_json(request.app.state.live), headers=NO_STORE)
+
+
+async def model(request: Request):
+    d = request.app.state.live.design
+    if d is None:
+        return _no_design()
+    return Response(d.glb, media_type="model/gltf-binary", headers={**NO_STORE, "X-Model-Rev": d.model_rev})
+
+
+async def all_plates(request: Request):
+    d = request.app.state.live.design
+    if d is None:
+        return _no_design()
+    body = {"rev": d.plates_rev, "plates": [{"name": p.name, "svg": p.svg.decode()} for p in d.plates]}
+    return JSONResponse(body, headers=NO_STORE)
+
+
+async def plate(request: Request):
+    d = request.app.state.live.design
+    if d is None:
+        return _no_design()
+    name = request.path_params["name"]
+    for p in d.plates:
+        if p.name == name:
+            return Response(p.svg, media_type="image/svg+xml", headers=NO_STORE)
+    return JSONResponse({"error": f"no plate named '{name}'"}, 404)
+
+
+async def front(request: Request):
+    d = request.app.state.live.design
+    s = d.slow.get("front") if d else None
+    if s is None or s.status != "ready":
+        return JSONResponse({"error": "the front plan is not ready", "status": s.status if s else None}, 404)
+    return Response(s.data, media_type="image/svg+xml", headers=NO_STORE)
 
 
 P_VENDOR_PACKAGES = ("three", "svg-pan-zoom")
@@ -215,7 +223,8 @@ async def settings(request: Request):
     if request.method == "GET":
         if d is None:
             return _no_design()
-        return JSONResponse({"editable": live.path is not None, **design_json(d)["settings"]}, headers=NO_STORE)
+        body = {"editable": live.path is not None, **design_json(d)["settings"]}
+        return JSONResponse(body, headers=NO_STORE)
     try:
         body = await request.json()
     except ValueError:

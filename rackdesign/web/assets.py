@@ -43,7 +43,8 @@ def node_modules() -> Path:
         try:
             have = json.loads(meta.read_text(encoding="utf-8"))["version"]
         except (OSError, ValueError, KeyError):
-            raise InputError(None, None, f"the viewer's JavaScript library '{name}' is not installed in {root}: {fix}") from None
+            raise InputError(None, None,
+                             f"the viewer's JavaScript library '{name}' is not installed in {root}: {fix}") from None
         if have != version:
             raise InputError(None, None, f"{root / name} is version {have}, the viewer needs {version}: {fix}")
         missing = [f for f in ENTRY_POINTS.get(name, ()) if not (root / name / f).is_file()]

@@ -225,11 +225,18 @@ class ShapeStore:
         from .. import model
 
         store = self
+        entries: dict[str, str] = {}
 
         class Cache(model.ShapeCache):
             def get(self, p):
-                key = (p.kind, p.params, self._geometry(p)) if p.kind in ("plate", "support") else \
-                      (p.kind, p.part_id, p.params, repr(self.cat[p.part_id]))
+                if p.kind == "plate":  # its params are its name: the geometry is the key
+                    key = (p.kind, self._geometry(p))
+                elif p.kind == "support":
+                    key = (p.kind, p.params, self._geometry(p))
+                else:  # the catalog entry's content: a part file edited while serving
+                    if p.part_id not in entries:
+                        entries[p.part_id] = repr(self.cat[p.part_id])
+                    key = (p.kind, p.part_id, p.params, entries[p.part_id])
                 shape = store.shapes.get(key)
                 if shape is None:
                     shape = store.shapes[key] = self._build(p)

@@ -68,7 +68,7 @@ def resolve_file(file: Path | None) -> Path | None:
         raise InputError(path, None, "no such file (create one with `rack init`)")
     if path.is_dir():
         raise InputError(path, None, "is a folder, not a cluster file")
-    return path.resolve()
+    return path  # as typed: the page and the messages name it the way the person did
 
 
 def serve(file: Path | None, host: str = "127.0.0.1", port: int = DEFAULT_PORT, open_browser: bool = False,

@@ -78,7 +78,7 @@ async function apply(next) {
   }
   await Promise.all(work);
   renderChecks(d);
-  renderFront(d);
+  renderFront(d).catch(() => { shown.frontVersion = null; }); // superseded meanwhile: the next state retries
   renderBom($('bom'), $('bom-total'), $('bom-acrylic'), d.bom);
   renderDownloads($('downloads'), $('exports-status'), $('download-zip'), $('render-exports'), d.exports);
   settings.update(d.settings, next.editable, next.file);

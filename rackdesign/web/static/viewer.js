@@ -162,7 +162,7 @@ export class Viewer {
     const centre = box.getCenter(new THREE.Vector3());
     const radius = box.getBoundingSphere(new THREE.Sphere()).radius;
     const dist = radius / Math.sin(THREE.MathUtils.degToRad(this.camera.fov / 2)) * 0.95;
-    const dir = new THREE.Vector3(0.85, 0.62, 1.45).normalize(); // front-right, from above
+    const dir = new THREE.Vector3(-0.8, 0.62, 1.45).normalize(); // front-left, from above: the switch stands right
     this.camera.position.copy(centre).addScaledVector(dir, dist);
     this.camera.near = dist / 50;
     this.camera.far = dist * 20;
