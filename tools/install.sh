@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-# libgl1 & co: OCP (CadQuery's OpenCascade) links against them; poppler-utils renders PDFs to PNG.
-pkgs=(libgl1 libglu1-mesa libxrender1 poppler-utils fonts-ipafont-gothic)
+# libgl1 & co: OCP (CadQuery's OpenCascade) links against them; poppler-utils renders PDFs to PNG;
+# the PDFs embed Liberation Sans (Latin, ≥ Ø ±; Helvetica's metrics), DejaVu Sans (rarer symbols)
+# and IPAGothic (Japanese).
+pkgs=(libgl1 libglu1-mesa libxrender1 poppler-utils fonts-ipafont-gothic fonts-liberation fonts-dejavu-core)
 # npm fetches the viewer's JavaScript for `rack serve` (skipped where a Node.js with npm exists).
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
