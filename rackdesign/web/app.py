@@ -198,7 +198,7 @@ async def events(request: Request):
         live.subscribe(notify)
         client = request.client.host if request.client else "?"
         try:
-            while True:
+            while not live.stopping.is_set():
                 changed.clear()
                 yield {"event": "state", "data": _dumps(state_json(live))}
                 await changed.wait()

@@ -14,6 +14,7 @@ A file that fails to load becomes the error of the state; the last good design s
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -115,6 +116,11 @@ class Live:
             self.slow.start()
         self.thread.start()
         self.changed()
+
+    def closing(self) -> None:
+        """The server is shutting down: end the event streams (they wake up and see it)."""
+        self.stopping.set()
+        self.publish()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -325,19 +331,25 @@ class SlowLane:
         self.pool.submit(int)  # start the worker (and its CAD import) now, not at the first edit
         self.thread.start()
 
+    def closing(self) -> None:
+        """The server is shutting down: end the event streams (they wake up and see it)."""
+        self.stopping.set()
+        self.publish()
+
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
-        self.thread.join(2)
         if self.pool is not None:
-            _stop_pool(self.pool)
+            _stop_pool(self.pool)  # first: a job in progress ends at once
+        self.thread.join(2)
 
     @staticmethod
     def _new_pool():
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=P.import_cad_stack)
+        return ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_worker_start,
+                                   initargs=(os.getpid(),))
 
     def request(self, kind: str, key: str, fn, args: tuple) -> None:
         with self.lock:
@@ -362,6 +374,8 @@ class SlowLane:
         try:
             return self.pool.submit(fn, *args).result()
         except BrokenProcessPool:
+            if self.stopping.is_set():
+                raise
             log.warning("the CAD worker process stopped; starting a new one")
             self.pool = self._new_pool()
             try:
@@ -386,6 +400,8 @@ class SlowLane:
         try:
             data = self._submit(fn, args)
         except BrokenProcessPool:
+            if self.stopping.is_set():
+                return None
             return self.deliver(kind, key, None, "the CAD worker process stopped twice on this design (see the "
                                 "server log); it is restarted for the next edit")
         except (InputError, P.DesignError) as exc:
@@ -397,6 +413,21 @@ class SlowLane:
         while len(cached) > 3:
             cached.popitem(last=False)
         self.deliver(kind, key, data, "")
+
+
+def _worker_start(server_pid: int) -> None:
+    """In the CAD worker process: leave when the server is gone (even killed: a pool's worker
+    would otherwise wait for work forever), give the server and the browser the CPU first, and
+    import the CAD stack once."""
+
+    def watch() -> None:
+        while os.getppid() == server_pid:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="pirack-worker-watch", daemon=True).start()
+    os.nice(5)
+    P.import_cad_stack()
 
 
 def _stop_pool(pool) -> None:

@@ -103,8 +103,13 @@ def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say
     for folder in _catalog_dirs():
         watcher.watch_tree(folder, ".toml", live.catalog_changed)
     live.start()
-    server = uvicorn.Server(uvicorn.Config(create_app(live, vendor), log_level="warning", access_log=False,
-                                           timeout_graceful_shutdown=2))
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:  # Ctrl-C: let the open event streams end first
+            live.closing()
+            super().handle_exit(sig, frame)
+
+    server = Server(uvicorn.Config(create_app(live, vendor), log_level="warning", access_log=False,
+                                   timeout_graceful_shutdown=2))
     say(f"serving {path or 'the built-in default cluster'} at {url}  (Ctrl-C to stop)")
     if open_browser:
         threading.Thread(target=_open_when_up, args=(server, url, say), daemon=True).start()
