@@ -235,7 +235,7 @@ def serve(
 ) -> None:
     """The rack in a browser: 3D model, plates, front plan, BOM and checks, updating as you save the file.
 
-    Needs the web extra (pip install 'pirack[web]') and the viewer's JavaScript, both installed by tools/install.sh. A settings form writes the most-changed settings back into the file (comments kept). Ctrl-C stops it.
+    Needs the web extra (pip install 'pirack\\[web]') and the viewer's JavaScript, both installed by tools/install.sh. A settings form writes the most-changed settings back into the file (comments kept). Ctrl-C stops it.
     """
     from rackdesign.web.server import serve as run_server
 
