@@ -26,6 +26,8 @@ import zipfile
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -94,8 +96,10 @@ def _no_design() -> JSONResponse:
     return JSONResponse({"error": "no design yet (still loading, or the file has never loaded)"}, 503)
 
 
-def create_app(live: Live, vendor: Path | None) -> Starlette:
-    """The app over a Live state; `vendor` is the node_modules folder (None: no /vendor, for tests)."""
+def create_app(live: Live, vendor: Path | None, allowed_hosts: list[str] | None = None) -> Starlette:
+    """The app over a Live state; `vendor` is the node_modules folder (None: no /vendor, for tests).
+    `allowed_hosts`: the Host header names it answers (a web page elsewhere that points its own
+    name at 127.0.0.1 gets nothing); None: any (tests)."""
     routes = [
         Route("/", page),
         Route("/api/state", state),
@@ -114,7 +118,8 @@ def create_app(live: Live, vendor: Path | None) -> Starlette:
     for package in P_VENDOR_PACKAGES if vendor is not None else ():
         routes.append(Mount(f"/vendor/{package}", StaticFiles(directory=str(vendor / package)),
                             name=f"vendor-{package}"))
-    app = Starlette(routes=routes)
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.live = live
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     return app
@@ -225,6 +230,9 @@ async def settings(request: Request):
             return _no_design()
         body = {"editable": live.path is not None, **design_json(d)["settings"]}
         return JSONResponse(body, headers=NO_STORE)
+    refused = _cross_site(request)
+    if refused:
+        return refused
     try:
         body = await request.json()
     except ValueError:
@@ -235,6 +243,19 @@ async def settings(request: Request):
         return _error(409, InputError(None, None, "this is the built-in default cluster, which has no file to "
                                       "write: run `rack init` and `rack serve cluster.toml` to edit your own"))
     return await run_in_threadpool(write_settings, live, body)
+
+
+def _cross_site(request: Request) -> JSONResponse | None:
+    """A write must come from this page: JSON (another site's form cannot send it without the
+    browser asking first) and, when the browser names an origin, this server's."""
+    from urllib.parse import urlsplit
+
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return _error(415, InputError(None, None, "send the settings as application/json"))
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host"):
+        return _error(403, InputError(None, None, f"a page from {origin} may not write the cluster file"))
+    return None
 
 
 def write_settings(live: Live, body: dict) -> JSONResponse:
@@ -276,6 +297,9 @@ def _export_files(live: Live) -> dict[str, bytes] | None:
 
 async def exports(request: Request):
     live: Live = request.app.state.live
+    origin = request.headers.get("origin")
+    if request.method == "POST" and origin and origin.split("//", 1)[-1] != request.headers.get("host"):
+        return _error(403, InputError(None, None, f"a page from {origin} may not start an export"))
     if request.method == "POST":
         await run_in_threadpool(live.request_exports)
     d = live.design

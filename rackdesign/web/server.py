@@ -86,10 +86,10 @@ def serve(file: Path | None, host: str = "127.0.0.1", port: int = DEFAULT_PORT, 
         say(f"warning: listening on {host}: anyone who can reach this machine sees the design and can "
             f"write {path or 'the cluster file'} through the settings form")
     _logging()
-    run(sock, path, vendor, url, open_browser, say)
+    run(sock, path, vendor, url, open_browser, say, allowed_hosts(host))
 
 
-def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say) -> None:
+def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say, hosts: list[str] | None) -> None:
     import uvicorn
 
     from .app import create_app
@@ -108,7 +108,7 @@ def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say
             live.closing()
             super().handle_exit(sig, frame)
 
-    server = Server(uvicorn.Config(create_app(live, vendor), log_level="warning", access_log=False,
+    server = Server(uvicorn.Config(create_app(live, vendor, hosts), log_level="warning", access_log=False,
                                    timeout_graceful_shutdown=2))
     say(f"serving {path or 'the built-in default cluster'} at {url}  (Ctrl-C to stop)")
     if open_browser:
@@ -119,6 +119,14 @@ def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say
         watcher.stop()
         live.stop()
         sock.close()
+
+
+def allowed_hosts(host: str) -> list[str] | None:
+    """Host names the page may be reached by: loopback ones and the address listened on, or any
+    when listening on all addresses (the person asked for that, and was warned)."""
+    if host in ("0.0.0.0", "::"):
+        return None
+    return sorted({"127.0.0.1", "localhost", "::1", "[::1]", host, f"[{host}]" if ":" in host else host})
 
 
 def _catalog_dirs() -> list[Path]:

@@ -178,3 +178,28 @@ def test_bad_requests_get_one_clear_error(client):
     assert res.status_code == 400 and "JSON" in res.json()["error"]["message"]
     assert client.get("/exports/cut/nothing.pdf").status_code == 404
     assert client.get("/exports.zip").status_code == 404
+
+
+def test_another_site_cannot_write_the_file(client, live):
+    s = client.get("/api/settings").json()
+    before = live.path.read_text()
+    body = json.dumps({"base": s["base"], "settings": {"nodes": 3}})
+    # a form or a no-preflight fetch from another page sends text/plain
+    res = client.post("/api/settings", content=body, headers={"content-type": "text/plain"})
+    assert res.status_code == 415
+    res = client.post("/api/settings", content=body, headers={"content-type": "application/json",
+                                                               "origin": "http://evil.example"})
+    assert res.status_code == 403
+    assert live.path.read_text() == before
+
+
+def test_only_the_servers_own_host_names_are_answered(live):
+    from starlette.testclient import TestClient
+
+    from rackdesign.web.app import create_app
+    from rackdesign.web.server import allowed_hosts
+
+    with TestClient(create_app(live, None, allowed_hosts("127.0.0.1")), base_url="http://127.0.0.1:8350") as c:
+        assert c.get("/api/state").status_code == 200
+        assert c.get("/api/state", headers={"host": "rebound.example:8350"}).status_code == 400
+    assert allowed_hosts("0.0.0.0") is None  # listening everywhere: the person was warned
