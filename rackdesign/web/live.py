@@ -331,11 +331,6 @@ class SlowLane:
         self.pool.submit(int)  # start the worker (and its CAD import) now, not at the first edit
         self.thread.start()
 
-    def closing(self) -> None:
-        """The server is shutting down: end the event streams (they wake up and see it)."""
-        self.stopping.set()
-        self.publish()
-
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
