@@ -229,6 +229,22 @@ def check(
     raise typer.Exit(report.exit_code)
 
 
+@app.command()
+def serve(
+    file: ClusterFile = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0: any free one).", min=0, max=65535)] = 8350,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback is reachable from other machines (and can write the file through the settings form): a warning says so.")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+) -> None:
+    """The rack in a browser: 3D model, plates, front plan, BOM and checks, updating as you save the file.
+
+    Needs the web extra (pip install 'pirack\\[web]') and the viewer's JavaScript, both installed by tools/install.sh. A settings form writes the most-changed settings back into the file (comments kept). Ctrl-C stops it.
+    """
+    from rackdesign.web.server import serve as run_server
+
+    run_server(file, host=host, port=port, open_browser=open_browser, say=lambda m: console.print(m, highlight=False, markup=False))
+
+
 class _progress:
     """A rich progress bar over the files being rendered (only when there are several)."""
 
