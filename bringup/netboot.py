@@ -19,7 +19,7 @@ from pirack.errors import InputError, WorkFailed
 from pirack.fsutil import atomic_write
 from pirack.load import load_cluster
 
-from .render import merge_block
+from .render import merge_block, node_named
 from .render import netboot as nb
 
 FSTAB = "# Managed by pirack: a net-booted slave; its root is NFS (from cmdline.txt), no SD card.\nproc\t/proc\tproc\tdefaults\t0\t0\n"
@@ -27,9 +27,7 @@ FSTAB = "# Managed by pirack: a net-booted slave; its root is NFS (from cmdline.
 
 def _slave(file, node: str):
     lc = load_cluster(file)
-    n = lc.spec.node(node)
-    if n is None:
-        raise InputError(lc.display, "nodes", f"no node named '{node}' (nodes: {', '.join(x.name for x in lc.spec.nodes)})")
+    n = node_named(lc.spec, node, lc.display)
     i = lc.spec.nodes.index(n)
     if n.boot != "net":
         raise InputError(lc.display, f"nodes[{i}].boot", f"{node} boots from its SD card: set boot = \"net\" (and its serial) first")

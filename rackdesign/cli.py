@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from pirack.cli_common import ClusterFile, add_version_option, run_app
@@ -57,10 +58,12 @@ def init(
 @app.command()
 def validate(file: ClusterFile = None) -> None:
     """Check the cluster file and the catalog, and print a short summary."""
-    from pirack.load import load_cluster
+    from pirack.load import cluster_warnings, load_cluster
 
     lc = load_cluster(file)
     spec, cat = lc.spec, lc.catalog
+    for w in cluster_warnings(spec):
+        Console(stderr=True).print(f"[yellow]warning[/]: {rich_escape(str(w))}", highlight=False, soft_wrap=True)
     console.print(f"[green]ok[/]: {lc.display} — cluster '{spec.cluster.name}', {len(spec.nodes)} nodes, "
                   f"{len(cat.parts)} catalog parts")
     console.print(_nodes_table(spec))
@@ -130,7 +133,7 @@ def export_cmd(
 
     Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans). `coupon` writes coupon/coupon-<material>.{pdf,svg,dxf}: a test piece to cut first (a 50.00 mm square; the design's hole sizes at nominal and ±0.1 mm; a slot as wide as the sheet is thick).
 
-    Preflight problems (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache (./.cache/pirack, or $XDG_CACHE_HOME/pirack).
+    Preflight problems (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache ($XDG_CACHE_HOME/pirack/export, or ~/.cache/pirack/export).
     """
     from rackdesign.export import export
 
@@ -219,6 +222,22 @@ def check(
         render_table(report, console)
     if report.failed:
         raise DesignFailed(report)
+
+
+@app.command()
+def serve(
+    file: ClusterFile = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0: any free one).", min=0, max=65535)] = 8350,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback is reachable from other machines (and can write the file through the settings form): a warning says so.")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+) -> None:
+    """The rack in a browser: 3D model, plates, front plan, BOM and checks, updating as you save the file.
+
+    Needs the web extra (pip install 'pirack\\[web]') and the viewer's JavaScript, both installed by tools/install.sh. A settings form writes the most-changed settings back into the file (comments kept). Ctrl-C stops it.
+    """
+    from rackdesign.web.server import serve as run_server
+
+    run_server(file, host=host, port=port, open_browser=open_browser, say=lambda m: console.print(m, highlight=False, markup=False))
 
 
 class _progress:

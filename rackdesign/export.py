@@ -11,24 +11,21 @@ outputs untouched. Preflight problems (rackdesign.preflight) stop the export bef
 is rendered. The stages it shares with `rack bom` (the fabricator profile, the flat parts,
 the sheets) are rackdesign.pipeline's.
 
-Cache: a finished export is kept under $XDG_CACHE_HOME/pirack/export/ (when XDG_CACHE_HOME is
-set) or ./.cache/pirack/export/, keyed on the cluster file's bytes, the catalog's content, the
-code (pirack.__version__ + a hash of pirack/ and rackdesign/ sources), the fabricator and the
-format. A hit copies the cached files without parsing the cluster file or importing the CAD
-stack. This module imports only the standard library at the top for that reason.
+Cache (rackdesign/cache.py): a finished export is kept in the user's cache folder, keyed on
+everything that made it; a hit copies the cached files without parsing the cluster file or
+importing the CAD stack. This module imports only the standard library at the top for that reason.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
+
+from . import cache
 
 if TYPE_CHECKING:  # the cache path imports only the standard library
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,7 +42,6 @@ if TYPE_CHECKING:  # the cache path imports only the standard library
 
 FORMATS = ("pdf", "svg", "dxf", "step", "stl", "coupon", "all")
 CUT_FORMATS = ("pdf", "svg", "dxf")
-CACHE_KEEP = 8  # cached exports kept (newest first)
 
 Job = tuple[str, Callable[[], "bytes | dict[str, bytes] | Future[bytes]"]]  # (relative path, what renders it)
 
@@ -68,79 +64,6 @@ def bom_files(lc: LoadedCluster, layout: Layout, parts: list[Part2D], prof: Fabr
     return export_files(build_bom(lc, layout, parts, prof))
 
 
-# --- cache keys (standard library only) ------------------------------------------------------
-
-def _here() -> Path:
-    return Path(__file__).resolve().parent
-
-
-def _tree_digest(root: Path, pattern: str) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob(pattern)):
-        if "__pycache__" in p.parts:
-            continue
-        h.update(str(p.relative_to(root)).encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-def _cluster_text(file: Path | None) -> tuple[Path | None, str | None]:
-    """The file `load_cluster` would read, and its text (None when it cannot be read)."""
-    from pirack.paths import default_text, resolve
-
-    p = resolve(file)
-    try:
-        return p, (p.read_text(encoding="utf-8") if p is not None else default_text())
-    except (OSError, UnicodeDecodeError):
-        return p, None
-
-
-def cache_dir() -> Path:
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path(".cache")) / "pirack" / "export"
-
-
-def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None) -> str:
-    import pirack
-    from pirack.paths import catalog_dir
-
-    h = hashlib.sha256()
-    for part in (
-        hashlib.sha256(text.encode()).hexdigest(),
-        _tree_digest(catalog_dir(), "*.toml"),
-        pirack.__version__,
-        _tree_digest(_here(), "*.py"),
-        _tree_digest(_here().parent / "pirack", "*.py"),
-        fmt,
-        fabricator or "",
-        str(base_dir.resolve()) if base_dir else "",  # a logo path is relative to the cluster file
-    ):
-        h.update(part.encode())
-        h.update(b"\0")
-    return h.hexdigest()[:32]
-
-
-def _logo_digest(text: str, base: Path) -> str:
-    """A logo file's bytes belong in the key too: it is input that is not in the cluster file.
-    Read with the TOML parser (any quoting, inline tables, dotted keys), not by pattern."""
-    import tomllib
-
-    try:
-        logo = tomllib.loads(text)
-        for key in ("rack", "engraving", "logo"):
-            logo = logo[key]
-    except (tomllib.TOMLDecodeError, KeyError, TypeError):
-        return ""  # no logo, or a file the loader will refuse
-    if not isinstance(logo, str):
-        return ""
-    p = Path(logo)
-    p = p if p.is_absolute() else base / p
-    try:
-        return hashlib.sha256(p.read_bytes()).hexdigest()
-    except OSError:
-        return "missing"
-
-
 # --- the export --------------------------------------------------------------------------------
 
 def check_format(fmt: str) -> str:
@@ -159,12 +82,11 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
     (PreflightFailed, LayoutError) when the design cannot be cut."""
     t0 = time.perf_counter()
     fmt = check_format(fmt)
-    path, text = _cluster_text(file)
+    path, text = cache.cluster_text(file)
     key = None
     if use_cache and text is not None:
-        base = path.parent if path else Path.cwd()
-        key = cache_key(text + _logo_digest(text, base) + f"\0kerf={kerf}", fmt, fabricator, base)
-        hit = _cache_read(key)
+        key = cache.export_key(text, path, fmt, fabricator, kerf)
+        hit = cache.read(key)
         if hit is not None:
             name, files, warnings = hit
             for w in warnings:
@@ -196,7 +118,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
     root = Path(out) / lc.spec.cluster.name
     written = write_tree(root, files)
     if key is not None:
-        _cache_write(key, lc.spec.cluster.name, files, warnings)
+        cache.write(key, lc.spec.cluster.name, files, warnings)
     return ExportResult(root, written, warnings, seconds=time.perf_counter() - t0)
 
 
@@ -484,36 +406,3 @@ def _same(path: Path, data: bytes) -> bool:
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
-
-
-def _cache_read(key: str):
-    d = cache_dir() / key
-    try:
-        manifest = json.loads((d / "manifest.json").read_text())
-        files = {rel: (d / "files" / rel).read_bytes() for rel in manifest["files"]}
-    except (OSError, ValueError, KeyError):
-        return None
-    os.utime(d)
-    return manifest["cluster"], files, manifest.get("warnings", [])
-
-
-def _cache_write(key: str, cluster: str, files: dict[str, bytes], warnings: list[str]) -> None:
-    base = cache_dir()
-    d = base / key
-    tmp = base / f".{key}.tmp-{os.getpid()}"
-    try:
-        for rel, data in files.items():
-            p = tmp / "files" / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
-        (tmp / "manifest.json").write_text(json.dumps({"cluster": cluster, "files": sorted(files), "warnings": warnings}))
-        if d.exists():
-            shutil.rmtree(d)
-        os.replace(tmp, d)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # a cache that cannot be written is only slower
-        return
-    entries = sorted((e for e in base.iterdir() if e.is_dir() and not e.name.startswith(".")),
-                     key=lambda e: e.stat().st_mtime, reverse=True)
-    for old in entries[CACHE_KEEP:]:
-        shutil.rmtree(old, ignore_errors=True)

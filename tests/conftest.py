@@ -1,6 +1,22 @@
+import os
+
 import pytest
 
 from helpers import run_main
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_in_tmp(tmp_path_factory):
+    """The export cache lives in the user's cache folder: tests (and the commands they start)
+    keep theirs in a scratch folder, never in the home of whoever runs them."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
+
 
 @pytest.fixture
 def rack(monkeypatch, capsys):

@@ -52,3 +52,15 @@ def stl_extent(data: bytes) -> list[float]:
     tris = list(struct.iter_unpack("<12f2x", data[84:]))  # normal, then three vertices
     return [max(max(t[3 + i], t[6 + i], t[9 + i]) for t in tris) - min(min(t[3 + i], t[6 + i], t[9 + i]) for t in tris)
             for i in range(3)]
+
+
+def tree_state(root: Path) -> dict:
+    """Every entry under `root` (files, folders, links) with what a write would change: kind,
+    size, mode, mtime. Two equal states mean nothing under `root` was written or removed."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath, name)
+            st = p.lstat()
+            out[str(p.relative_to(root))] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return out

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import fcntl
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pirack.fsutil import LinkRefused
 
 from .. import checks
 from ..render.model import NodePlan
 from . import facts
-from .journal import RUNS, Journal, revert
+from .journal import LOCK, Journal, revert, sweep
 from .resources import (Change, CommandResource, Context, DirResource, FileResource, PackageResource,
                         StepFailed)
 
@@ -25,16 +28,18 @@ class RunResult:
     node: str
     changed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    run_id: str | None = None
-    failed: dict | None = None
+    run_id: str | None = None  # None: nothing was written (no journal to revert)
+    failed: StepFailed | None = None
+    rolled_back: bool = False  # a write failed and what the run had written was put back
     recorded: list[str] = field(default_factory=list)  # commands shown, not run (--root)
     services: list[str] = field(default_factory=list)  # reloaded, or to restart by hand
     skipped: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
+        failed = {"step": self.failed.step, "message": self.failed.message} if self.failed else None
         return {"node": self.node, "changed": self.changed, "unchanged": self.unchanged,
-                "run_id": self.run_id, "failed": self.failed, "recorded": self.recorded,
+                "run_id": self.run_id, "failed": failed, "recorded": self.recorded,
                 "services": self.services, "skipped": self.skipped}
 
 
@@ -61,6 +66,17 @@ def _drive_missing(ctx: Context, on_drive: bool, mount_point: str | None) -> boo
     return not facts.is_mounted(ctx.at(mount_point))
 
 
+def _diff_one(r) -> Change | None:
+    thing = getattr(r, "mf", None) or getattr(r, "md", None)
+    try:
+        return r.diff()
+    except LinkRefused as exc:
+        raise StepFailed(f"refuse {thing.path}", f"{exc.filename} {exc.strerror}: bringup writes no file "
+                         "through a link. Make it a regular file (or folder), or remove it, then run again") from None
+    except OSError as exc:  # e.g. a folder where a file should be, a file we may not read
+        raise StepFailed(f"read {getattr(thing, 'path', r)}", _os_message(exc)) from None
+
+
 def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tuple[list[Change], int, list[str]]:
     changes, unchanged, skipped = [], 0, []
     for r in resources(plan, ctx):
@@ -68,10 +84,7 @@ def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tu
         if thing is not None and _drive_missing(ctx, thing.on_drive, mount_point):
             skipped.append(f"{thing.path} (the drive is not mounted at {mount_point})")
             continue
-        try:
-            c = r.diff()
-        except OSError as exc:  # e.g. a folder where a file should be, a file we may not read
-            raise StepFailed(f"read {getattr(thing, 'path', r)}", _os_message(exc)) from None
+        c = _diff_one(r)
         if c is None:
             unchanged += 1
         else:
@@ -80,89 +93,108 @@ def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tu
 
 
 def check_changes(changes: list[Change], ctx: Context, log: list[str]) -> None:
-    """Every changed config through its daemon's checker; raise StepFailed on the first failure."""
+    """Every changed config through its daemon's checker; raise StepFailed on the first failure.
+    What is checked is exactly what will be written (the change's bytes)."""
     for c in changes:
         if c.kind != "file" or not c.resource.mf.check:
             continue
-        r: FileResource = c.resource
-        if r.current().exists and r.current().data == r.desired():
+        mf = c.resource.mf
+        if c.before.exists and c.before.data == c.after:
             continue  # mode/owner only
+        tool = checks.BINARIES[mf.check] or mf.check
         try:
-            ok, msg = checks.run_check(r.mf.check, r.desired(), Path(r.mf.path).name, ctx.root)
+            ok, msg = checks.run_check(mf.check, c.after, mf.path, ctx.root)
         except checks.CheckerMissing as exc:
             if ctx.live:
-                raise StepFailed(f"check {r.mf.path}", f"{exc} is not installed: cannot check the file") from None
-            log.append(f"not checked: {r.mf.path} ({exc} is not installed here)")
+                raise StepFailed(f"check {mf.path}", f"{exc} is not installed: cannot check the file") from None
+            log.append(f"not checked: {mf.path} ({exc} is not installed here)")
             continue
         if not ok:
-            raise StepFailed(f"check {r.mf.path} with {checks.BINARIES[r.mf.check] or r.mf.check}", ctx.redact(msg))
-        log.append(f"checked {r.mf.path} with {checks.BINARIES[r.mf.check] or r.mf.check}: ok")
+            raise StepFailed(f"check {mf.path} with {tool}", ctx.redact(msg))
+        log.append(f"checked {mf.path} with {tool}: ok")
 
 
 def _os_message(exc: OSError) -> str:
     return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
 
 
-def _clean_stale_temps(changes: list[Change]) -> None:
-    """Temp files left by a run that was killed mid-write (atomic_write's `.NAME.*.tmp`)."""
-    for c in changes:
-        if c.kind == "file":
-            t = c.resource.target
-            if t.parent.is_dir():
-                for stale in t.parent.glob(f".{t.name}.*.tmp"):
-                    stale.unlink(missing_ok=True)
+def sweep_leftovers(plan: NodePlan, ctx: Context) -> list[str]:
+    """What a run killed mid-way left behind (holding the run lock, so no other run is writing):
+    temp files beside every managed file and in the journal, and checker folders (a candidate
+    snmpd.conf there holds the community)."""
+    gone = []
+    for f in plan.files:
+        folder, name = posixpath.split(f.path)
+        gone += [f"{folder}/{t}" for t in ctx.tree.remove_temps(folder, name)]
+    return gone + sweep(ctx.tree) + checks.sweep_stale()
 
 
 def run(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> RunResult:
+    """Apply the plan. A failed step is in the result (`failed`), not raised: the caller reports
+    what was done, then raises it."""
     res = RunResult(plan.node)
-    lockdir = ctx.at("/" + RUNS)
-    lockdir.mkdir(parents=True, exist_ok=True)
-    with open(lockdir / ".lock", "w") as lock:
+    lock = ctx.tree.open_lock(LOCK)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            _run_locked(plan, ctx, mount_point, res)
-        except StepFailed as exc:
-            res.failed = {"step": exc.step, "message": exc.message}
+        res.log += [f"removed {p} (left by an interrupted run)" for p in sweep_leftovers(plan, ctx)]
+        _run_locked(plan, ctx, mount_point, res)
+    except StepFailed as exc:
+        res.failed = exc
+    finally:
+        os.close(lock)
     return res
 
 
 def _run_locked(plan: NodePlan, ctx: Context, mount_point: str | None, res: RunResult) -> None:
     changes, res.unchanged, res.skipped = diff_all(plan, ctx, mount_point)
-    for c in changes:
-        if c.recorded_only:
-            res.recorded.append(c.detail)
+    res.recorded += [c.detail for c in changes if c.recorded_only]
     todo = [c for c in changes if not c.recorded_only]
     if not todo:
         return
     pkgs = [c for c in todo if c.kind == "package"]
     for c in pkgs:
-        c.resource.apply(ctx, None)
+        c.apply(ctx, None)
         res.changed.append(f"packages: {c.name}")
     writes = [c for c in todo if c.kind in ("dir", "file")]
-    if pkgs:  # the packages brought their own default configs: look again
-        writes = [c for c in (r.diff() for r in (c.resource for c in writes)) if c is not None]
+    if pkgs:  # the packages brought their own default configs: plan the writes again from them
+        writes = [c for c in (_diff_one(c.resource) for c in writes) if c is not None]
     check_changes(writes, ctx, res.log)
     if writes:
-        _clean_stale_temps(writes)
-        journal = Journal.start(ctx.root, plan.node)
-        res.run_id = journal.run_id
-        for c in writes:
-            try:
-                c.resource.apply(ctx, journal)
-            except OSError as exc:
-                # A failed step leaves the live config as it was: put back what this run wrote.
-                try:
-                    _, restored = revert(ctx.root, journal.run_id)
-                    undo = f"; put back {len(restored)} file(s) this run had written" if restored else ""
-                except Exception as rexc:  # the revert itself failed: say so, with the run to revert by hand
-                    undo = f"; putting back this run's files failed too ({rexc}): bringup revert {journal.run_id}"
-                raise StepFailed(f"write {c.name}", _os_message(exc) + undo) from None
-            res.changed.append(c.name)
+        _write_all(writes, plan, ctx, res)
         _after(writes, ctx, res)
     for c in todo:
         if c.kind == "command":
-            c.resource.apply(ctx, None)
+            c.apply(ctx, None)
             res.changed.append(f"command: {c.name}")
+
+
+def _write_all(writes: list[Change], plan: NodePlan, ctx: Context, res: RunResult) -> None:
+    journal = Journal.start(ctx.tree, plan.node)
+    res.run_id = journal.run_id
+    written: list[str] = []
+    for c in writes:
+        try:
+            c.apply(ctx, journal)
+        except (OSError, StepFailed) as exc:
+            undo = _roll_back(ctx, journal, res)
+            if not res.rolled_back:
+                res.changed += written  # still on disk: the run to revert by hand names them
+            if isinstance(exc, StepFailed):
+                raise StepFailed(exc.step, exc.message + undo) from None
+            raise StepFailed(f"write {c.name}", _os_message(exc) + undo) from None
+        written.append(c.name)
+    res.changed += written
+
+
+def _roll_back(ctx: Context, journal: Journal, res: RunResult) -> str:
+    """A failed write leaves the live config as it was: put back what this run wrote. Returns
+    the words to add to the failure."""
+    try:
+        restored = revert(ctx.tree, journal.run_id).restored if journal.entries else []
+    except Exception as exc:  # the revert itself failed: say so, with the run to revert by hand
+        return f"; putting back this run's files failed too ({exc}): bringup revert {journal.run_id}"
+    res.rolled_back = True
+    return f"; put back {len(restored)} file(s) this run had written" if restored else ""
 
 
 def _after(writes: list[Change], ctx: Context, res: RunResult) -> None:

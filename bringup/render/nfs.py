@@ -8,9 +8,14 @@ from .common import drive_path, header
 from .model import ManagedDir, ManagedFile
 
 PATH = "/etc/exports.d/pirack.exports"
+# mountd's fixed port (NFSv3: a net-booted slave's initramfs mounts its root with v3), opened to
+# the cluster by the firewall (nftables.py) and given to mountd by the NFS server's config.
+MOUNTD_PORT = 20048
 
 
 def exports(spec: Cluster) -> str:
+    """One line per export. The data exports go to each slave by its address (the nodes that
+    exist), never to the whole subnet: a stranger on the switch with a DHCP lease gets none."""
     st = spec.storage
     assert st is not None
     out = [header(spec)]
@@ -18,10 +23,15 @@ def exports(spec: Cluster) -> str:
         if n.boot == "net":
             # A slave's root: only that slave, and its root user is root there.
             out.append(f"{drive_path(spec, st.netboot_root, n.name)}\t{n.address}(rw,sync,no_subtree_check,no_root_squash)\n")
+    if not spec.slaves and st.exports:
+        # exports(5): a line without clients is exported to everyone. No slaves, no data export.
+        out.append("# No slaves: the data exports have no client yet.\n")
+        return "".join(out)
     for e in st.exports:
-        opts = ["ro" if e.read_only else "rw", "sync", "no_subtree_check",
-                "root_squash" if e.root_squash else "no_root_squash"]
-        out.append(f"{drive_path(spec, e.path)}\t{spec.network.subnet}({','.join(opts)})\n")
+        opts = ",".join(["ro" if e.read_only else "rw", "sync", "no_subtree_check",
+                         "root_squash" if e.root_squash else "no_root_squash"])
+        clients = " ".join(f"{n.address}({opts})" for n in spec.slaves)
+        out.append(f"{drive_path(spec, e.path)}\t{clients}\n")
     return "".join(out)
 
 

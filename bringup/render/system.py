@@ -50,7 +50,9 @@ def fstab_block(spec: Cluster) -> tuple[ManagedFile, ManagedDir]:
             ManagedDir(st.mount_point, why="the SSD's mount point"))
 
 
-SSHD_DROPIN = "/etc/ssh/sshd_config.d/pirack.conf"
+# sshd takes the FIRST value it reads for most settings, and reads its drop-ins in name order:
+# ours sorts before cloud-init's 50-cloud-init.conf (which may turn passwords on).
+SSHD_DROPIN = "/etc/ssh/sshd_config.d/00-pirack.conf"
 
 
 def sshd_dropin(spec: Cluster) -> ManagedFile:

@@ -74,7 +74,14 @@ def test_revert_a_named_older_run(bringup_cli, tmp_path, secret_env, monkeypatch
     assert second["changed"] == ["/etc/pirack/hosts"]
     assert bringup_cli("revert", second["run_id"], "--root", str(tmp_path))[0] == 0
     assert (tmp_path / "etc/pirack/hosts").read_text() == "drifted\n"
-    assert bringup_cli("revert", first["run_id"], "--root", str(tmp_path))[0] == 0
+    # the first run wrote hosts, which was edited since ("drifted"): revert stops, naming it
+    code, out, err = bringup_cli("revert", first["run_id"], "--root", str(tmp_path))
+    assert code == 1 and "/etc/pirack/hosts" in err and "--force" in err and "nothing was reverted" in err
+    assert (tmp_path / "etc/pirack/hosts").read_text() == "drifted\n"
+    code, out, err = bringup_cli("revert", first["run_id"], "--root", str(tmp_path), "--force")
+    assert code == 0, err
+    kept = tmp_path / f"var/lib/pirack/runs/{first['run_id']}/edited"
+    assert [p.read_text() for p in kept.iterdir()] == ["drifted\n"] and "kept your edit" in out
     after = snapshot(tmp_path)
     assert after == before
 
@@ -225,10 +232,19 @@ def test_netboot_prepare_failures_are_one_message(clusters, tmp_path):
     assert "Not a directory" in r.stderr and str(bad_root / "mnt") in r.stderr
 
 
+def _seed_file(tmp_path):
+    from pirack.paths import default_text
+
+    f = tmp_path / "cluster.toml"
+    f.write_text(default_text())
+    return str(f)
+
+
 def test_storage_format_refuses_without_confirmation(bringup_cli, tmp_path):
-    code, out, err = bringup_cli("storage", "format", "--device", "/dev/null")
+    f = _seed_file(tmp_path)
+    code, out, err = bringup_cli("storage", "format", f, "--device", "/dev/null")
     assert code == 2 and "not a block device" in err
-    code, out, err = bringup_cli("storage", "format", "--device", str(tmp_path / "nope"))
+    code, out, err = bringup_cli("storage", "format", f, "--device", str(tmp_path / "nope"))
     assert code == 2 and "does not exist" in err
 
 
@@ -245,12 +261,13 @@ def test_storage_format_on_a_loop_device(tmp_path):
     if r.returncode != 0:
         pytest.skip(f"no loop device here: {r.stderr.strip()}")
     loop = r.stdout.strip()
+    f = _seed_file(tmp_path)
     try:
-        r = sh("bringup", "storage", "format", "--device", loop, cwd=tmp_path, timeout=120)  # no TTY
+        r = sh("bringup", "storage", "format", f, "--device", loop, cwd=tmp_path, timeout=120)  # no TTY
         assert r.returncode == 2 and f"--yes-i-am-sure {loop}" in r.stderr
-        r = sh("bringup", "storage", "format", "--device", loop, "--yes-i-am-sure", "/dev/sdz", cwd=tmp_path, timeout=120)
+        r = sh("bringup", "storage", "format", f, "--device", loop, "--yes-i-am-sure", "/dev/sdz", cwd=tmp_path, timeout=120)
         assert r.returncode == 2
-        r = sh("bringup", "storage", "format", "--device", loop, "--yes-i-am-sure", loop, cwd=tmp_path, timeout=120)
+        r = sh("bringup", "storage", "format", f, "--device", loop, "--yes-i-am-sure", loop, cwd=tmp_path, timeout=120)
         assert r.returncode == 0, r.stderr
         label = subprocess.run(["blkid", "-s", "LABEL", "-o", "value", loop], capture_output=True, text=True).stdout.strip()
         assert label == "pirack-ssd"
