@@ -503,6 +503,7 @@ class Catalog:
         self._pending: set[str] = {k for k in self._paths if k not in self._parts}
         self.root = root  # the built-in catalog folder
         self.user_dir = user_dir  # the cluster file's own parts/ folder, if any
+        self._shadowed: dict[str, Path] = {}  # built-in files a user's part overrides (its based_on may name them)
 
     @property
     def folders(self) -> tuple[Path, ...]:
@@ -522,7 +523,7 @@ class Catalog:
 
     def raw(self, pid: str) -> dict:
         """The part file's data as validated: with `based_on`, merged over its base."""
-        return _raw_merged(pid, self._paths)
+        return _raw_merged(pid, self._paths, shadowed=self._shadowed)
 
     @property
     def parts(self) -> dict[str, PartBase]:
@@ -595,20 +596,27 @@ def _read_toml(path: Path) -> dict:
         raise InputError(path, None, f"not valid TOML: {exc}") from None
 
 
-def _raw_merged(pid: str, paths: dict[str, Path], seen: tuple[str, ...] = ()) -> dict:
+def _raw_merged(pid: str, paths: dict[str, Path], seen: tuple[str, ...] = (),
+                shadowed: dict[str, Path] | None = None) -> dict:
     """A part file's data; with `based_on`, the base's data with this file's keys over it and
-    both files' sources."""
+    both files' sources. A user's override may be based on the built-in part it replaces."""
     path = paths[pid]
     data = _read_toml(path)
     data.pop(OVERRIDE_KEY, None)
     base_id = data.pop("based_on", None)
     if base_id is None:
         return data
+    if base_id == pid and shadowed and pid in shadowed:
+        base = _raw_merged(pid, {**paths, pid: shadowed[pid]}, seen + (pid,))
+        return _merge(base, data)
     if not isinstance(base_id, str) or base_id not in paths:
         raise InputError(path, "based_on", f"{base_id!r} is not a part in the catalog")
     if base_id in seen or base_id == pid:
         raise InputError(path, "based_on", f"'{base_id}' leads back to '{pid}': based_on must not loop")
-    base = _raw_merged(base_id, paths, seen + (pid,))
+    return _merge(_raw_merged(base_id, paths, seen + (pid,), shadowed), data)
+
+
+def _merge(base: dict, data: dict) -> dict:
     sources = base.pop("sources", []) + data.pop("sources", [])
     base.pop("id", None)
     merged = {**base, **data}
@@ -687,10 +695,10 @@ def load_catalog(root: Path | None = None, user_dir: Path | None = None) -> Cata
 
 @functools.lru_cache(maxsize=8)
 def _load_catalog_cached(root: str, user_dir: str) -> Catalog:
-    paths = _scan(Path(root))
-    if user_dir:
-        paths = _join_user_parts(paths, Path(user_dir))
+    builtin = _scan(Path(root))
+    paths = _join_user_parts(builtin, Path(user_dir)) if user_dir else builtin
     cat = Catalog(root=Path(root), paths=paths, user_dir=Path(user_dir) if user_dir else None)
+    cat._shadowed = {pid: builtin[pid] for pid in paths if pid in builtin and paths[pid] != builtin[pid]}
     if user_dir:
         for pid, path in paths.items():  # a user's part file is checked when the cluster is loaded
             if path.is_relative_to(user_dir):
