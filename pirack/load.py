@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 from pydantic import ValidationError
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, load_catalog, user_parts_dir
 from .errors import InputError, from_validation_error, shown
 from .paths import default_text, read_cluster_file, resolve  # noqa: F401  (part of this module's interface)
 from .spec import Cluster
@@ -59,7 +59,7 @@ def load_text(text: str, display: str, path: Path | None = None, catalog: Catalo
     """A cluster file's text, parsed and checked (errors name `display`); `path` is the file it
     was read from (None for the built-in default or text made in memory)."""
     spec = parse_cluster(text, display)
-    catalog = catalog or load_catalog()
+    catalog = catalog or load_catalog(user_dir=user_parts_dir(path))  # parts/ beside the cluster file joins
     check_cluster(spec, catalog, display)
     return LoadedCluster(spec=spec, catalog=catalog, path=path, text=text)
 

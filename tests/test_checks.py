@@ -70,15 +70,15 @@ def test_default_passes_with_its_known_warnings(rack, in_tmp):
     data = json.loads(out)
     s = data["summary"]
     assert s["error"] == 0 and s["exit"] == 0
-    assert s["warning"] == sum(1 for f in data["findings"] if f["severity"] == "warning") >= 4
+    # 3 since the catalog has M2.5 M-F spacers: the boards stand on their holes' own thread, and the
+    # seed's M2.6-in-Ø2.7 HOLE_SIZE warning is gone (the HAT box's M2.6 screws remain, flagged to measure)
+    assert s["warning"] == sum(1 for f in data["findings"] if f["severity"] == "warning") >= 3
     warn = {f["code"]: f for f in data["findings"] if f["severity"] == "warning"}
     # the seed's power failure, with its numbers and the fix
     usb = warn["USB_CURRENT"]
     assert usb["value"] == pytest.approx(1.7) and usb["limit"] == pytest.approx(1.2) and usb["unit"] == "A"
     assert "master" in usb["message"] and "unverified" in usb["message"] and "powered" in usb["fix"]
-    assert {"THREAD_MISMATCH", "HOLE_SIZE", "SCREW_ENGAGEMENT"} <= set(warn)
-    hole = warn["HOLE_SIZE"]
-    assert hole["value"] == pytest.approx(2.7) and "M2.6" in hole["message"]
+    assert {"THREAD_MISMATCH", "SCREW_ENGAGEMENT"} <= set(warn) and "HOLE_SIZE" not in warn
     # collisions ran on every solid, exactly, and found none
     st = data["stats"]["collisions"]
     assert st["solids"] > 70 and st["booleans"] > 0
@@ -201,9 +201,10 @@ def test_thread_mismatch_of_another_pitch_is_an_error():
 
 
 def test_hole_smaller_than_the_thread():
-    r = run_checks(_loaded(catalog=_cat_with(**{"rpi4b-8gb": {"hole_diameter": parse_length("2.5 mm")}})), geometry=False)
+    # the board spacers are M2.5 now (their holes' own thread), so the limit is 2.5, not M2.6's 2.6
+    r = run_checks(_loaded(catalog=_cat_with(**{"rpi4b-8gb": {"hole_diameter": parse_length("2.4 mm")}})), geometry=False)
     f = _of(r, "HOLE_SIZE")[0]
-    assert f.value == pytest.approx(2.5) and f.limit == pytest.approx(2.6)
+    assert f.value == pytest.approx(2.4) and f.limit == pytest.approx(2.5)
 
 
 # -- layout mutations ----------------------------------------------------------------------------
@@ -233,7 +234,9 @@ def test_clearance_fires_when_a_hat_grows(default):
              for p in lay.parts]
     r = run_checks(lc, dataclasses.replace(lay, parts=parts), geometry=False)
     f = _of(r, "CLEARANCE")
-    assert len(f) == 1 and f[0].value == pytest.approx(0.5) and f[0].limit == 3.0
+    # 5.0 mm over the HAT before it grows: the PoE+ HAT's standoff is 9 mm, its predecessor's
+    # (geerlingguy/raspberry-pi-dramble#135; flagged to measure), not the derived 11 mm
+    assert len(f) == 1 and f[0].value == pytest.approx(2.5) and f[0].limit == 3.0
 
 
 def test_stack_height_fires_when_plates_and_spacers_disagree(default):
