@@ -143,7 +143,7 @@ def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[
     prof = pipeline.profile_for(lc, fabricator)
     formats = [f for f in FORMATS if f not in ("all", "coupon")] if fmt == "all" else [fmt]
     _warn_unaccepted(formats, prof, warn)
-    layout = build_layout(lc)
+    layout = build_layout(lc, prof.id)
     parts = pipeline.flat_parts_for(lc, layout, warn)
     problems = preflight(parts, prof)
     if problems:
@@ -175,7 +175,7 @@ def render_coupon(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Cal
     from .preflight import PreflightFailed, preflight
 
     prof = pipeline.profile_for(lc, fabricator)
-    coupon = coupon_for(lc, pipeline.flat_parts_for(lc, build_layout(lc), warn), prof, kerf, warn)
+    coupon = coupon_for(lc, pipeline.flat_parts_for(lc, build_layout(lc, prof.id), warn), prof, kerf, warn)
     problems = preflight(coupon.parts, prof)
     if problems:
         raise PreflightFailed(problems)

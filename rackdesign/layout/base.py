@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from ..findings import Finding
 from ..stack import choose_screw
-from ..threads import clearance_hole
 from .inputs import RackInput
 from .placed import HEAD_DOWN, Carried, Hole, Placer, Plate
 from .plan import StackPlan
@@ -36,7 +35,7 @@ def place_base(placer: Placer, inp: RackInput, plan: StackPlan, column_holes: tu
 def _place_drive(placer: Placer, inp: RackInput, plan: StackPlan, findings: list[Finding]) -> list[Hole]:
     drive, fasteners = inp.drive, inp.fasteners
     x0, y0 = plan.drive_area.x0, plan.drive_area.y0
-    holes = [Hole(x0 + u, y0 + v, clearance_hole(drive.thread), "drive", drive.thread) for u, v in drive.bottom_holes]
+    holes = [Hole(x0 + u, y0 + v, inp.hole(drive.thread), "drive", drive.thread) for u, v in drive.bottom_holes]
     placer.add(drive.id, "drive", (x0, y0, inp.sheet.thickness), drive.box, role="drive")
     choice = choose_screw(fasteners.screws, drive.thread, inp.sheet.thickness_range, drive.thread_depth_bottom,
                           min_engage=DRIVE_SCREW_ENGAGEMENT, what="drive screw")

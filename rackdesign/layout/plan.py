@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from ..findings import LayoutError
 from ..geometry3d import Mm, Rect, hex_circumradius, rect_distance
-from ..threads import clearance_hole
 from .inputs import RackInput
 from .placed import COLUMN_NAMES
 from .switch_support import base_size
@@ -49,7 +48,7 @@ def plan_stack(inp: RackInput, column_spacer_across_flats: Mm) -> StackPlan:
     # columns clear of the content by min_clearance, to 0.1 mm (round numbers on the floor plan)
     column_r = hex_circumradius(column_spacer_across_flats)
     column_to_content = math.ceil((inp.min_clearance + column_r) * 10 - 1e-9) / 10
-    column_hole = clearance_hole("M3")
+    column_hole = inp.hole("M3")
     column_inset = column_hole / 2 + inp.margin  # plate edge to a column's centre
     plate_width = content_width + 2 * (column_to_content + column_inset)
     plate_depth = content_depth + 2 * inp.margin
