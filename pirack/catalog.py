@@ -331,6 +331,9 @@ class Switch(PartBase):
     poe_port_max_w: float
     hardware_version: str = ""  # the hardware version these figures belong to (TP-Link's "Ver.")
     poe_class_allocation_w: dict[str, float] = Field(default_factory=dict)  # PD class -> W the switch reserves
+    # how it shares the budget: "class" reserves each port's allocation, "draw" allocates by
+    # measured draw; None when no source says (rack check then says what to find out)
+    poe_allocation: Literal["class", "draw"] | None = None
     flat_mount: FlatMount | None = None
     power: Power = Field(default_factory=Power)
     keepouts: list[Box] = Field(default_factory=list)

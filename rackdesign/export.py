@@ -288,7 +288,7 @@ class CadWorker:
         needs itself), the inline worker the catalog."""
         self.job = (front, layout, list(models), catalog)
         if not self.inline:
-            self.conn.send((front, layout, list(models), catalog.root))
+            self.conn.send((front, layout, list(models), catalog.root, catalog.user_dir))
 
     def result(self, what: str) -> object:
         """"front" (the front plan's Drawing), "step" or "stl" (the file's bytes). The worker's
@@ -337,8 +337,8 @@ def _cad_worker_main(conn: Connection) -> None:
 
         from . import frontplan, model  # noqa: F401
 
-        front, layout, models, catalog_root = conn.recv()
-        for item in _cad_work(front, layout, models, load_catalog(catalog_root)):
+        front, layout, models, catalog_root, user_dir = conn.recv()  # the user's parts/ joins, as in the parent
+        for item in _cad_work(front, layout, models, load_catalog(catalog_root, user_dir)):
             conn.send(item)
     except EOFError:
         pass  # the parent gave up (bad input, preflight): nothing to do

@@ -263,11 +263,18 @@ def _too_deep(j: _Joint) -> list[Finding]:
     if f.through or j.deep <= f.depth + EPS:
         return []
     sev = "error" if (j.depth > f.depth + EPS or f.hard) else "warning"
-    return [Finding(sev, "SCREW_DEPTH",
-                    f"{j.what}: goes {j.deep:.2f} mm deep{j.grip} at the thinnest ({j.depth:.2f} mm at nominal); "
+    return [Finding(sev, "SCREW_DEPTH", measure=_sheet_to_measure(j) if sev == "warning" else "",
+                    message=f"{j.what}: goes {j.deep:.2f} mm deep{j.grip} at the thinnest ({j.depth:.2f} mm at nominal); "
                     f"the thread there is {f.depth:g} mm deep",
                     fix="a shorter screw" + (" (a deeper one presses on the drive's board)" if f.hard else ""),
                     parts=j.parts, value=round(j.deep, 3), unit="mm", limit=f.depth, node=j.m.node)]
+
+
+def _sheet_to_measure(j: _Joint) -> str:
+    """A joint right at the nominal sheet and wrong only at an end of its tolerance: no screw
+    length serves the whole range, so the sheet's real thickness decides."""
+    return (f"the sheet's thickness where {j.m.part_id} ({j.m.role}) passes, with calipers: the joint is right at "
+            f"the nominal thickness and wrong only at an end of the cast-acrylic tolerance{j.grip}")
 
 
 def _too_shallow(j: _Joint) -> list[Finding]:
@@ -280,8 +287,8 @@ def _too_shallow(j: _Joint) -> list[Finding]:
     why = " at the thickest sheet" if sev == "warning" else ""
     fix = ("measure the sheet; if it is thick, a screw 1 mm longer" + (" only if the thread depth allows it" if f.hard else "")
            if sev == "warning" else "a longer screw or male thread")
-    return [Finding(sev, "SCREW_ENGAGEMENT",
-                    f"{j.what}: engages {max(effective, 0):.2f} mm{why}{j.grip} ({nominal:.2f} mm at nominal); "
+    return [Finding(sev, "SCREW_ENGAGEMENT", measure=_sheet_to_measure(j) if sev == "warning" else "",
+                    message=f"{j.what}: engages {max(effective, 0):.2f} mm{why}{j.grip} ({nominal:.2f} mm at nominal); "
                     f"wants {f.min_engage:.2f} mm",
                     fix=fix, parts=j.parts, value=round(max(effective, 0), 3), unit="mm", limit=f.min_engage,
                     node=j.m.node)]

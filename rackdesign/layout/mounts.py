@@ -114,8 +114,10 @@ def _hat_fasteners(fasteners: AllowedFasteners, board_spacer: SpacerSpec, hat: H
                               f"of {hat.id}",
                               fasteners.where_to_add("spacer", f"{hat.standoff:g} mm female-female spacers", standoff))
         spacer = min(cands, key=lambda p: (p.thread != board_spacer.thread, p.id))
-    if boxed_screws:
-        return spacer, boxed_screws[0]  # the screws in the HAT's box (the seed reused them)
     choice = choose_screw(fasteners.screws, spacer.thread, (hat.thickness, hat.thickness), spacer.female_depth,
                           what="HAT screw")
+    boxed = [s for s in boxed_screws if s.thread == spacer.thread] or boxed_screws
+    if boxed and (boxed[0].thread == spacer.thread or not choice.ok):
+        return spacer, boxed[0]  # the screws in the HAT's box (the seed reused them)
+    # the box's screws do not match its spacers' thread (the seed's were M2.6): a clean pair wins
     return spacer, fasteners.chosen_screw(choice, spacer.thread, f"HAT {hat.id} (into {spacer.id})", plate)
