@@ -105,11 +105,12 @@ def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None
     return h.hexdigest()[:32]
 
 
-def export_key(text: str, path: Path | None, fmt: str, fabricator: str | None, kerf: float | None = None) -> str:
+def export_key(text: str, path: Path | None, fmt: str, fabricator: str | None, kerf: float | None = None,
+               force: bool = False) -> str:
     """The key of one export: the cluster file's text and folder (a logo is relative to it),
     the logo's bytes, the user's parts/ beside it, the format, the fabricator and the kerf option."""
     base = path.parent if path else Path.cwd()
-    extra = logo_digest(text, base, str(path)) + f"\0kerf={kerf}\0parts={_user_parts_digest(path)}"
+    extra = logo_digest(text, base, str(path)) + f"\0kerf={kerf}\0force={force}\0parts={_user_parts_digest(path)}"
     return cache_key(text + extra, fmt, fabricator, base)
 
 
