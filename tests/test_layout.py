@@ -100,7 +100,7 @@ def test_board_holes_follow_catalog(which, request):
         for (u, v), h in zip(want, holes):
             x, y, _ = transform((u, v, 0.0), bp.pos, bp.rot)
             assert h.x == pytest.approx(x, abs=0.01) and h.y == pytest.approx(y, abs=0.01)
-        assert all(h.diameter == threads.clearance_hole(h.thread) for h in holes)
+        assert all(h.diameter == threads.plate_hole(h.thread, 3.0) for h in holes)  # anymany: min hole = t
 
 
 def test_default_layout_parts(default):
@@ -200,8 +200,18 @@ def test_clearance_hole_tables():
         assert d < threads.clearance_hole(th, "fine") < threads.clearance_hole(th, "medium")
     # outside the tables: the series' ratio
     assert threads.clearance_hole("M6", "fine") == 6.4 and threads.clearance_hole("M6") == 6.7
+    assert threads.clearance_hole("M2.5", "coarse") == 3.1 and threads.clearance_hole("M6", "coarse") == 7.2
     with pytest.raises(ValueError):
-        threads.clearance_hole("M3", "coarse")
+        threads.clearance_hole("M3", "loose")
+
+
+def test_plate_hole_widens_to_the_fabricators_minimum_within_coarse():
+    # M2.5 in 3 mm acrylic at a service that cuts no hole under 3.0 mm: Ø3.0, not the medium Ø2.9
+    assert threads.plate_hole("M2.5", 3.0) == 3.0 and threads.plate_hole("M2.5", 0.0) == 2.9
+    assert threads.plate_hole("M3", 3.0) == 3.4  # the medium hole is already larger
+    # 5 mm acrylic (min hole 5.0): widening past coarse M2.5 (3.1) would let a board wander;
+    # the medium hole stays and preflight says the service cannot cut it
+    assert threads.plate_hole("M2.5", 5.0) == 2.9 and threads.plate_hole("M3", 3.6) == 3.6
 
 
 def test_solve_exact_prefers_fewest_parts_then_sizes():
@@ -268,7 +278,8 @@ def test_flat_parts_cut_holes_are_the_catalog_pattern(default):
         dx, dy = part.notes["datum"]
         bp = next(p for p in lay.parts_of("board") if p.node == node)
         cut = [h for h, n in zip(part.holes, part.notes["holes"]) if n["kind"] == "board"]
-        assert all(isinstance(h, Circle) and h.diameter == pytest.approx(2.9) for h in cut)  # M2.5 clearance (ISO 273 medium)
+        # M2.5 clearance: ISO 273 medium (2.9) widened to the service's 3.0 mm minimum hole (within coarse, 3.1)
+        assert all(isinstance(h, Circle) and h.diameter == pytest.approx(3.0) for h in cut)
         # back into the board's own frame: the catalog's centres within 0.01 mm
         got = []
         for h in cut:

@@ -55,7 +55,8 @@ class DesignFailed(WorkFailed):
     def __init__(self, report: Report, list_errors: bool = False):
         errors = [f for f in report.findings if f.severity == "error"]
         super().__init__(f"{report.file}: the design has {len(errors)} error{'s' if len(errors) != 1 else ''}",
-                         details=[f"{f.code}: {f.sentence}" for f in errors] if list_errors else [],
+                         details=[f"{f.code}: {f.sentence}" + (f" — {f.fix}" if f.fix else "") for f in errors]
+                         if list_errors else [],
                          data=report.to_dict())
         self.report = report
 
