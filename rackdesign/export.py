@@ -306,8 +306,11 @@ class CadWorker:
     @classmethod
     def start(cls) -> CadWorker:
         import multiprocessing as mp
+        import sys
 
-        if "fork" not in mp.get_all_start_methods():
+        # a process that has run OpenCascade (the design checks' collisions, in a test or a
+        # server) may hold its thread pool's locks: a forked child would wait on them forever
+        if "fork" not in mp.get_all_start_methods() or "OCP" in sys.modules:
             return cls(inline=True)
         self = cls()
         ctx = mp.get_context("fork")

@@ -1,0 +1,148 @@
+"""A design you can trust (issue 13): the default and the common clusters pass their own checks
+with no warning about a part choice of ours; what is left is a list of figures to measure; the
+PoE budget by class and by worst case; the tip angle; `rack export` refuses a design with
+errors and `--force` marks every drawing."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from overlay import overlay_text
+from pirack.init_template import init_text, switch_for
+from pirack.load import load_text
+from rackdesign.checks import run_checks
+from rackdesign.layout import build_layout
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "examples" / "seed.toml"
+
+PI5 = overlay_text({
+    **{f"nodes[{i}].board": "rpi5-8gb" for i in range(2)},
+    **{f"nodes[{i}].hat": "waveshare-poe-hat-f" for i in range(2)},
+    "nodes[2]": {"name": "slave2", "role": "slave", "board": "rpi5-8gb", "hat": "waveshare-poe-hat-f",
+                 "mac": "02:00:00:50:00:12", "address": "192.168.50.12", "boot": "sd"},
+})
+
+CLUSTERS = {
+    "default": overlay_text({}),
+    **{f"init-{n}": init_text(n) for n in range(2, 9)},
+    "pi5-3": PI5,
+    "flat-switch": overlay_text({"rack.switch_orientation": "flat"}),
+}
+
+
+def _report(text: str, geometry: bool):
+    return run_checks(load_text(text, "c.toml"), geometry=geometry)
+
+
+@pytest.mark.cad
+@pytest.mark.parametrize("name", sorted(CLUSTERS))
+def test_common_clusters_pass_with_only_figures_to_measure(name):
+    """No error, and every warning hangs on a figure to measure (it says what); collisions and
+    keep-outs included."""
+    r = _report(CLUSTERS[name], geometry=True)
+    errors = [f.sentence for f in r.findings if f.severity == "error"]
+    assert errors == [], errors
+    assert r.design_warnings == [], [f.sentence for f in r.design_warnings]
+    assert r.to_measure and all(len(f.measure) > 20 for f in r.to_measure)
+    # the figures a maker must check are listed: the HAT's standoff (every tier depends on it)
+    assert any(f.code == "MEASURE" and "standoff" in f.message for f in r.to_measure)
+
+
+def test_init_picks_a_switch_with_a_poe_port_per_node():
+    for n in range(1, 5):
+        assert switch_for(n)[0] == "tl-sg1005p"
+    for n in range(5, 9):
+        assert switch_for(n)[0] == "tl-sg1008mp"  # 8 PoE+ ports (the TL-SG1008P has only 4)
+    sid, why = switch_for(9)
+    assert sid == "tl-sg1008mp" and why.startswith("CHOOSE: no switch in the catalog has 9 PoE ports")
+    assert 'switch = "tl-sg1008mp"' in init_text(6) and "CHOOSE" in init_text(9)
+
+
+def test_too_few_ports_names_the_catalogs_bigger_switches():
+    six = init_text(6).replace('switch = "tl-sg1008mp"', 'switch = "tl-sg1005p"')
+    r = _report(six, geometry=False)
+    ports = [f for f in r.findings if f.code == "POE_PORTS"]
+    assert ports and all(f.severity == "error" and "tl-sg1008mp" in f.fix for f in ports)
+    assert all("tl-sg1008p" not in f.fix for f in ports if "PoE" in f.message)  # 4 PoE ports: not enough
+
+
+def test_tip_angle_of_a_tall_tower_on_a_small_base():
+    """The angle is atan(d / h) with the centre of mass at half the height over the stack: more
+    tiers, smaller angle; under IEC 62368-1's 10° a warning says how to fix it."""
+    angles = {}
+    for n in (2, 8, 24):
+        lc = load_text(init_text(n), "c.toml")
+        lay = build_layout(lc)
+        st = [f for f in run_checks(lc, lay, geometry=False).findings if f.code == "STABILITY"]
+        assert len(st) == 1 and st[0].unit == "°"
+        angles[n] = st[0]
+        top = lay.plates[-1]
+        h = (top.z + top.thickness - min(p.bbox.z0 for p in lay.parts)) / 2
+        base = lay.plates[0]  # d, the centre's distance to the nearest edge, is at most half the base
+        assert 0 < math.tan(math.radians(st[0].value)) * h <= min(base.width, base.depth) / 2 + 0.1
+    assert angles[2].value > angles[8].value > angles[24].value
+    assert angles[2].severity == angles[8].severity == "info"
+    tall = angles[24]
+    assert tall.severity == "warning" and tall.value < 10.0 and tall.limit == 10.0 and "wider base" in tall.fix
+
+
+def test_pi5_usb_current_from_its_supply():
+    """A Pi 5 gives 600 mA to its USB ports unless a HAT+ declares its supply (1.6 A)."""
+    from pirack.catalog import load_catalog
+
+    bus = PI5.replace("powered = true", "powered = false")
+    assert bus != PI5
+    usb = [f for f in _report(bus, geometry=False).findings if f.code == "USB_CURRENT"]
+    assert usb and usb[0].limit == pytest.approx(0.6) and "usb_max_current_enable" in usb[0].fix
+    cat = load_catalog()
+    parts = dict(cat.parts)
+    parts["waveshare-poe-hat-f"] = parts["waveshare-poe-hat-f"].model_copy(update={"declares_supply": True})
+    from pirack.catalog import Catalog
+
+    r = run_checks(load_text(bus, "c.toml", catalog=Catalog(parts, cat.root)), geometry=False)
+    usb = [f for f in r.findings if f.code == "USB_CURRENT"]
+    assert usb and usb[0].limit == pytest.approx(1.6)
+
+
+def test_washers_in_rack_fasteners_are_refused(rack, in_tmp):
+    Path("c.toml").write_text(overlay_text({"rack.fasteners": ["spacer-m3-mf-28", "washer-m3-plain"]}))
+    code, out, err = rack("validate", "c.toml")
+    assert code == 2 and "rack.fasteners[1]" in err and "washer" in err and "Traceback" not in err
+
+
+# -- export refuses a failing design; --force marks every drawing -------------------------------
+
+@pytest.mark.cad
+def test_export_refuses_a_design_with_errors_and_force_marks_it(rack, in_tmp, monkeypatch):
+    from pypdf import PdfReader
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(in_tmp / "xdg"))
+    code, out, _ = rack("check", "--json", str(SEED))
+    n = json.loads(out)["summary"]["error"]
+    assert n > 0
+    code, out, err = rack("export", "pdf", str(SEED), "--out", "ex")
+    assert code == 1 and f"the design has {n} errors" in err and "Traceback" not in err
+    assert err.count("COLLISION:") >= 1 and "SCREW_DEPTH:" in err  # the errors listed, with what to do
+    assert not Path("ex").exists()
+    for fmt in ("pdf", "svg"):
+        code, out, err = rack("export", fmt, str(SEED), "--out", "ex", "--force")
+        assert code == 0, err
+        assert "marked NOT CHECKED" in " ".join(err.split())  # the terminal wraps the warning
+    mark = f"NOT CHECKED: {n} errors"
+    drawings = sorted((Path("ex") / "seed" / "drawings").iterdir())
+    pdfs = [p for p in drawings if p.suffix == ".pdf"]
+    svgs = [p for p in drawings if p.suffix == ".svg"]
+    assert len(pdfs) == len(svgs) >= 5  # every plate's floor plan and the front plan
+    for p in pdfs:
+        assert mark in PdfReader(p).pages[0].extract_text(), p
+    for p in svgs:
+        assert mark in p.read_text(), p
+    # a design without errors carries no mark
+    code, out, err = rack("export", "svg", "--out", "clean")
+    assert code == 0, err
+    assert all("NOT CHECKED" not in p.read_text() for p in (Path("clean") / "seed" / "drawings").glob("*.svg"))
