@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+from pathlib import Path
+
 import pytest
 
 from pirack.catalog import Board, Hat, WrongKind, load_catalog, user_parts_dir
@@ -109,3 +113,54 @@ def test_figures_to_measure_are_listed_per_part():
     assert ("standoff",) in hat and "spacers" in hat[("standoff",)].measure
     assert all(m.part_id == "rpi-poe-plus-hat" and m.measure for m in hat.values())
     assert not cat.to_measure(["lan-cat6-0.5m"])  # nothing to measure there
+
+
+# -- the README's example, as a file a test loads ------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "own-part"
+
+
+def test_readme_example_is_the_example_folder_and_it_loads():
+    """README 'Add your own part' shows examples/own-part/parts/my-pi4.toml; the example cluster
+    beside it uses the part, and the layout builds with its measured 1.5 mm board."""
+    from rackdesign.layout import build_layout
+
+    readme = (EXAMPLE.parent.parent / "README.md").read_text()
+    block = re.search(r"```toml\n# parts/my-pi4\.toml[^\n]*\n(.*?)```", readme, re.S)
+    assert block, "README's parts section lost its example"
+    body = (EXAMPLE / "parts" / "my-pi4.toml").read_text().split("\n", 1)[1]  # without its first comment
+    assert body == block.group(1)
+    lc = load_cluster(EXAMPLE / "cluster.toml")
+    assert lc.catalog.user_dir == EXAMPLE / "parts" and lc.spec.nodes[1].board == "my-pi4"
+    mine = lc.catalog.part("my-pi4", Board)
+    assert mm(mine.thickness) == 1.5 and mine.holes == lc.catalog.part("rpi4b-8gb", Board).holes
+    lay = build_layout(lc)
+    board = next(p for p in lay.parts_of("board") if p.node == "slave1")
+    hat = next(p for p in lay.parts_of("hat") if p.node == "slave1")
+    assert hat.pos[2] - board.pos[2] == pytest.approx(1.5 + 9.0)  # its thickness under the HAT's standoff
+
+
+def test_user_parts_are_in_the_export_cache_key(tmp_path):
+    """A changed part file beside the cluster file changes the rack: the cached export must miss."""
+    from rackdesign import cache
+
+    shutil.copytree(EXAMPLE, tmp_path / "c")
+    f = tmp_path / "c" / "cluster.toml"
+    text = f.read_text()
+    before = cache.export_key(text, f, "dxf", None)
+    part = tmp_path / "c" / "parts" / "my-pi4.toml"
+    part.write_text(part.read_text().replace('thickness = "1.5 mm"', 'thickness = "1.6 mm"'))
+    assert cache.export_key(text, f, "dxf", None) != before
+    assert cache.export_key(text, f, "dxf", None, force=True) != cache.export_key(text, f, "dxf", None)
+
+
+@pytest.mark.cad
+def test_the_cad_worker_reads_the_user_parts(tmp_path):
+    """The export's forked CAD worker loads the catalog again: it must join parts/ beside the
+    cluster file, or a node on a user's board has no part there (a fresh process: it forks)."""
+    shutil.copytree(EXAMPLE, tmp_path / "c")
+    r = sh("rack", "export", "step", str(tmp_path / "c" / "cluster.toml"), "--out", str(tmp_path / "ex"),
+           "--no-cache", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    step = (tmp_path / "ex" / "own-part" / "model" / "rack.step").read_text()
+    assert "my-pi4#1" in step and "rpi4b-8gb#1" in step  # the worker built slave1 on the user's board
