@@ -145,7 +145,7 @@ def test_design_failed_is_work_failed_listing_the_errors_when_asked():
     quiet, listed = DesignFailed(r), DesignFailed(r, list_errors=True)
     assert isinstance(quiet, WorkFailed) and str(quiet) == f"{r.file}: the design has {len(errors)} error"
     assert quiet.details == [] and quiet.data["summary"]["exit"] == 1
-    assert listed.details == [f"{f.code}: {f.sentence}" for f in errors] and listed.details[0].startswith("SCREW_DEPTH: ")
+    assert listed.details == [f"{f.code}: {f.sentence} — {f.fix}" for f in errors] and listed.details[0].startswith("SCREW_DEPTH: ")
 
 
 def test_hat_fit_loader_refuses_and_checks_report_it(rack, in_tmp):

@@ -127,7 +127,7 @@ def test_export_refuses_a_design_with_errors_and_force_marks_it(rack, in_tmp, mo
     assert n > 0
     code, out, err = rack("export", "pdf", str(SEED), "--out", "ex")
     assert code == 1 and f"the design has {n} errors" in err and "Traceback" not in err
-    assert err.count("COLLISION:") >= 1 and "SCREW_DEPTH:" in err  # the errors listed, with what to do
+    assert "SCREW_DEPTH:" in err and "SCREW_ENGAGEMENT:" in err and "a shorter screw" in err  # listed, with the fix
     assert not Path("ex").exists()
     for fmt in ("pdf", "svg"):
         code, out, err = rack("export", fmt, str(SEED), "--out", "ex", "--force")
@@ -146,3 +146,37 @@ def test_export_refuses_a_design_with_errors_and_force_marks_it(rack, in_tmp, mo
     code, out, err = rack("export", "svg", "--out", "clean")
     assert code == 0, err
     assert all("NOT CHECKED" not in p.read_text() for p in (Path("clean") / "seed" / "drawings").glob("*.svg"))
+
+
+# -- the seed as built: every error is explained ------------------------------------------------
+
+# (code, role of the male part) -> what it is; examples/seed.toml says the same at its top
+SEED_ERRORS = {
+    ("SCREW_DEPTH", "drive-screw"): "real: M3x6 go 3.0 mm into holes SFF-8201 guarantees 2.5 mm deep; fix M3x4",
+    ("SCREW_ENGAGEMENT", "board-screw"): "real: the HAT boxes' M2.6x4 engage two turns; fix M2.6x6",
+    ("SCREW_ENGAGEMENT", "support-screw"): "model: the seed's support was not screwed through 6 mm of acrylic",
+}
+
+
+@pytest.mark.cad
+def test_seed_errors_are_the_explained_ones_each_with_its_fix():
+    from pirack.load import load_cluster
+
+    lc = load_cluster(SEED)
+    lay = build_layout(lc)
+    r = run_checks(lc, lay, geometry=True)
+    role = {p.name: p.role for p in lay.parts}
+    errors = [f for f in r.findings if f.severity == "error"]
+    got = {(f.code, role[f.parts[0]]) for f in errors}
+    assert got == set(SEED_ERRORS), [f.sentence for f in errors]
+    assert all(f.fix for f in errors)
+    text = SEED.read_text()
+    assert "3 errors" in text and all(code in text for code, _ in SEED_ERRORS)
+    # what the seed paid: the BOM of the same file still totals its cost table
+    from rackdesign.bom import build_bom
+
+    assert int(build_bom(lc, lay).total.amount) == 50591
+    # its cap nuts bottom out only against a depth no source gives: a warning saying what to measure
+    cap = [f for f in r.findings if f.code == "SCREW_DEPTH" and "nut-m3-cap" in f.message]
+    assert cap and all(f.severity == "warning" and "thread depth" in f.measure for f in cap)
+    assert not [f for f in r.findings if f.code == "COLLISION"]  # the overruns are the depth findings

@@ -50,10 +50,11 @@ def run_checks(lc: LoadedCluster, lay: Layout | None = None, geometry: bool = Tr
     design = Design(lc, lay, flat_parts(lay))
     findings += fasteners.check(design) + clearance.check(design) + holes.check(design)
     findings += stability.check(design) + measure.check(design)
+    threads = {frozenset(f.parts) for f in findings if f.code == "SCREW_DEPTH"}
     t2 = time.perf_counter()
     stats: dict = {"seconds": {"layout": round(t1 - t0, 3), "pure_checks": round(t2 - t1, 3)}}
-    if geometry:
-        findings += _geometry(design, stats)
+    if geometry:  # a thread past its female's depth is measured by SCREW_DEPTH: not a second finding
+        findings += [f for f in _geometry(design, stats) if not (f.code == "COLLISION" and frozenset(f.parts) in threads)]
         stats["seconds"]["collisions"] = round(time.perf_counter() - t2, 3)
     stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
     stats["parts"] = len(lay.parts)
