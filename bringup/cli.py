@@ -30,7 +30,8 @@ ClusterFile = Annotated[
     Optional[Path],
     typer.Argument(
         help="The cluster file. Default on a node: /etc/pirack/cluster.toml (never a built-in default); "
-             "under --root: ./cluster.toml if it exists, else the built-in default (the seed's cluster).",
+             "under --root: ./cluster.toml if it exists, else the built-in default "
+             "(two Pi 4B on PoE+, a 5-port switch, an SSD: `rack init` writes it out).",
         show_default=False,
         dir_okay=False,
     ),

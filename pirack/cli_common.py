@@ -15,7 +15,8 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
 ClusterFile = Annotated[
     Optional[Path],
     typer.Argument(
-        help="The cluster file. Default: ./cluster.toml if it exists, else the built-in default (the seed's cluster).",
+        help="The cluster file. Default: ./cluster.toml if it exists, else the built-in default "
+             "(two Pi 4B on PoE+, a 5-port switch, an SSD: `rack init` writes it out).",
         show_default=False,
         dir_okay=False,
     ),
