@@ -54,6 +54,14 @@ def add_version_option(app: typer.Typer) -> None:
         pass
 
 
+def make_app(name: str, help: str) -> typer.Typer:
+    """A CLI as both of ours are: no arguments shows the help, -h/--help, rich markup, --version."""
+    app = typer.Typer(name=name, help=help, no_args_is_help=True, rich_markup_mode="rich",
+                      context_settings={"help_option_names": ["-h", "--help"]})
+    add_version_option(app)
+    return app
+
+
 def run_app(app: typer.Typer) -> None:
     """Run a typer app; bad input exits 2, failed work 1, each with one message and no traceback."""
     try:
