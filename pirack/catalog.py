@@ -302,10 +302,13 @@ class Drive(PartBase):
 
 class FlatMount(_Strict):
     """How a switch lying flat is held. `holes`: screw positions in its own frame (lying flat,
-    x along the port face, y from the port face) when it has screw holes underneath; otherwise
-    a retaining frame cut from the plates around its outline, `frame_gap` clear of it."""
+    x along the port face, y from the port face) when it has screw holes underneath; `strap`:
+    a hook-and-loop strap `strap_width` wide over the switch, through two slots cut in the base
+    `frame_gap` beside its outline (ports and power stay free: the strap crosses left to right);
+    `frame`: a retaining frame cut from the plates around its outline, `frame_gap` clear of it."""
 
-    method: Literal["holes", "frame"]
+    method: Literal["holes", "frame", "strap"]
+    strap_width: Length | None = None
     holes: list[HolePos] = Field(default_factory=list)
     hole_thread: Thread | None = None
     frame_gap: Length | None = None  # between the switch's outline and the frame's inner edge
@@ -315,8 +318,10 @@ class FlatMount(_Strict):
     def _method_has_its_data(self):
         if self.method == "holes" and (not self.holes or self.hole_thread is None):
             raise ValueError("method = \"holes\" needs `holes` and `hole_thread`")
-        if self.method == "frame" and self.frame_gap is None:
-            raise ValueError("method = \"frame\" needs `frame_gap`")
+        if self.method in ("frame", "strap") and self.frame_gap is None:
+            raise ValueError(f"method = \"{self.method}\" needs `frame_gap`")
+        if self.method == "strap" and self.strap_width is None:
+            raise ValueError("method = \"strap\" needs `strap_width`")
         return self
 
 

@@ -180,3 +180,28 @@ def test_seed_errors_are_the_explained_ones_each_with_its_fix():
     cap = [f for f in r.findings if f.code == "SCREW_DEPTH" and "nut-m3-cap" in f.message]
     assert cap and all(f.severity == "warning" and "thread depth" in f.measure for f in cap)
     assert not [f for f in r.findings if f.code == "COLLISION"]  # the overruns are the depth findings
+
+
+def test_flat_switch_is_held_by_a_strap_through_two_base_slots():
+    """The switch lying flat has no published screw holes: a strap over it goes through two slots
+    cut in the base, one beside each side of its outline; ports and power stay free."""
+    from rackdesign.plates import flat_parts
+    from rackdesign.preflight import preflight
+    from rackdesign.pipeline import profile_for
+
+    lc = load_text(CLUSTERS["flat-switch"], "c.toml")
+    lay = build_layout(lc)
+    base = lay.plates[0]
+    sw = lay.parts_of("switch")[0].bbox
+    slots = [c for c in base.cutouts if c.kind == "strap"]
+    assert len(slots) == 2 and all(c.vertical and c.length >= 20.0 for c in slots)
+    left, right = sorted(slots, key=lambda c: c.cx)
+    assert sw.x0 - (left.cx + left.width / 2) == pytest.approx(1.0)  # frame_gap from the switch's side
+    assert (right.cx - right.width / 2) - sw.x1 == pytest.approx(1.0)
+    assert all(sw.y0 < c.cy - c.length / 2 and c.cy + c.length / 2 < sw.y1 for c in slots)  # beside it, not past it
+    parts = flat_parts(lay)
+    cut = next(p for p in parts if p.name == "base")
+    assert sum(1 for h in cut.notes["holes"] if h["kind"] == "strap") == 2
+    assert preflight(parts, profile_for(lc, None)) == []  # the service can cut them
+    side = build_layout(load_text(CLUSTERS["default"], "c.toml"))
+    assert not [c for c in side.plates[0].cutouts if c.kind == "strap"]
