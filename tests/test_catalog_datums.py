@@ -229,3 +229,42 @@ def test_a_pi5_node_with_its_poe_hat_loads():
                          "nodes[1].board": "rpi5-4gb", "nodes[1].hat": "waveshare-poe-hat-f"})
     lc = load_text(text, "pi5.toml")
     assert {n.hat for n in lc.spec.nodes} == {"waveshare-poe-hat-f"}
+
+
+# ---------------------------------------------------------------- coolers: the board's frame
+
+
+def test_active_cooler_sits_on_the_pi5_in_the_boards_frame():
+    """Its datum is the Pi 5's lower-left corner (the board drawing's frame): its footprint lies on
+    the board, clear of the four mounting holes' M2.5 spacers (Ø5 hex), and no source gives it, so
+    every figure is flagged to measure."""
+    from pirack.catalog import Cooler
+
+    c = CAT.part("rpi5-active-cooler", Cooler)
+    b = CAT.part("rpi5-8gb", Board)
+    x0, y0 = mm(c.x), mm(c.y)
+    x1, y1 = x0 + mm(c.width), y0 + mm(c.depth)
+    assert 0 <= x0 < x1 <= mm(b.width) and 0 <= y0 < y1 <= mm(b.depth)
+    for hx, hy in _holes(b):
+        gap = max(x0 - hx, hx - x1, y0 - hy, hy - y1)
+        assert gap >= 2.5, (hx, hy)  # a spacer's hex (5 mm across flats) beside it
+    assert c.fits == ["pi5"] and {f for m in c.to_measure() for f in m.figures} >= {"x", "y", "height"}
+
+
+DATUM_TESTS = {
+    "board": test_board_outline_and_holes_follow_the_drawing,
+    "hat": test_hat_outline_and_holes_follow_the_hat_drawing,
+    "drive": test_drive_bottom_holes_from_the_connector_end,
+    "switch": test_switch_frame_has_the_port_face_at_y0,
+    "cooler": test_active_cooler_sits_on_the_pi5_in_the_boards_frame,
+}
+
+
+def test_every_part_that_states_a_datum_has_a_datum_test():
+    """A part file's `datum` says which end and face its positions are measured from; each kind
+    that states one has a test above restating its source's numbers from that datum."""
+    kinds = {p.kind for p in CAT.parts.values() if "datum" in CAT.raw(p.id)}
+    assert kinds and kinds <= set(DATUM_TESTS), kinds - set(DATUM_TESTS)
+    params = {DRIVES[0]: DRIVES, BOARDS[0]: BOARDS, HATS[0]: HATS}
+    for pid, family in params.items():  # the parametrized tests run over every part of the kind
+        assert set(family) == {p.id for p in CAT.of_kind(CAT[pid].kind)}
