@@ -283,7 +283,12 @@ def rack_parts(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
         yield "rack.drive_placement", "is 'base' but there is no [storage] drive to place (set it to \"none\")"
     for i, pid in enumerate(r.fasteners or []):
         part = catalog.get(pid)
-        if part is None or part.kind not in ("spacer", "screw", "nut"):
+        if part is not None and part.kind == "washer":
+            # every plate hole is cut within ISO 273's coarse clearance, so a screw head always
+            # bears on the sheet: the layout places no washer, and listing one changes nothing
+            yield (f"rack.fasteners[{i}]", f"{shown(pid)} is a washer: the layout places none (each screw head "
+                   "bears on the sheet around its hole); list spacers, screws and nuts")
+        elif part is None or part.kind not in ("spacer", "screw", "nut"):
             what = f"a {part.kind}" if part is not None else "not in the catalog"
             yield f"rack.fasteners[{i}]", f"{shown(pid)} is {what}: list spacers, screws and nuts"
 

@@ -113,6 +113,7 @@ def test_washers_in_rack_fasteners_are_refused(rack, in_tmp):
     Path("c.toml").write_text(overlay_text({"rack.fasteners": ["spacer-m3-mf-28", "washer-m3-plain"]}))
     code, out, err = rack("validate", "c.toml")
     assert code == 2 and "rack.fasteners[1]" in err and "washer" in err and "Traceback" not in err
+    assert "places none" in " ".join(err.split())
 
 
 # -- export refuses a failing design; --force marks every drawing -------------------------------
@@ -205,3 +206,10 @@ def test_flat_switch_is_held_by_a_strap_through_two_base_slots():
     assert preflight(parts, profile_for(lc, None)) == []  # the service can cut them
     side = build_layout(load_text(CLUSTERS["default"], "c.toml"))
     assert not [c for c in side.plates[0].cutouts if c.kind == "strap"]
+    # the switch's flat-mount figures are to measure only when it lies flat
+
+    def flat_mount_to_measure(text):
+        r = _report(text, geometry=False)
+        return [f for f in r.to_measure if f.code == "MEASURE" and "flat_mount" in f.message]
+
+    assert flat_mount_to_measure(CLUSTERS["flat-switch"]) and not flat_mount_to_measure(CLUSTERS["default"])

@@ -21,9 +21,16 @@ def used_parts(design: Design) -> list[str]:
     return sorted(ids)
 
 
+def _applies(design: Design, figures: tuple[str, ...]) -> bool:
+    """A switch's flat mount matters only when it lies flat."""
+    return not (set(figures) == {"flat_mount"} and design.spec.rack.switch_orientation != "flat")
+
+
 def check(design: Design) -> list[Finding]:
     out = []
     for m in design.cat.to_measure(used_parts(design)):
+        if not _applies(design, m.figures):
+            continue
         out.append(Finding("warning", "MEASURE", f"{', '.join(m.figures)}: no source gives these ({m.document})",
                            parts=(m.part_id,), where=m.part_id, measure=m.measure))
     return out
