@@ -213,3 +213,18 @@ def test_flat_switch_is_held_by_a_strap_through_two_base_slots():
         return [f for f in r.to_measure if f.code == "MEASURE" and "flat_mount" in f.message]
 
     assert flat_mount_to_measure(CLUSTERS["flat-switch"]) and not flat_mount_to_measure(CLUSTERS["default"])
+
+
+@pytest.mark.cad
+@pytest.mark.parametrize("board", ["rpi5-8gb", "rpi4b-8gb", "rpi3b-plus"])
+def test_a_board_without_a_hat_stands_on_spacers_its_screws_fit(board):
+    """No HAT: screws come into the board's F-F spacers from both ends, so the layout takes one
+    long enough for both (a 5 mm F-F holds 2.5 mm of thread at each end: too little)."""
+    text = overlay_text({"nodes[0].board": board, "nodes[1].board": board}, delete=["nodes[0].hat", "nodes[1].hat"])
+    lc = load_text(text, "c.toml")
+    lay = build_layout(lc)
+    r = run_checks(lc, lay, geometry=True)
+    assert [f.sentence for f in r.findings if f.severity == "error"] == []
+    assert r.design_warnings == [], [f.sentence for f in r.design_warnings]
+    spacers = {p.part_id for p in lay.parts if p.role == "board-mount"}
+    assert spacers and all("-ff-" in s and s != "spacer-m2.5-ff-5" for s in spacers)
