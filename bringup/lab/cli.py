@@ -28,6 +28,7 @@ console = Console()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 IdOpt = Annotated[Optional[str], typer.Option("--id", help="Lab id (default: derived from the cluster name).")]
+VmOpt = Annotated[bool, typer.Option("--vm", help="The nodes as QEMU VMs (Debian 12, systemd, NetworkManager, kernel NFS): bringup/lab/vm.")]
 
 
 def _need_root() -> None:
@@ -64,8 +65,11 @@ def _lab_id_from_name(file) -> str:
 
 @lab_app.command()
 def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None,
-       ssh: Annotated[bool, typer.Option("--ssh", help="Also run an sshd in every slave (for `bringup fleet run --lab`).")] = False) -> None:
-    """Build the lab for the cluster file and start its daemons (a stale lab of the same cluster goes first)."""
+       ssh: Annotated[bool, typer.Option("--ssh", help="Also run an sshd in every slave (for `bringup fleet run --lab`).")] = False,
+       vm: VmOpt = False,
+       no_run: Annotated[bool, typer.Option("--no-run", help="--vm: only boot the nodes (fresh images); run nothing in them.")] = False) -> None:
+    """Build the lab for the cluster file and start its daemons (a stale lab of the same cluster goes first).
+    With --vm: boot every node as a VM and bring the cluster up in them with `bringup` itself."""
     from pirack.load import load_cluster
 
     from .build import up as build_up
@@ -73,6 +77,10 @@ def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None
 
     lc = load_cluster(file)
     _need_root()
+    if vm:
+        from .vm.cli import up as vm_up
+
+        return vm_up(lc, _lab_id(lc, lab_id), json_out, converge=not no_run)
     t0 = time.monotonic()
     try:
         st = build_up(lc, _lab_id(lc, lab_id), ssh=ssh)
@@ -97,7 +105,7 @@ def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None
 
 
 @lab_app.command()
-def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None) -> None:
+def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None, vm: VmOpt = False) -> None:
     """Check DHCP, DNS, TFTP, NFS, NTP, SNAT and SNMP from the slaves, and that nothing answers the uplink.
     Exit 1 if any check fails."""
     from pirack.load import load_cluster
@@ -108,6 +116,10 @@ def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = 
     lc = load_cluster(file)
     _need_root()
     lid = _lab_id(lc, lab_id)
+    if vm:
+        from .vm.cli import verify as vm_verify
+
+        return vm_verify(lc, lid, json_out)
     st = load_state(lid)
     if st is None or not st.ready:
         raise InputError(lc.display, None, f"no lab is up for this cluster (id {lid}): run `bringup lab up` first")
@@ -132,8 +144,9 @@ def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = 
 @lab_app.command()
 def down(file: ClusterFile = None, lab_id: IdOpt = None,
          all_labs: Annotated[bool, typer.Option("--all", help="Remove every lab recorded on this machine.")] = False,
-         json_out: JsonOpt = False) -> None:
-    """Stop the lab's processes (by recorded PID) and remove its namespaces, links and folder."""
+         json_out: JsonOpt = False, vm: VmOpt = False) -> None:
+    """Stop the lab's processes (by recorded PID) and remove its namespaces, links and folder.
+    --vm: also its VMs, taps and overlays (without it, a VM lab's processes and namespaces go too)."""
     from .state import recorded_labs, teardown
     from .topology import PREFIX
     from .netns import list_netns
@@ -146,6 +159,10 @@ def down(file: ClusterFile = None, lab_id: IdOpt = None,
     else:
         ids = {_lab_id_from_name(file)}
     removed, problems = [], []
+    if vm:
+        from .vm.cli import down as vm_down
+
+        removed, problems = vm_down(sorted(ids))
     for lid in sorted(ids):
         r, p = teardown(lid)
         removed += r

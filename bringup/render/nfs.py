@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pirack.spec import Cluster
 
+from . import netboot
 from .common import drive_path, header
 from .model import ManagedDir, ManagedFile
 
@@ -16,8 +17,8 @@ def exports(spec: Cluster) -> str:
     out = [header(spec)]
     for n in spec.slaves:
         if n.boot == "net":
-            # A slave's root: only that slave, and its root user is root there.
-            out.append(f"{drive_path(spec, st.netboot_root, n.name)}\t{n.address}(rw,sync,no_subtree_check,no_root_squash)\n")
+            # A slave's root and boot folder: only that slave, and its root user is root there.
+            out += netboot.export_lines(spec, n)
     for e in st.exports:
         opts = ["ro" if e.read_only else "rw", "sync", "no_subtree_check",
                 "root_squash" if e.root_squash else "no_root_squash"]

@@ -65,6 +65,8 @@ def _master(spec: Cluster, opts: RenderOptions, secrets: Secrets, display: str) 
         st = spec.storage
         plan.notes.append(f"the SSD is mounted by {'UUID' if st.uuid else 'LABEL'} at {st.mount_point}; "
                           f"format it only with `bringup storage format --device /dev/sdX`")
+    if any(s.boot == "net" for s in spec.slaves):
+        plan.files.append(netboot.nfs_conf())  # NFSv3 net boot: mountd on a fixed port
     for s in spec.slaves:
         if s.boot == "net":
             files, dirs = netboot.boot_files(spec, s)

@@ -153,7 +153,7 @@ def test_exports_and_netboot(which, request):
         cmdline = plan.file(f"{folder}/cmdline.txt").content
         assert cmdline.count("\n") == 1 and cmdline.endswith("\n")
         assert cmdline.split() == ["console=serial0,115200", "console=tty1", "root=/dev/nfs",
-                                   f"nfsroot={spec.network.master_address}:{mp}/nfsroot/{n.name},vers=4.1,proto=tcp",
+                                   f"nfsroot={spec.network.master_address}:{mp}/nfsroot/{n.name},vers=3",
                                    "rw", "ip=dhcp", "rootwait"]
         cfg = plan.file(f"{folder}/config.txt")
         assert cfg.kind == "block" and "dtoverlay=disable-wifi" in cfg.content.splitlines()

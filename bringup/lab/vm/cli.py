@@ -1,0 +1,86 @@
+"""`bringup lab up|verify|down --vm`: what the lab CLI calls for the VM lab."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from pirack.errors import InputError, WorkFailed
+from pirack.load import LoadedCluster
+
+console = Console(stderr=False)
+
+
+def up(lc: LoadedCluster, lab_id: str, json_out: bool, converge: bool) -> None:
+    from . import scenario
+    from .lab import VmLab, torn_down_on_failure
+
+    t0 = time.monotonic()
+    lab = VmLab(lc, lab_id)
+    steps = []
+    with torn_down_on_failure(lab.t.lab_id):
+        lab.up_infra()
+        lab.st.community = secrets.token_hex(8)
+        lab.st.save()
+        sd = [n for n, v in lab.nodes.items() if v.boot == "sd"]
+        boot = scenario.boot_all(lab, sd)
+        if converge:
+            steps = scenario.converge(lab, lab.st.community, log=lambda m: console.print(m))
+    info = {"lab_id": lab.t.lab_id, "work": lab.info.work, "accel": lab.info.accel, "accel_why": lab.info.accel_why,
+            "boot_seconds": {k: round(v, 1) for k, v in boot.items()},
+            "steps": [{"node": s.node, "what": s.what, "seconds": round(s.seconds, 1)} for s in steps],
+            "seconds": round(time.monotonic() - t0, 1)}
+    if json_out:
+        print(json.dumps(info, indent=1))
+        return
+    table = Table(title=f"VM lab {lab.t.lab_id} is up ({info['seconds']} s, {lab.info.accel}: {lab.info.accel_why})")
+    for col in ("node", "role", "boot", "reach it"):
+        table.add_column(col)
+    for name, n in lab.nodes.items():
+        table.add_row(name, n.role, n.boot, " ".join(lab.ssh_argv(name)[:4]) + " ssh ..." if n.ssh_port
+                      else f"ssh root@{n.address} (from {lab.t.switch_ns})")
+    console.print(table)
+    console.print("then `bringup lab verify --vm`, `bringup lab down --vm`"
+                  + ("" if converge else "; the nodes are fresh images: put the cluster file on each and `bringup run`"))
+
+
+def verify(lc: LoadedCluster, lab_id: str, json_out: bool) -> None:
+    from ..state import load_state
+    from .lab import VmInfo, VmLab
+    from .verify import verify as run_checks
+
+    if VmInfo.load(lab_id) is None or (st := load_state(lab_id)) is None or not st.ready:
+        raise InputError(lc.display, None, f"no VM lab is up for this cluster (id {lab_id}): run `bringup lab up --vm` first")
+    t0 = time.monotonic()
+    lab = VmLab(lc, lab_id)
+    results = run_checks(lab, st.community)
+    ok = all(c.ok for c in results)
+    if json_out:
+        print(json.dumps({"lab_id": lab_id, "ok": ok, "seconds": round(time.monotonic() - t0, 1),
+                          "checks": [c.as_dict() for c in results]}, indent=1))
+    else:
+        table = Table(title=f"VM lab {lab_id}: {sum(c.ok for c in results)}/{len(results)} checks pass "
+                            f"({time.monotonic() - t0:.0f} s)")
+        for col in ("check", "from", "result", "detail"):
+            table.add_column(col, overflow="fold")
+        for c in results:
+            table.add_row(c.name, c.where, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail)
+        console.print(table)
+    if not ok:
+        raise WorkFailed(f"VM lab {lab_id}: {sum(not c.ok for c in results)} checks failed",
+                         details=[f"{c.name} ({c.where}): {c.detail}" for c in results if not c.ok])
+
+
+def down(lab_ids: list[str]) -> tuple[list[str], list[str]]:
+    from .lab import down as vm_down
+
+    removed, problems = [], []
+    for lid in lab_ids:
+        r, p = vm_down(lid)
+        removed += r
+        problems += p
+    return removed, problems

@@ -1,0 +1,128 @@
+"""What a person does with real nodes, done in the VM lab: put the cluster file on every node,
+format the master's SSD, `bringup run` on the master, `bringup netboot prepare` for each
+net-booting slave (from a Debian root standing in for Raspberry Pi OS), `bringup run` on each
+SD slave, then power the net-booting slaves on. Each step is `bringup` itself, run in the guest
+over SSH; nothing here writes a node's files behind its back.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from .lab import RPIOS_SERIAL, SSD_SERIAL, VmLab, VmLabError
+
+CLUSTER_FILE = "/etc/pirack/cluster.toml"
+SECRETS_FILE = "/etc/pirack/secrets.toml"
+
+
+@dataclass
+class Step:
+    node: str
+    what: str
+    seconds: float
+    ok: bool
+    output: str = ""
+    data: dict = field(default_factory=dict)
+
+
+def put_cluster_file(lab: VmLab, name: str, community: str) -> None:
+    """/etc/pirack/cluster.toml on the node (a live run reads it there), and the master's secret."""
+    lab.ssh(name, f"install -d -m 0755 /etc/pirack && cat > {CLUSTER_FILE}", input=lab.lc.text)
+    if lab.nodes[name].role == "master":
+        lab.ssh(name, f"umask 077 && cat > {SECRETS_FILE}", input=f'[snmp]\ncommunity = "{community}"\n')
+
+
+def bringup(lab: VmLab, name: str, args: str, timeout: float = 1200) -> Step:
+    """`bringup ARGS` on the node; the step keeps its exit status and output."""
+    t0 = time.monotonic()
+    cp = lab.ssh(name, f"bringup {args}", check=False, timeout=timeout)
+    out = (cp.stdout + cp.stderr).strip()
+    data = {}
+    if "--json" in args:
+        try:
+            data = json.loads(cp.stdout)
+        except json.JSONDecodeError:
+            pass
+    return Step(name, f"bringup {args}", time.monotonic() - t0, cp.returncode == 0, out, data)
+
+
+def format_ssd(lab: VmLab) -> Step:
+    real = lab.ssh(lab.t.master.name, f"lsblk -dno PATH,SERIAL | awk '$2==\"{SSD_SERIAL}\" {{print $1}}'").stdout.strip()
+    if not real:
+        raise VmLabError(f"the master has no disk with serial {SSD_SERIAL} (the virtual SSD)")
+    return bringup(lab, lab.t.master.name, f"storage format --device {real} --yes-i-am-sure {real}")
+
+
+def prepare_netboot(lab: VmLab, name: str) -> Step:
+    """`bringup netboot prepare --from` the stand-in Raspberry Pi OS disk, mounted read-only on
+    the master; then the admin's key into the slave's root (as a person adds theirs)."""
+    m = lab.t.master.name
+    lab.ssh(m, f"install -d /mnt/rpios && (mountpoint -q /mnt/rpios || mount -o ro /dev/disk/by-id/virtio-{RPIOS_SERIAL} /mnt/rpios)")
+    try:
+        step = bringup(lab, m, f"netboot prepare --node {shlex.quote(name)} --from /mnt/rpios")
+    finally:
+        lab.ssh(m, "umount /mnt/rpios", check=False)
+    if step.ok:
+        from bringup.render.netboot import nfs_root
+
+        root = nfs_root(lab.spec, lab.spec.node(name))
+        lab.ssh(m, f"install -d -m 0700 {root}/root/.ssh && install -m 0600 /root/.ssh/authorized_keys {root}/root/.ssh/")
+    return step
+
+
+def boot_all(lab: VmLab, names: list[str]) -> dict[str, float]:
+    """Power on the SD nodes at once and wait for each; returns seconds to SSH-ready."""
+    t0 = time.monotonic()
+    for n in names:
+        lab.boot(n)
+    out = {}
+    for n in names:
+        lab.wait_ready(n)
+        out[n] = time.monotonic() - t0
+    return out
+
+
+def converge(lab: VmLab, community: str, log=print) -> list[Step]:
+    """The first bring-up of the whole cluster; stops at the first failed step (exit 1)."""
+    master = lab.t.master.name
+    sd_slaves = [n for n, v in lab.nodes.items() if v.role == "slave" and v.boot == "sd"]
+    net_slaves = [n for n, v in lab.nodes.items() if v.boot == "net"]
+    steps: list[Step] = []
+
+    def do(step: Step) -> Step:
+        steps.append(step)
+        log(f"{step.node}: {step.what}: {'ok' if step.ok else 'FAILED'} ({step.seconds:.0f} s)")
+        if not step.ok:
+            raise VmLabError(f"{step.node}: {step.what} failed", details=step.output.splitlines()[-30:],
+                             data={"steps": [s.__dict__ for s in steps]})
+        return step
+
+    for n in [master, *sd_slaves]:
+        put_cluster_file(lab, n, community)
+    if lab.spec.storage is not None:
+        do(format_ssd(lab))
+    do(bringup(lab, master, "run"))
+    for n in net_slaves:
+        do(prepare_netboot(lab, n))
+    for n in sd_slaves:
+        do(bringup(lab, n, "run"))
+    for n in net_slaves:
+        t0 = time.monotonic()
+        lab.boot(n)
+        lab.wait_ready(n)
+        do(Step(n, "net boot (TFTP + NFS root)", time.monotonic() - t0, True))
+    return steps
+
+
+def run_everywhere(lab: VmLab, args: str = "run") -> list[Step]:
+    """`bringup ARGS` on the master, then on every SD slave."""
+    names = [lab.t.master.name] + [n for n, v in lab.nodes.items() if v.role == "slave" and v.boot == "sd"]
+    return [bringup(lab, n, args) for n in names]
+
+
+def sh(lab: VmLab, name: str, command: str) -> subprocess.CompletedProcess:
+    return lab.ssh(name, command, check=False)
