@@ -218,7 +218,10 @@ class VmLab:
         return ["ip", "netns", "exec", self.t.switch_ns, "ssh", "-q", "-i", str(self.key), "-p", str(port),
                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
                 "-o", f"ConnectTimeout={connect_timeout}", "-o", "ServerAliveInterval=10",
-                "-o", "LogLevel=ERROR", f"root@{host}"]
+                "-o", "LogLevel=ERROR",
+                # One connection per guest, reused: a key exchange costs seconds under emulation.
+                "-o", "ControlMaster=auto", "-o", f"ControlPath={self.work}/ssh-%C", "-o", "ControlPersist=300",
+                f"root@{host}"]
 
     def ssh(self, name: str, command: str, timeout: float = 900, check: bool = True,
             input: str | None = None) -> subprocess.CompletedProcess:
