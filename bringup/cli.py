@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from pirack.cli_common import ClusterFile, run_app
+from pirack.cli_common import ClusterFile, add_version_option, run_app
 
 app = typer.Typer(
     name="bringup",
@@ -23,6 +23,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
+add_version_option(app)
 
 
 @app.command()

@@ -238,14 +238,26 @@ class Rule(_Strict):
 
 
 class PriceModel(_Strict):
-    """How a service prices a cut job; all integer yen. Area in cm², cut length in m."""
+    """How a service prices a cut job (rackdesign.pricing computes it; `rack bom --explain`
+    prints it): yen per cm² of material by thickness over the billed area (`material_basis`:
+    each part's rectangle, the artboard around the nested parts, or whole sheets), yen per m of
+    cut and of score, yen per cm² engraved, a fee per bend, a minimum per part, a fee and a
+    minimum per order, consumption tax and shipping. None: not priced (the BOM says so)."""
 
     currency: Literal["JPY"] = "JPY"
+    material_basis: Literal["parts", "artboard", "sheets"] = "parts"
     material_per_cm2: dict[str, float] = Field(default_factory=dict)  # thickness "3 mm" -> yen/cm²
-    cut_per_m: int = 0
-    engrave_per_cm2: int = 0
-    per_part_min: int = 0
-    per_order_min: int = 0
+    cut_per_m: float = Field(default=0, ge=0)
+    score_per_m: float = Field(default=0, ge=0)
+    engrave_per_cm2: float = Field(default=0, ge=0)
+    bend_each: float | None = Field(default=None, ge=0)
+    per_part_min: float = Field(default=0, ge=0)
+    per_order_fee: float = Field(default=0, ge=0)
+    per_order_min: float = Field(default=0, ge=0)
+    tax_rate: float = Field(default=0, ge=0, le=1)
+    shipping: float | None = Field(default=None, ge=0)
+    range_low: float = Field(default=1.0, gt=0)  # the estimate's range: estimate x [low, high]
+    range_high: float = Field(default=1.0, gt=0)
     source: str = ""
 
 

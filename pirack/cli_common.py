@@ -22,6 +22,37 @@ ClusterFile = Annotated[
 ]
 
 
+def version_text(prog: str) -> str:
+    """'rack 0.1.0 (pirack)': the installed distribution's version, from its metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("pirack")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from . import __version__
+
+        v = f"{__version__} (source, not installed)"
+    return f"{prog} {v} (pirack)"
+
+
+def _print_version(ctx: typer.Context, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        print(version_text(root.command.name or root.info_name or "pirack"))
+        raise typer.Exit()
+
+
+def add_version_option(app: typer.Typer) -> None:
+    """`PROG --version`: print the version and exit 0, before any command runs."""
+
+    @app.callback()
+    def _options(
+        version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                              callback=_print_version)] = False,
+    ) -> None:
+        pass
+
+
 def run_app(app: typer.Typer) -> None:
     """Run a typer app; bad input exits 2, failed work 1, each with one message and no traceback."""
     try:

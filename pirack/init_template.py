@@ -1,8 +1,19 @@
-"""The commented starting file that `rack init` writes."""
+"""The commented starting file that `rack init` writes.
+
+HEAD and NODE are format strings (filled per cluster and per node); TAIL is written as it is.
+Every commented example (`# key = value`) is valid TOML in its table when uncommented
+(tests/test_init_template.py uncomments them all).
+"""
 
 from __future__ import annotations
 
 MAX_NODES = 89  # slaves take .11 upwards, below the DHCP range at .100
+
+
+def nodes_phrase(nodes: int) -> str:
+    """'1 master', '1 master + 1 slave', '1 master + 3 slaves'."""
+    slaves = nodes - 1
+    return "1 master" if slaves == 0 else f"1 master + {slaves} slave{'s' if slaves > 1 else ''}"
 
 
 def init_text(nodes: int, name: str = "mycluster") -> str:
@@ -85,6 +96,6 @@ labels = true
 [purchases]
 spare_percent = 0               # extra small fasteners to buy
 # acrylic_quote = 7370          # the service's quote wins over our estimate
-# owned = {{ "screw-m3-pan-6" = 10 }}
-# price_overrides = {{ "tl-sg1005p" = 5980 }}
+# owned = { "screw-m3-pan-6" = 10 }          # pieces you already have: listed, not charged
+# price_overrides = { "tl-sg1005p" = 5980 }  # what you paid, per pack
 '''

@@ -145,7 +145,7 @@ def check_cluster(spec: Cluster, catalog: Catalog, file: str) -> None:
         part = catalog.get(pid)
         if part is None:
             near = ", ".join(catalog.ids(kind)[:8])
-            fail(key, f"no part '{pid}' in the catalog (known {kind}s: {near})")
+            fail(key, f"no part '{pid}' in the catalog (known {kind}{'es' if kind.endswith('ch') else 's'}: {near})")
         if part.kind != kind:
             fail(key, f"'{pid}' is a {part.kind}, not a {kind}")
         return part

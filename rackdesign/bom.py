@@ -5,9 +5,8 @@ and fastener comes from `Layout.parts` (one `Placed` per solid); what the model 
 cluster file's `purchases`) is added on top: extra lines, owned and bought quantities, price
 overrides and the fabricator's quote.
 
-Money is integer yen through Decimal (pirack.money.Money) from end to end. The only floats are
-measurements (plate areas, cut lengths): they enter the money path once, through `_dec`, at a
-stated precision.
+Money is integer yen through Decimal (pirack.money.Money) from end to end; the acrylic's price
+model (areas and lengths into yen) is rackdesign.pricing.
 
 Quantities per line:
   needed    pieces the rack uses (the model's count, plus spares: purchases.spare_percent)
@@ -20,11 +19,13 @@ Quantities per line:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 from pirack.errors import InputError
 from pirack.money import ZERO, Money
 from pirack.units import mm
+
+from . import pricing
+from .pricing import AcrylicEstimate
 
 # Groups in the order the table shows them (extra lines may add their own before "acrylic").
 GROUPS = ("computers", "network", "storage", "software", "acrylic", "fasteners", "other")
@@ -67,52 +68,6 @@ class Line:
     def used(self) -> int:
         """Pieces the rack itself uses (needed without the spares)."""
         return self.needed - self.spare
-
-
-@dataclass(frozen=True)
-class AcrylicPart:
-    name: str
-    width_mm: Decimal
-    height_mm: Decimal
-    area_cm2: Decimal  # bounding rectangle: the material a part takes from the sheet
-    cut_m: Decimal  # outline + holes
-    engrave_cm2: Decimal
-    material: Money
-    cut: Money
-    engrave: Money
-    price: Money  # at least the per-part minimum
-
-
-@dataclass(frozen=True)
-class AcrylicEstimate:
-    fabricator: str
-    sheet: str
-    thickness: str  # "3 mm": the key of the price model's material table
-    yen_per_cm2: Decimal
-    cut_per_m: Decimal
-    engrave_per_cm2: Decimal
-    per_part_min: Money
-    per_order_min: Money
-    parts: tuple[AcrylicPart, ...]
-    estimate: Money  # at least the per-order minimum
-    quote: Money | None  # purchases.acrylic_quote: wins over the estimate
-    source: str
-
-    @property
-    def charged(self) -> Money:
-        return self.quote if self.quote is not None else self.estimate
-
-    @property
-    def area_cm2(self) -> Decimal:
-        return sum((p.area_cm2 for p in self.parts), Decimal(0))
-
-    @property
-    def cut_m(self) -> Decimal:
-        return sum((p.cut_m for p in self.parts), Decimal(0))
-
-    @property
-    def engrave_cm2(self) -> Decimal:
-        return sum((p.engrave_cm2 for p in self.parts), Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -160,15 +115,6 @@ def _sum(amounts) -> dict[str, Money]:
             continue
         out[a.currency] = out[a.currency] + a if a.currency in out else a
     return out
-
-
-def _dec(x: float, places: int) -> Decimal:
-    """A measurement (float mm) into the money path, rounded to `places` decimals."""
-    return Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def _yen(d: Decimal, currency: str = "JPY") -> Money:
-    return Money(amount=d.quantize(Decimal(1), rounding=ROUND_HALF_UP), currency=currency)
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -359,45 +305,10 @@ from rackdesign.stack import thread_diameter as _thread_d  # noqa: E402  (one pa
 
 
 def acrylic_estimate(lc, layout, prof, parts2d=None) -> AcrylicEstimate | None:
-    """The fabricator profile `prof`'s price model over the flat parts (area, cut length, engraving)."""
-    pm = prof.pricing
-    sheet = lc.catalog[lc.spec.rack.sheet]
-    if parts2d is None:
-        from rackdesign.export import flat_parts_for
+    """The price model (rackdesign.pricing) over the flat parts (computed when not given)."""
+    from .export import flat_parts_for
 
-        parts2d = flat_parts_for(lc, layout, None)
-    if not parts2d:
-        return None
-    tkey = f"{mm(sheet.thickness):g} mm"
-    rate = pm.material_per_cm2.get(tkey)
-    if rate is None:
-        known = ", ".join(pm.material_per_cm2) or "none"
-        raise InputError(str(lc.catalog.root / "fabricators" / f"{prof.id}.toml"), f"pricing.material_per_cm2",
-                         f"no price for {tkey} sheets (the rack uses {sheet.id}; priced: {known})")
-    yen_cm2 = _dec(rate, 4)  # the profile's rates are data (floats in TOML): fixed to 4 places here
-    cut_m, eng_cm2 = Decimal(pm.cut_per_m), Decimal(pm.engrave_per_cm2)
-    cur = pm.currency
-    part_min = Money(amount=Decimal(pm.per_part_min), currency=cur)
-    order_min = Money(amount=Decimal(pm.per_order_min), currency=cur)
-    out = []
-    for p in parts2d:
-        w, h = p.size
-        area = _dec(w * h / 100.0, 2)
-        cut = _dec(p.cut_length() / 1000.0, 3)
-        # glyph counters run the other way round: the signed sum is the filled area (even-odd)
-        eng = _dec(abs(sum(e.area() for e in p.engrave if hasattr(e, "segments"))) / 100.0, 2)
-        m, c, e = _yen(area * yen_cm2, cur), _yen(cut * cut_m, cur), _yen(eng * eng_cm2, cur)
-        price = m + c + e
-        if price.amount < part_min.amount:
-            price = part_min
-        out.append(AcrylicPart(p.name, _dec(w, 2), _dec(h, 2), area, cut, eng, m, c, e, price))
-    est = ZERO if cur == "JPY" else Money(amount=Decimal(0), currency=cur)
-    for a in out:
-        est = est + a.price
-    if est.amount < order_min.amount:
-        est = order_min
-    return AcrylicEstimate(prof.id, sheet.id, tkey, yen_cm2, cut_m, eng_cm2, part_min, order_min, tuple(out),
-                           est, lc.spec.purchases.acrylic_quote, pm.source)
+    return pricing.acrylic_estimate(lc, prof, parts2d if parts2d is not None else flat_parts_for(lc, layout, None))
 
 
 def fastener_counts(bom: Bom) -> dict[str, int]:

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pirack.cli_common import EXIT_BAD_INPUT, ClusterFile, run_app
+from pirack.cli_common import EXIT_BAD_INPUT, ClusterFile, add_version_option, run_app
 from pirack.errors import InputError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
+add_version_option(app)
 
 
 @app.command()
@@ -37,7 +38,7 @@ def init(
 ) -> None:
     """Write a commented starting cluster.toml with N nodes (placeholders marked REPLACE)."""
     from pirack.fsutil import atomic_write
-    from pirack.init_template import MAX_NODES, init_text
+    from pirack.init_template import MAX_NODES, init_text, nodes_phrase
     from pirack.load import parse_cluster
 
     if not 1 <= nodes <= MAX_NODES:
@@ -47,7 +48,7 @@ def init(
     text = init_text(nodes, name=name)
     parse_cluster(text, str(path))  # the template must always be valid
     atomic_write(path, text)
-    console.print(f"wrote [bold]{path}[/]: 1 master + {nodes - 1} slaves. Replace the values marked REPLACE, then run `rack validate {path}`.")
+    console.print(f"wrote [bold]{path}[/]: {nodes_phrase(nodes)}. Replace the values marked REPLACE, then run `rack validate {path}`.")
 
 
 @app.command()
@@ -59,25 +60,42 @@ def validate(file: ClusterFile = None) -> None:
     spec, cat = lc.spec, lc.catalog
     console.print(f"[green]ok[/]: {lc.display} — cluster '{spec.cluster.name}', {len(spec.nodes)} nodes, "
                   f"{len(cat.parts)} catalog parts")
-    t = Table(title="nodes", show_edge=False)
-    for col in ("name", "role", "address", "mac", "board", "hat", "boot"):
-        t.add_column(col)
+    console.print(_nodes_table(spec))
+    for line in _summary_lines(spec):
+        console.print(line, highlight=False)
+
+
+def _nodes_table(spec) -> Table:
+    """One row per node, readable at 80 columns: addresses and MACs never cut (the board and
+    its HAT share a column, one above the other; names fold)."""
+    from rich import box
+
+    t = Table(title="nodes", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    t.add_column("name", overflow="fold")
+    t.add_column("role", no_wrap=True)
+    t.add_column("address", no_wrap=True, min_width=max(len(str(n.address)) for n in spec.nodes))
+    t.add_column("MAC", no_wrap=True, min_width=17)
+    t.add_column("board / HAT", overflow="fold")
+    t.add_column("boot", no_wrap=True)
     for n in spec.nodes:
-        t.add_row(n.name, n.role, str(n.address), n.mac, n.board, n.hat or "-", n.boot)
-    console.print(t)
-    net = spec.network
-    console.print(
-        f"network {net.subnet} (domain {net.domain}), DHCP {net.dhcp_range[0]}-{net.dhcp_range[1]}, "
-        f"uplink {net.uplink_interface} SNAT {net.uplink_snat_address.ip}, DNS upstream "
-        f"{', '.join(map(str, net.upstream_dns))}, NTP {net.ntp_source_type} {net.ntp_source}"
-    )
+        t.add_row(n.name, n.role, str(n.address), n.mac, f"{n.board}\n{n.hat or '-'}", n.boot)
+    return t
+
+
+def _summary_lines(spec) -> list[str]:
+    """The network, storage and rack, one fact per line (nothing broken mid-address at 80 columns)."""
+    net, r = spec.network, spec.rack
+    out = [f"network {net.subnet}, domain {net.domain}",
+           f"  DHCP {net.dhcp_range[0]} - {net.dhcp_range[1]}",
+           f"  uplink {net.uplink_interface}, SNAT {net.uplink_snat_address.ip}",
+           f"  DNS upstream {', '.join(map(str, net.upstream_dns))}; NTP {net.ntp_source_type} {net.ntp_source}"]
     if spec.storage:
         st = spec.storage
-        console.print(f"storage {st.drive} on {st.node or spec.master.name} at {st.mount_point} "
-                      f"({st.filesystem}, {'UUID=' + st.uuid if st.uuid else 'LABEL=' + str(st.label)})")
-    r = spec.rack
-    console.print(f"rack {r.sheet}, fabricator {r.fabricator}, switch {r.switch or '-'} ({r.switch_orientation}), "
-                  f"drive {r.drive_placement}")
+        out.append(f"storage {st.drive} on {st.node or spec.master.name} at {st.mount_point}")
+        out.append(f"  {st.filesystem}, {'UUID=' + st.uuid if st.uuid else 'LABEL=' + str(st.label)}")
+    out.append(f"rack {r.sheet}, fabricator {r.fabricator}")
+    out.append(f"  switch {r.switch or '-'} ({r.switch_orientation}), drive {r.drive_placement}")
+    return out
 
 
 @app.command()
@@ -98,15 +116,16 @@ def schema(
 
 @app.command("export")
 def export_cmd(
-    format: Annotated[str, typer.Argument(help="What to write: pdf | svg | dxf | step | stl | all.", metavar="FORMAT")],
+    format: Annotated[str, typer.Argument(help="What to write: pdf | svg | dxf | step | stl | coupon | all.", metavar="FORMAT")],
     file: ClusterFile = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/<cluster name>/.")] = Path("exports"),
     fabricator: Annotated[Optional[str], typer.Option("--fabricator", help="Fabricator profile id (overrides rack.fabricator).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Render again even if nothing changed.")] = False,
+    kerf: Annotated[Optional[float], typer.Option("--kerf", metavar="MM", help="Compensate this laser kerf (mm): outlines out and holes in by half of it; 0 turns it off. Default: the fabricator profile's.")] = None,
 ) -> None:
     """Write cut files (1:1 mm, per material and sheet), floor and front plans, and the 3D model.
 
-    Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans).
+    Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans). `coupon` writes coupon/coupon-<material>.{pdf,svg,dxf}: a test piece to cut first (a 50.00 mm square; the design's hole sizes at nominal and ±0.1 mm; a slot as wide as the sheet is thick).
 
     Preflight findings (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache (./.cache/pirack, or $XDG_CACHE_HOME/pirack).
     """
@@ -118,7 +137,7 @@ def export_cmd(
     err = Console(stderr=True)
     try:
         res = export(fmt, file, out, fabricator, warn=lambda m: err.print(f"[yellow]warning[/]: {m}"),
-                     use_cache=not no_cache, progress=_progress)
+                     use_cache=not no_cache, progress=_progress, kerf=kerf)
     except PreflightFailed as exc:
         err.print(f"[red]preflight[/]: {len(exc.findings)} problem(s) a laser service would reject; nothing written:")
         for f in exc.findings:
@@ -137,8 +156,9 @@ def bom(
     file: ClusterFile = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table | csv | md | json | pdf.")] = "table",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file (pdf default: exports/<cluster>/bom/bom.pdf).", dir_okay=False)] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Names and notes in ja (catalog name_ja) or en.")] = "ja",
+    lang: Annotated[str, typer.Option("--lang", help="Headings, labels, totals, names and notes in ja (catalog name_ja) or en.")] = "ja",
     catalog: Annotated[Optional[Path], typer.Option("--catalog", help="A parts catalog folder instead of the built-in parts/.", file_okay=False)] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Print the acrylic's price model: the formula with every number filled in, and where each comes from.")] = False,
 ) -> None:
     """Bill of materials and cost: every part and fastener counted from the rack model, packs, owned and boxed parts, the acrylic estimate (or your quote), subtotals and the total in yen."""
     from pirack.catalog import load_catalog
@@ -164,26 +184,17 @@ def bom(
     err = Console(stderr=True)
     for w in b.warnings:
         err.print(f"[yellow]warning[/]: {w}", highlight=False)
-    if fmt == "table":
-        data = None
-        if out is None:
-            Console(width=max(console.width, 120)).print(R.render_table(b, lang))
-            for line in R.acrylic_summary(b):
-                console.print(line, markup=False, highlight=False)
-            return
-        import io
-
-        c = Console(record=True, width=140, file=io.StringIO())
-        c.print(R.render_table(b, lang))
-        data = c.export_text()
-    elif fmt == "csv":
-        data = R.render_csv(b)
-    elif fmt == "md":
-        data = R.render_md(b, lang)
-    elif fmt == "json":
-        data = R.render_json(b)
-    else:
-        data = R.render_pdf(b, lang)
+    if explain:
+        for line in R.explain(b.acrylic, lang) if b.acrylic is not None else ["no acrylic parts: nothing to price"]:
+            print(line)
+        return
+    if fmt == "table" and out is None:
+        Console(width=max(console.width, 120)).print(R.render_table(b, lang))
+        for line in R.acrylic_summary(b, lang):
+            console.print(line, markup=False, highlight=False)
+        return
+    data = R.render(b, fmt, lang)
+    if fmt == "pdf":
         out = out or Path("exports") / lc.spec.cluster.name / "bom" / "bom.pdf"
     if out is None:
         print(data, end="")

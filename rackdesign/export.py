@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-FORMATS = ("pdf", "svg", "dxf", "step", "stl", "all")
+FORMATS = ("pdf", "svg", "dxf", "step", "stl", "coupon", "all")
 CUT_FORMATS = ("pdf", "svg", "dxf")
 CACHE_KEEP = 8  # cached exports kept (newest first)
 
@@ -133,7 +133,8 @@ def _logo_digest(text: str, base: Path) -> str:
 # --- the export --------------------------------------------------------------------------------
 
 def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabricator: str | None = None,
-           warn: Callable[[str], None] | None = None, use_cache: bool = True, progress=None) -> ExportResult:
+           warn: Callable[[str], None] | None = None, use_cache: bool = True, progress=None,
+           kerf: float | None = None) -> ExportResult:
     """Render and write one format (or `all`). Raises InputError (bad input) or PreflightFailed."""
     t0 = time.perf_counter()
     if fmt not in FORMATS:
@@ -144,7 +145,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
     key = None
     if use_cache and text is not None:
         base = path.parent if path else Path.cwd()
-        key = cache_key(text + _logo_digest(text, base), fmt, fabricator, base)
+        key = cache_key(text + _logo_digest(text, base) + f"\0kerf={kerf}", fmt, fabricator, base)
         hit = _cache_read(key)
         if hit is not None:
             name, files, warnings = hit
@@ -170,7 +171,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
             if warn:
                 warn(msg)
 
-        files = render(fmt, lc, fabricator, note, progress, cad)
+        files = (render_coupon if fmt == "coupon" else render)(fmt, lc, fabricator, note, progress, cad, kerf)
     finally:
         if cad:
             cad.stop()
@@ -202,23 +203,24 @@ def flat_parts_for(lc, layout, warn) -> list:
     return add_engraving(flat_parts(layout), lc, warn=warn)
 
 
-def sheets_for(parts, prof) -> list:
+def sheets_for(parts, prof, kerf: float | None = None) -> list:
+    """The parts kerf-compensated (--kerf, else the profile's default) and nested on sheets."""
     from pirack.units import mm
 
-    from .nesting import compensate_kerf, nest
+    from .kerf import compensated, kerf_for
+    from .nesting import nest
 
-    if prof.kerf_compensation == "ours":
-        parts = [compensate_kerf(p, mm(prof.kerf)) for p in parts]
+    parts = compensated(parts, kerf_for(prof, kerf))
     return nest(parts, mm(prof.sheet_width), mm(prof.sheet_height), mm(prof.spacing))
 
 
-def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None) -> dict[str, bytes]:
+def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None, kerf=None) -> dict[str, bytes]:
     """Every file of one export as {relative path: bytes}; nothing touches the disk here."""
     from .layout import build_layout
     from .preflight import preflight
 
     prof = profile_for(lc, fabricator)
-    formats = [f for f in FORMATS if f != "all"] if fmt == "all" else [fmt]
+    formats = [f for f in FORMATS if f not in ("all", "coupon")] if fmt == "all" else [fmt]
     for f in formats:
         if f in CUT_FORMATS and f not in prof.formats:
             warn(f"'{prof.id}' ({prof.service.split(':')[0]}) does not take {f.upper()} files "
@@ -228,7 +230,7 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None) 
     findings = preflight(parts, prof)
     if findings:
         raise PreflightFailed(findings)
-    sheets = sheets_for(parts, prof)
+    sheets = sheets_for(parts, prof, kerf)
     date = _date()
     cluster = lc.spec.cluster.name
 
@@ -302,6 +304,21 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None) 
         if bar:
             bar.done()
     return files
+
+
+def render_coupon(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None, kerf=None) -> dict[str, bytes]:
+    """`rack export coupon`: the test piece (rackdesign.coupon) instead of the rack, through
+    its own preflight."""
+    from .coupon import coupon_files, coupon_for
+    from .layout import build_layout
+    from .preflight import preflight
+
+    prof = profile_for(lc, fabricator)
+    coupon = coupon_for(lc, flat_parts_for(lc, build_layout(lc), warn), prof, kerf, warn)
+    findings = preflight(coupon.parts, prof)
+    if findings:
+        raise PreflightFailed(findings)
+    return coupon_files(coupon, prof)
 
 
 # --- the CAD worker ----------------------------------------------------------------------------

@@ -79,14 +79,11 @@ def test_seed_lines_and_total(seed_bom):
 
 
 def test_seed_acrylic_quote_wins_but_estimate_shown(seed_bom):
+    """The quote is charged; the estimate (rackdesign.pricing, tested in test_pricing) is still shown."""
     a = seed_bom.acrylic
     assert a.quote == Money(amount=Decimal(7370)) and a.charged == a.quote
     assert a.estimate.amount > 0 and a.estimate != a.quote
-    # the estimate is the price model over the parts: material + cut + engraving, per-part minimum
-    for p in a.parts:
-        assert p.price.amount == max(p.material.amount + p.cut.amount + p.engrave.amount, a.per_part_min.amount)
-        assert p.material.amount == (p.area_cm2 * a.yen_per_cm2).quantize(Decimal(1), rounding="ROUND_HALF_UP")
-    assert a.estimate.amount == max(sum(p.price.amount for p in a.parts), a.per_order_min.amount)
+    assert a.low.amount <= a.estimate.amount <= a.high.amount
     assert [p.name for p in a.parts][:1] == ["base"] and a.cut_m > 1
 
 

@@ -362,27 +362,6 @@ def test_fabricator_purposes_are_distinct(pid):
     assert "3 mm" in fab.pricing.material_per_cm2
 
 
-def _quote(fab: Fabricator, parts: list[tuple[float, float, float]], thickness: str = "3 mm") -> float:
-    """(area cm², cut m, engrave cm²) per part -> yen, as the PriceModel describes it."""
-    pm = fab.pricing
-    total = 0.0
-    for area, cut_m, engrave in parts:
-        cost = area * pm.material_per_cm2[thickness] + cut_m * pm.cut_per_m + engrave * pm.engrave_per_cm2
-        total += max(pm.per_part_min, cost)
-    return max(pm.per_order_min, total)
-
-
-def test_anymany_price_model_lands_near_the_seed_order():
-    """The seed paid 7,370 yen for about five 3 mm plates of ~110 x 130 mm and a small switch support."""
-    fab = load_catalog(PARTS).get("anymany-pdf", "fabricator")
-    plate = (11.0 * 13.0, 0.48 + 0.42, 0.0)  # outline + holes and cut-outs
-    plates = [plate] * 5
-    plates[0] = (plate[0], plate[1], 20.0)  # the engraved icon
-    support = (6.0 * 10.0, 0.40, 0.0)
-    price = _quote(fab, plates + [support])
-    assert 7370 * 0.85 <= price <= 7370 * 1.15, price
-
-
 def test_threads_must_be_metric(tmp_path):
     """A thread the solver cannot size (like #6-32) is refused when the part is read, naming the key."""
     from pirack.catalog import catalog_dir, load_part

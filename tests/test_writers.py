@@ -345,19 +345,20 @@ def test_drawing_pdf_japanese_text_with_and_without_the_ipa_font(monkeypatch, ip
     CID font (the same fallback as the BOM's PDF), never a failure."""
     from pypdf import PdfReader
 
+    import rackdesign.writers.fonts as wfonts
     import rackdesign.writers.pdf as wpdf
     from rackdesign.drawing import Drawing
 
     if not ipa:
-        monkeypatch.setattr(wpdf, "IPA_GOTHIC", wpdf.Path("/nonexistent/ipag.ttf"))
-    elif not wpdf.IPA_GOTHIC.exists():
+        monkeypatch.setattr(wfonts, "IPA_GOTHIC", wpdf.Path("/nonexistent/ipag.ttf"))
+    elif not wfonts.IPA_GOTHIC.exists():
         pytest.skip("fonts-ipafont-gothic is not installed")
     d = Drawing(title="正面図")
     d.line((0, 0), (100, 50))
     d.text((10, 10), "正面図 テスト", 3.0)
     page = PdfReader(io.BytesIO(wpdf.drawing_pdf(d, "seed", "2024-08-31"))).pages[0]
     fonts = {str(f["/BaseFont"]) for f in page["/Resources"]["/Font"].values()}
-    want = "IPAGothic" if ipa else wpdf.CID_FONT
+    want = "IPAGothic" if ipa else wfonts.CID_FONT
     assert any(want in f for f in fonts), fonts
     if ipa:
         assert "正面図" in page.extract_text()

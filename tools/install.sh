@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-# libgl1 & co: OCP (CadQuery's OpenCascade) links against them; poppler-utils renders PDFs to PNG.
-pkgs=(libgl1 libglu1-mesa libxrender1 poppler-utils fonts-ipafont-gothic)
+# libgl1 & co: OCP (CadQuery's OpenCascade) links against them; poppler-utils renders PDFs to PNG;
+# the PDFs embed Liberation Sans (Latin, ≥ Ø ±; Helvetica's metrics), DejaVu Sans (rarer symbols)
+# and IPAGothic (Japanese).
+pkgs=(libgl1 libglu1-mesa libxrender1 poppler-utils fonts-ipafont-gothic fonts-liberation fonts-dejavu-core)
 if [ "$want_test" = 1 ]; then
   # The real daemons and checkers bringup renders for, and the lab's clients.
   # NEVER network-manager (its install rewrites /etc/resolv.conf) and no dhclient.

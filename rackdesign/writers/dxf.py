@@ -1,7 +1,7 @@
 """DXF cut sheets with ezdxf: millimetres ($INSUNITS = 4), one layer per operation (the
-profile's CUT / ENGRAVE / SCORE), circles as CIRCLE, other contours as closed LWPOLYLINEs
-whose arcs are bulges (true arcs, no flattening). Engrave regions also get a solid HATCH
-when the profile fills engraving.
+profile's CUT / ENGRAVE / SCORE), circles as CIRCLE, other contours as LWPOLYLINEs whose arcs
+are bulges (true arcs, no flattening), closed by the entity's flag when the contour is closed.
+Engrave regions also get a solid HATCH when the profile fills engraving.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import io
 import math
 
 from ..geometry2d import Arc, Circle, Contour
-from . import pens, rgb
+from . import Pen, pens, rgb
+from .cut import drawn, render_sheet, split_full_turns
 
 
 def _aci(colour: str) -> int:
@@ -23,61 +24,85 @@ def _aci(colour: str) -> int:
     return min(range(1, 256), key=lambda i: sum((a - b) ** 2 for a, b in zip(aci2rgb(i), target)))
 
 
-def polyline_points(c: Contour) -> list[tuple[float, float, float]]:
-    """(x, y, bulge) per vertex; the bulge belongs to the segment leaving that vertex."""
+def polyline_points(c: Contour, closed: bool | None = None) -> list[tuple[float, float, float]]:
+    """(x, y, bulge) per vertex; the bulge belongs to the segment leaving that vertex. A closed
+    contour lists each vertex once (the entity's closed flag draws the last side); an open one
+    ends with its end point, or its last side would be lost."""
+    c = split_full_turns(drawn(c))
+    closed = c.is_closed() if closed is None else closed
     pts = []
     for s in c.segments:
-        if isinstance(s, Arc):
-            if s.sweep >= 359.999:  # a full turn: two half arcs, bulge 1 each
-                mid = Arc(s.center, s.radius, s.start_angle, s.start_angle + 180)
-                pts.append((s.start[0], s.start[1], 1.0))
-                pts.append((mid.end[0], mid.end[1], 1.0))
-                continue
-            pts.append((s.start[0], s.start[1], math.tan(math.radians(s.sweep) / 4)))
-        elif s.length() > 1e-9:  # skip the degenerate sides slot() leaves
-            pts.append((s.start[0], s.start[1], 0.0))
+        bulge = math.tan(math.radians(s.sweep) / 4) if isinstance(s, Arc) else 0.0
+        pts.append((s.start[0], s.start[1], bulge))
+    if not closed:
+        end = c.segments[-1].end
+        pts.append((end[0], end[1], 0.0))
     return pts
 
 
-def sheet_dxf(sheet, profile) -> bytes:
-    import ezdxf
+class DxfSheet:
+    """Cut-file back end (writers.cut): one layer per purpose (the profile's layer names and
+    colours), CIRCLE for circles, LWPOLYLINE (closed flag set when closed) for contours, and a
+    solid HATCH over a part's engrave regions when the profile fills engraving."""
 
-    doc = ezdxf.new("R2010", setup=False)
-    doc.header["$INSUNITS"] = 4  # millimetres
-    doc.header["$MEASUREMENT"] = 1  # metric
-    doc.header["$EXTMIN"] = (0, 0, 0)
-    doc.header["$EXTMAX"] = (sheet.width, sheet.height, 0)
-    pen = pens(profile)
-    for purpose in ("cut", "engrave", "score"):
-        p = pen[purpose]
-        layer = doc.layers.add(p.layer, color=_aci(p.colour))
-        r, g, b = rgb(p.colour)
-        layer.rgb = (r, g, b)
-    msp = doc.modelspace()
-    for part in sheet.parts:
-        for purpose, path in part.paths():
-            attrs = {"layer": pen[purpose].layer}
+    def __init__(self, sheet, profile):
+        import ezdxf
+
+        self.doc = ezdxf.new("R2010", setup=False)
+        self.doc.header["$INSUNITS"] = 4  # millimetres
+        self.doc.header["$MEASUREMENT"] = 1  # metric
+        self.doc.header["$EXTMIN"] = (0, 0, 0)
+        self.doc.header["$EXTMAX"] = (sheet.width, sheet.height, 0)
+        for pen in pens(profile).values():  # every operation's layer, used or not: a stable file
+            if pen.layer not in self.doc.layers:
+                layer = self.doc.layers.add(pen.layer, color=_aci(pen.colour))
+                layer.rgb = rgb(pen.colour)
+        self.msp = self.doc.modelspace()
+        self.pen: Pen | None = None
+
+    def begin_layer(self, purpose: str, pen: Pen) -> None:
+        self.pen = pen
+
+    def contour(self, contour: Contour, closed: bool) -> None:
+        self.msp.add_lwpolyline(polyline_points(contour, closed), format="xyb", close=closed,
+                                dxfattribs={"layer": self.pen.layer})
+
+    def circle(self, c: Circle) -> None:
+        self.msp.add_circle(c.center, c.radius, dxfattribs={"layer": self.pen.layer})
+
+    def fill(self, paths: list) -> None:
+        for path in paths:  # the outlines, for services that engrave by layer
             if isinstance(path, Circle):
-                msp.add_circle(path.center, path.radius, dxfattribs=attrs)
+                self.circle(path)
             else:
-                msp.add_lwpolyline(polyline_points(path), format="xyb", close=path.is_closed(), dxfattribs=attrs)
-        if part.engrave and pen["engrave"].fill:
-            hatch = msp.add_hatch(dxfattribs={"layer": pen["engrave"].layer})
-            hatch.set_solid_fill(color=_aci(pen["engrave"].colour))
-            hatch.dxf.hatch_style = 0  # normal: nested boundaries alternate (letter counters stay clear)
-            for path in part.engrave:
-                if isinstance(path, Circle):
-                    ep = hatch.paths.add_edge_path()
-                    ep.add_arc(path.center, path.radius, 0, 360)
-                else:
-                    hatch.paths.add_polyline_path(polyline_points(path), is_closed=True)
-    # Same design, same bytes (the cache and reviewers' diffs rely on it): ezdxf's fixed
-    # metadata switch replaces the timestamps and GUIDs it would otherwise write.
-    fixed = ezdxf.options.write_fixed_meta_data_for_testing
-    ezdxf.options.write_fixed_meta_data_for_testing = True
-    try:
-        buf = io.StringIO()
-        doc.write(buf)
-    finally:
-        ezdxf.options.write_fixed_meta_data_for_testing = fixed
-    return buf.getvalue().encode("utf-8")
+                self.contour(drawn(path), True)
+        hatch = self.msp.add_hatch(dxfattribs={"layer": self.pen.layer})
+        hatch.set_solid_fill(color=_aci(self.pen.colour))
+        hatch.dxf.hatch_style = 0  # normal: nested boundaries alternate (letter counters stay clear)
+        for path in paths:
+            if isinstance(path, Circle):
+                hatch.paths.add_edge_path().add_arc(path.center, path.radius, 0, 360)
+            else:
+                hatch.paths.add_polyline_path(polyline_points(path, True), is_closed=True)
+
+    def end_layer(self) -> None:
+        self.pen = None
+
+    def finish(self) -> bytes:
+        import ezdxf
+
+        # Same design, same bytes (the cache and reviewers' diffs rely on it): ezdxf's fixed
+        # metadata switch replaces the timestamps and GUIDs it would otherwise write.
+        fixed = ezdxf.options.write_fixed_meta_data_for_testing
+        ezdxf.options.write_fixed_meta_data_for_testing = True
+        try:
+            buf = io.StringIO()
+            self.doc.write(buf)
+        finally:
+            ezdxf.options.write_fixed_meta_data_for_testing = fixed
+        return buf.getvalue().encode("utf-8")
+
+
+def sheet_dxf(sheet, profile) -> bytes:
+    """One cut sheet as DXF R2010 in millimetres, entities in the order the laser runs them."""
+    return render_sheet(sheet, profile, DxfSheet(sheet, profile))

@@ -13,20 +13,17 @@ import tempfile
 from pathlib import Path
 
 from ..geometry2d import Arc, Circle, Contour, Line
-from . import pens, rgb
-
-# Japanese glyphs: IPAGothic embedded (shows in every viewer); reportlab's built-in CID font
-# (not embedded: the viewer supplies it) when the IPA font is not installed
-IPA_GOTHIC = Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
-CID_FONT = "HeiseiKakuGo-W5"
-
+from . import Pen, fonts, rgb
+from .cut import drawn, render_sheet
 
 def _canvas(buf, w_mm: float, h_mm: float, title: str):
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
 
-    # invariant: no timestamps or random ids, so the same input gives the same bytes
-    c = canvas.Canvas(buf, pagesize=(w_mm * mm, h_mm * mm), invariant=1, pageCompression=1)
+    # invariant: no timestamps or random ids, so the same input gives the same bytes; a
+    # TrueType initial font: listed in the file only if text uses it
+    c = canvas.Canvas(buf, pagesize=(w_mm * mm, h_mm * mm), invariant=1, pageCompression=1,
+                      initialFontName=fonts.base())
     c.setTitle(title)
     c.setCreator("pirack")
     return c
@@ -37,66 +34,82 @@ def _colour(c, hexcol: str, stroke: bool = True) -> None:
     (c.setStrokeColorRGB if stroke else c.setFillColorRGB)(r / 255, g / 255, b / 255)
 
 
-def _add_contour(p, contour: Contour, k: float) -> None:
+def _add_contour(p, contour: Contour, k: float, closed: bool) -> None:
+    """Lines and arcs onto a reportlab path (arcs as reportlab's own Bézier arcs, chained onto
+    the current point); a closed contour ends with closepath (h), an open one does not."""
     from reportlab.pdfgen.pdfgeom import bezierArc
 
     segs = contour.segments
     p.moveTo(segs[0].start[0] * k, segs[0].start[1] * k)
     for s in segs:
         if isinstance(s, Line):
-            if s.length() < 1e-9:  # degenerate side of a slot: nothing to cut
-                continue
             p.lineTo(s.end[0] * k, s.end[1] * k)
         else:
             (cx, cy), r = s.center, s.radius
             for curve in bezierArc((cx - r) * k, (cy - r) * k, (cx + r) * k, (cy + r) * k, s.start_angle, s.sweep):
                 p.curveTo(*curve[2:])
-    if contour.is_closed():
+    if closed:
         p.close()
 
 
 def _add_path(p, path, k: float) -> None:
     if isinstance(path, Circle):
         p.circle(path.center[0] * k, path.center[1] * k, path.radius * k)
+        p.close()  # reportlab's circle ends where it starts but leaves the path open
     else:
-        _add_contour(p, path, k)
+        _add_contour(p, drawn(path), k, True)
+
+
+class PdfSheet:
+    """Cut-file back end (writers.cut): the page is the sheet at 1:1; each cut or score path is
+    its own stroked path in the purpose's colour and width; a part's engrave regions are one
+    compound path filled even-odd."""
+
+    def __init__(self, sheet):
+        from reportlab.lib.units import mm
+
+        self.k = mm
+        self.buf = io.BytesIO()
+        self.c = _canvas(self.buf, sheet.width, sheet.height, sheet.name)
+        self.pen: Pen | None = None
+
+    def begin_layer(self, purpose: str, pen: Pen) -> None:
+        self.pen = pen
+        _colour(self.c, pen.colour, stroke=True)
+        _colour(self.c, pen.colour, stroke=False)
+        self.c.setLineWidth(max(pen.width, 0.01) * self.k)
+
+    def contour(self, contour: Contour, closed: bool) -> None:
+        p = self.c.beginPath()
+        _add_contour(p, contour, self.k, closed)
+        self.c.drawPath(p, stroke=1, fill=0)
+
+    def circle(self, c: Circle) -> None:
+        p = self.c.beginPath()
+        _add_path(p, c, self.k)
+        self.c.drawPath(p, stroke=1, fill=0)
+
+    def fill(self, paths: list) -> None:
+        from reportlab.pdfgen.canvas import FILL_EVEN_ODD
+
+        p = self.c.beginPath()
+        for path in paths:
+            _add_path(p, path, self.k)
+        self.c.drawPath(p, stroke=0, fill=1, fillMode=FILL_EVEN_ODD)
+
+    def end_layer(self) -> None:
+        self.pen = None
+
+    def finish(self) -> bytes:
+        self.c.showPage()
+        self.c.save()
+        return self.buf.getvalue()
 
 
 def sheet_pdf(sheet, profile) -> bytes:
-    """One cut sheet as a one-page PDF, page size = sheet size, 1:1 millimetres."""
-    from reportlab.lib.units import mm
-    from reportlab.pdfgen.canvas import FILL_EVEN_ODD
-
-    buf = io.BytesIO()
-    c = _canvas(buf, sheet.width, sheet.height, sheet.name)
-    pen = pens(profile)
-    for part in sheet.parts:  # engraving first, cuts last: a part must not drop out before it is engraved
-        if part.engrave:
-            e = pen["engrave"]
-            p = c.beginPath()
-            for path in part.engrave:
-                _add_path(p, path, mm)
-            if e.fill:
-                _colour(c, e.colour, stroke=False)
-                c.drawPath(p, stroke=0, fill=1, fillMode=FILL_EVEN_ODD)
-            else:
-                _colour(c, e.colour)
-                c.setLineWidth(max(e.width, 0.01) * mm)
-                c.drawPath(p, stroke=1, fill=0)
-    for purpose in ("score", "cut"):
-        pp = pen[purpose]
-        paths = [path for part in sheet.parts for pu, path in part.paths() if pu == purpose]
-        if not paths:
-            continue
-        _colour(c, pp.colour)
-        c.setLineWidth(max(pp.width, 0.01) * mm)
-        p = c.beginPath()
-        for path in paths:
-            _add_path(p, path, mm)
-        c.drawPath(p, stroke=1, fill=0)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+    """One cut sheet as a one-page PDF, page size = sheet size, 1:1 millimetres, no text and
+    no font."""
+    return render_sheet(sheet, profile, PdfSheet(sheet))
 
 
 # --- drawings for people -----------------------------------------------------------------------
@@ -110,7 +123,6 @@ class PdfPlot:
         self.k = mm
         self.buf = io.BytesIO()
         self.c = _canvas(self.buf, paper_w, paper_h, "drawing")
-        self.font = "Helvetica"
 
     def _style(self, st) -> None:
         _colour(self.c, st.colour)
@@ -124,7 +136,7 @@ class PdfPlot:
     def arc(self, arc: Arc, st) -> None:
         self._style(st)
         p = self.c.beginPath()
-        _add_contour(p, Contour((arc,)), self.k)
+        _add_contour(p, Contour((arc,)), self.k, closed=False)
         self.c.drawPath(p, stroke=1, fill=0)
 
     def circle(self, c: Circle, st) -> None:
@@ -141,40 +153,26 @@ class PdfPlot:
         self.c.drawPath(p, stroke=0, fill=1)
 
     def text(self, pos, s: str, size: float, anchor: str = "start", angle: float = 0.0) -> None:
-        font = self.font
-        if not s.isascii():
-            font = japanese_font()
+        """Text in runs, each in a font that has its glyphs (writers.fonts), anchored as a whole."""
         c = self.c
+        pt = size / 0.7 * self.k  # size is the cap height in mm
+        x = {"start": 0.0, "middle": -fonts.width(s, pt) / 2, "end": -fonts.width(s, pt)}[anchor]
         c.saveState()
         _colour(c, "#000000", stroke=False)
-        c.setFont(font, size / 0.7 * self.k)  # size is the cap height in mm
         c.translate(pos[0] * self.k, pos[1] * self.k)
         if angle:
             c.rotate(angle)
-        {"start": c.drawString, "middle": c.drawCentredString, "end": c.drawRightString}[anchor](0, 0, s)
+        t = c.beginText(x, 0)
+        for font, chunk in fonts.runs(s):
+            t.setFont(font, pt)
+            t.textOut(chunk)
+        c.drawText(t)
         c.restoreState()
 
     def finish(self) -> bytes:
         self.c.showPage()
         self.c.save()
         return self.buf.getvalue()
-
-
-def japanese_font() -> str:
-    """The name of a registered reportlab font with Japanese glyphs (registered on first use)."""
-    from reportlab.pdfbase import pdfmetrics
-
-    if IPA_GOTHIC.exists():
-        from reportlab.pdfbase.ttfonts import TTFont
-
-        if "IPAGothic" not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont("IPAGothic", str(IPA_GOTHIC)))
-        return "IPAGothic"
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
-    return CID_FONT
 
 
 def drawing_pdf(drawing, cluster: str, date: str) -> bytes:

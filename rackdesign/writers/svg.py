@@ -8,7 +8,8 @@ no transform, because some services' importers ignore transforms. A counter-cloc
 from __future__ import annotations
 
 from ..geometry2d import Arc, Circle, Contour, Line
-from . import Pen, pens
+from . import Pen
+from .cut import drawn, render_sheet, split_full_turns
 
 
 def _n(v: float) -> str:
@@ -16,30 +17,29 @@ def _n(v: float) -> str:
     return "0" if s in ("-0", "") else s
 
 
-def contour_d(c: Contour, H: float) -> str:
-    """Path data for a contour (lines and true arcs), y flipped against the height H."""
-    segs = c.segments
+def contour_d(c: Contour, H: float, closed: bool | None = None) -> str:
+    """Path data for a contour (lines and true arcs), y flipped against the height H; a
+    closed contour ends with Z."""
+    c = drawn(c)
+    closed = c.is_closed() if closed is None else closed
+    segs = split_full_turns(c).segments
     x, y = segs[0].start
     out = [f"M{_n(x)} {_n(H - y)}"]
     for s in segs:
         if isinstance(s, Line):
-            if s.length() < 1e-9:  # degenerate side of a slot: nothing to cut
-                continue
             out.append(f"L{_n(s.end[0])} {_n(H - s.end[1])}")
         else:
-            out.extend(_arc_d(s, H))
-    if c.is_closed():
+            out.append(_arc_d(s, H))
+    if closed:
         out.append("Z")
     return " ".join(out)
 
 
-def _arc_d(a: Arc, H: float) -> list[str]:
-    if a.sweep >= 359.999:  # a full turn cannot be one SVG arc: two halves
-        mid = Arc(a.center, a.radius, a.start_angle, a.start_angle + 180)
-        return _arc_d(mid, H) + _arc_d(Arc(a.center, a.radius, a.start_angle + 180, a.end_angle), H)
+def _arc_d(a: Arc, H: float) -> str:
+    """One SVG arc command (less than a full turn: see cut.split_full_turns)."""
     large = 1 if a.sweep > 180 else 0
     r = _n(a.radius)
-    return [f"A{r} {r} 0 {large} 0 {_n(a.end[0])} {_n(H - a.end[1])}"]
+    return f"A{r} {r} 0 {large} 0 {_n(a.end[0])} {_n(H - a.end[1])}"
 
 
 def circle_d(c: Circle, H: float) -> str:
@@ -50,46 +50,55 @@ def circle_d(c: Circle, H: float) -> str:
             f"A{rr} {rr} 0 1 0 {_n(x + r)} {_n(H - y)} Z")
 
 
+class SvgSheet:
+    """Cut-file back end (writers.cut): one group per layer, named by the profile's layer,
+    strokes in the profile's colour; circles as <circle>, contours as <path>."""
+
+    def __init__(self, sheet):
+        import svgwrite
+
+        self.H = sheet.height
+        self.dwg = svgwrite.Drawing(size=(f"{_n(sheet.width)}mm", f"{_n(sheet.height)}mm"), profile="full",
+                                    debug=False)
+        self.dwg.viewbox(0, 0, sheet.width, sheet.height)
+        self.groups: dict[str, object] = {}
+        self.g = None
+        self.pen: Pen | None = None
+
+    def begin_layer(self, purpose: str, pen: Pen) -> None:
+        self.pen = pen
+        if pen.layer not in self.groups:  # holes and outlines share the cut layer
+            self.groups[pen.layer] = self.dwg.g(id=pen.layer)
+            self.dwg.add(self.groups[pen.layer])
+        self.g = self.groups[pen.layer]
+
+    def _stroke(self) -> dict:
+        return dict(fill="none", stroke=self.pen.colour, stroke_width=_n(max(self.pen.width, 0.01)))
+
+    def contour(self, contour: Contour, closed: bool) -> None:
+        self.g.add(self.dwg.path(d=contour_d(contour, self.H, closed), **self._stroke()))
+
+    def circle(self, c: Circle) -> None:
+        self.g.add(self.dwg.circle(center=(_n(c.center[0]), _n(self.H - c.center[1])), r=_n(c.radius),
+                                   **self._stroke()))
+
+    def fill(self, paths: list) -> None:
+        # One part's engrave regions in one compound path, even-odd: the counters of letters
+        # (the hole in an "o") stay clear.
+        d = " ".join(circle_d(e, self.H) if isinstance(e, Circle) else contour_d(e, self.H, True) for e in paths)
+        self.g.add(self.dwg.path(d=d, fill=self.pen.colour, fill_rule="evenodd", stroke="none"))
+
+    def end_layer(self) -> None:
+        self.g = None
+
+    def finish(self) -> bytes:
+        return self.dwg.tostring().encode("utf-8")
+
+
 def sheet_svg(sheet, profile) -> bytes:
-    """One cut sheet as SVG at 1:1 mm: width/height in mm, viewBox in mm, one group per layer."""
-    import svgwrite
-
-    W, H = sheet.width, sheet.height
-    dwg = svgwrite.Drawing(size=(f"{_n(W)}mm", f"{_n(H)}mm"), profile="full", debug=False)
-    dwg.viewbox(0, 0, W, H)
-    pen = pens(profile)
-    groups = {}
-    for purpose in ("cut", "score", "engrave"):
-        groups[purpose] = dwg.g(id=pen[purpose].layer)
-    for part in sheet.parts:
-        for purpose, path in part.paths():
-            if purpose == "engrave":
-                continue
-            _stroke(dwg, groups[purpose], path, pen[purpose], H)
-        if part.engrave:
-            _engrave(dwg, groups["engrave"], part.engrave, pen["engrave"], H)
-    for purpose in ("engrave", "score", "cut"):  # cut last: lasers often run layers in file order
-        if len(groups[purpose].elements):
-            dwg.add(groups[purpose])
-    return dwg.tostring().encode("utf-8")
-
-
-def _stroke(dwg, g, path, p: Pen, H: float) -> None:
-    attrs = dict(fill="none", stroke=p.colour, stroke_width=_n(max(p.width, 0.01)))
-    if isinstance(path, Circle):
-        g.add(dwg.circle(center=(_n(path.center[0]), _n(H - path.center[1])), r=_n(path.radius), **attrs))
-    else:
-        g.add(dwg.path(d=contour_d(path, H), **attrs))
-
-
-def _engrave(dwg, g, paths, p: Pen, H: float) -> None:
-    # All engrave regions of a part in one compound path, even-odd: the counters of letters
-    # (the hole in an "o") stay clear.
-    d = " ".join(circle_d(e, H) if isinstance(e, Circle) else contour_d(e, H) for e in paths)
-    if p.fill:
-        g.add(dwg.path(d=d, fill=p.colour, fill_rule="evenodd", stroke="none"))
-    else:
-        g.add(dwg.path(d=d, fill="none", stroke=p.colour, stroke_width=_n(max(p.width, 0.01))))
+    """One cut sheet as SVG at 1:1 mm: width/height in mm, viewBox in mm, one group per layer
+    in the order the laser runs them (engrave, score, cut)."""
+    return render_sheet(sheet, profile, SvgSheet(sheet))
 
 
 # --- drawings for people -----------------------------------------------------------------------
@@ -115,7 +124,7 @@ class SvgPlot:
         self.dwg.add(self.dwg.line((_n(a[0]), _n(self.H - a[1])), (_n(b[0]), _n(self.H - b[1])), **self._style(st)))
 
     def arc(self, arc: Arc, st) -> None:
-        d = f"M{_n(arc.start[0])} {_n(self.H - arc.start[1])} " + " ".join(_arc_d(arc, self.H))
+        d = contour_d(Contour((arc,)), self.H, closed=False)
         self.dwg.add(self.dwg.path(d=d, **self._style(st)))
 
     def circle(self, c: Circle, st) -> None:
