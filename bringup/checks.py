@@ -14,7 +14,8 @@ Debian 12; see tests/bringup/test_checkers.py):
             stat" (the SSD not mounted here) is not a syntax error and passes.
   snmpd     snmpd -f -C -c FILE -Le -r udp:192.0.2.1:65000 (a TEST-NET address, so it reads the
             config and exits at the endpoint); any warning about the config is a failure.
-  fstab     findmnt --verify --tab-file FILE     (parse errors fail; a missing drive does not)
+  fstab     findmnt --verify --tab-file FILE     (parse errors fail; a missing drive does not;
+                                                 "Success, no errors or warnings detected" passes)
   keyfile   a NetworkManager keyfile parsed as INI with [connection] id, type, interface-name
 """
 
@@ -112,11 +113,10 @@ def _snmpd(f: Path, root: Path):
 
 
 def _fstab(f: Path, root: Path):
+    from .engine.livefacts import fstab_verdict
+
     r = _run(["findmnt", "--verify", "--tab-file", str(f)])
-    m = re.search(r"(\d+) parse error", r.stdout + r.stderr)
-    if m is None or m.group(1) != "0":
-        return False, _tail(r)
-    return True, "ok"
+    return fstab_verdict(r.stdout + r.stderr)
 
 
 def _keyfile(f: Path, root: Path):

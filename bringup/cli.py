@@ -73,6 +73,19 @@ def plan(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None) -
     _say(f"{todo} to change, {unchanged} already as planned" if todo else f"no changes: all {unchanged} as planned")
 
 
+def _say_outcome(res, root) -> None:
+    if res.failed:
+        print(f"failed: {res.failed['step']}: {res.failed['message']}", file=sys.stderr)
+        if "rolled back" not in res.failed["message"]:
+            _say("nothing was changed")
+    elif res.changed:
+        undo = (f"run {res.run_id} (undo: bringup revert {res.run_id}{' --root ' + str(root) if root else ''})"
+                if res.run_id else "nothing to undo")
+        _say(f"changed {len(res.changed)}, {res.unchanged} already as planned; {undo}")
+    else:
+        _say(f"no changes: all {res.unchanged} already as planned")
+
+
 @app.command()
 def run(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print only a JSON summary {node, changed, unchanged, run_id, failed}.")] = False) -> None:
@@ -98,14 +111,7 @@ def run(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None,
             _say(f"restart: {s}")
         for s in res.skipped:
             _say(f"- skipped {s}")
-        if res.failed:
-            print(f"failed: {res.failed['step']}: {res.failed['message']}", file=sys.stderr)
-            _say("nothing else was changed" + (f"; run {res.run_id} can be reverted" if res.run_id else ""))
-        elif res.changed:
-            _say(f"changed {len(res.changed)}, {res.unchanged} already as planned; run {res.run_id} "
-                 f"(undo: bringup revert {res.run_id}{' --root ' + str(t.root) if t.root else ''})")
-        else:
-            _say(f"no changes: all {res.unchanged} already as planned")
+        _say_outcome(res, t.root)
     if res.failed:
         raise typer.Exit(1)
 
@@ -113,15 +119,18 @@ def run(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None,
 @app.command()
 def revert(run_id: Annotated[Optional[str], typer.Argument(metavar="RUN", help="The run to undo (default: the latest).")] = None,
            root: RootOpt = None) -> None:
-    """Put back the files a run replaced, byte for byte (files it created are removed)."""
+    """Put back the files a run replaced, byte for byte (files it created are removed). Live, also
+    what the run changed outside files: hostname, network profiles, the firewall table,
+    forwarding, the uplink's SNAT address, enabled units; and the daemons restart on the old files."""
+    from .engine.facts import has_systemd
     from .engine.journal import revert as do_revert
     from .target import check_root
 
     r = check_root(root) or Path("/")
-    rid, done = do_revert(r, run_id)
+    rid, done = do_revert(r, run_id, live=root is None, systemd=root is None and has_systemd())
     for p in done:
-        _say(f"restored {p}")
-    _say(f"reverted run {rid}: {len(done)} paths" + ("" if root else "; reload the services yourself or run `bringup run` again"))
+        _say(p if p.startswith(("ran:", "not undone")) else f"restored {p}")
+    _say(f"reverted run {rid}: {len(done)} steps")
 
 
 @app.command()

@@ -23,8 +23,11 @@ from .render import merge_block
 from .render import netboot as nb
 
 
-def _slave(file, node: str):
-    lc = load_cluster(file)
+def _slave(file, node: str, root: Path | None = None, live: bool = False):
+    from .target import cluster_file_for
+
+    # prepare without --root fills this machine's drive: never from the built-in default
+    lc = load_cluster(cluster_file_for(file, root) if live else file)
     n = lc.spec.node(node)
     if n is None:
         raise InputError(lc.display, "nodes", f"no node named '{node}' (nodes: {', '.join(x.name for x in lc.spec.nodes)})")
@@ -86,7 +89,7 @@ def _copy(src: Path, dst: Path, exclude: Path | None = None) -> None:
 def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Path | None) -> list[str]:
     if (image is None) == (from_dir is None):
         raise InputError(None, "--image/--from", "give exactly one: --image FILE or --from DIR")
-    lc, n = _slave(file, node)
+    lc, n = _slave(file, node, root, live=True)
     spec = lc.spec
     base = (root or Path("/")).resolve()
     tftp = base / nb.tftp_folder(spec, n).lstrip("/")

@@ -11,6 +11,22 @@ from pirack.load import LoadedCluster, load_cluster
 from .render import NodePlan, RenderOptions, render_node
 
 
+LIVE_CLUSTER_FILE = Path("/etc/pirack/cluster.toml")
+
+
+def cluster_file_for(file: Path | None, root: Path | None) -> Path | None:
+    """The cluster file to read. Under --root: the one given, ./cluster.toml, or the built-in
+    default (a lab, a test). Live: the one given or /etc/pirack/cluster.toml, never the
+    built-in default: the seed's network on a real machine would be the wrong network."""
+    if file is not None or root is not None:
+        return file
+    if LIVE_CLUSTER_FILE.is_file():
+        return LIVE_CLUSTER_FILE
+    raise InputError(str(LIVE_CLUSTER_FILE), None,
+                     "no cluster file: a live run never falls back to the built-in default. Copy your "
+                     "cluster.toml there, or give its path (bringup run PATH)")
+
+
 @dataclass
 class Target:
     lc: LoadedCluster
@@ -43,7 +59,7 @@ def load_target(file: Path | None, node: str | None, root: Path | None,
     from .identity import find_node, read_identity
 
     root = check_root(root)
-    lc = load_cluster(file)
+    lc = load_cluster(cluster_file_for(file, root))
     if node is None:
         node = find_node(lc.spec, read_identity(root), lc.display).name
     elif lc.spec.node(node) is None:

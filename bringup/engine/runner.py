@@ -1,8 +1,12 @@
 """plan / run / verify for one node.
 
 run: facts -> diffs -> (live) packages -> every changed config checked by its daemon's checker
--> only then, journal + atomic writes -> (live) after-commands and service reloads -> commands.
-A failing check stops the run before anything is written.
+-> only then, journal + atomic writes -> (live) after-commands -> commands (live state: the
+cluster address up, forwarding, the firewall loaded, the SSD mounted, ...) -> what lives on the
+SSD, once it is mounted -> daemons restarted, after the addresses they bind exist.
+A failing check stops the run before anything is written. A step that fails after something was
+written rolls the whole run back, files and live state (journal.revert): the node is left as it
+was, never with new files and old daemons (which the next run would call "no changes").
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from .. import checks
 from ..render.model import NodePlan
 from . import facts
 from .journal import RUNS, Journal, revert
-from .resources import (Change, CommandResource, Context, DirResource, FileResource, PackageResource,
+from .resources import (Change, CommandResource, Context, DirResource, FileResource, PackageResource, ServiceResource,
                         StepFailed)
 
 
@@ -51,12 +55,28 @@ def resources(plan: NodePlan, ctx: Context):
     out += [DirResource(d, ctx) for d in sorted(plan.directories, key=lambda d: d.path)]
     out += [FileResource(f, ctx) for f in plan.files]
     out += [CommandResource(c, ctx) for c in plan.commands]
+    out += [ServiceResource(unit, paths, ctx) for unit, paths in _restarted_by(plan).items()]
     return out
 
 
-def _drive_missing(ctx: Context, on_drive: bool, mount_point: str | None) -> bool:
-    """Live only: the SSD is not mounted, so its folders must not be written onto the SD card."""
-    if not (ctx.live and on_drive and mount_point):
+def _restarted_by(plan: NodePlan) -> dict[str, list[str]]:
+    """unit -> the files whose change restarts it (a reload does not show in its start time)."""
+    units: dict[str, list[str]] = {}
+    for f in plan.files:
+        if f.service and f.action == "restart":
+            units.setdefault(f.service, []).append(f.path)
+    return units
+
+
+def _needs_drive(r) -> bool:
+    thing = getattr(r, "mf", None) or getattr(r, "md", None)
+    return thing is not None and (thing.on_drive or getattr(thing, "needs_drive", False))
+
+
+def _drive_missing(ctx: Context, needs: bool, mount_point: str | None) -> bool:
+    """Live only: the SSD is not mounted, so its folders must not be written onto the SD card
+    (nor exports naming them)."""
+    if not (ctx.live and needs and mount_point):
         return False
     return not facts.is_mounted(ctx.at(mount_point))
 
@@ -65,7 +85,7 @@ def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tu
     changes, unchanged, skipped = [], 0, []
     for r in resources(plan, ctx):
         thing = getattr(r, "mf", None) or getattr(r, "md", None)
-        if thing is not None and _drive_missing(ctx, thing.on_drive, mount_point):
+        if _drive_missing(ctx, _needs_drive(r), mount_point):
             skipped.append(f"{thing.path} (the drive is not mounted at {mount_point})")
             continue
         try:
@@ -126,50 +146,115 @@ def run(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> RunResu
     return res
 
 
+@dataclass
+class _Progress:
+    """What a run has done so far, so a failure can take all of it back."""
+
+    plan: NodePlan
+    ctx: Context
+    journal: Journal | None = None
+    services: dict[str, str] = field(default_factory=dict)  # unit -> reload | restart
+
+    def journal_for(self, res: RunResult) -> Journal:
+        if self.journal is None:
+            self.journal = Journal.start(self.ctx.root, self.plan.node)
+            res.run_id = self.journal.run_id
+        return self.journal
+
+
 def _run_locked(plan: NodePlan, ctx: Context, mount_point: str | None, res: RunResult) -> None:
     changes, res.unchanged, res.skipped = diff_all(plan, ctx, mount_point)
-    for c in changes:
-        if c.recorded_only:
-            res.recorded.append(c.detail)
+    res.recorded = [c.detail for c in changes if c.recorded_only]
     todo = [c for c in changes if not c.recorded_only]
     if not todo:
         return
+    prog = _Progress(plan, ctx)
+    try:
+        writes = _packages(todo, ctx, res)
+        _write(writes, prog, res)
+        _commands([c for c in todo if c.kind == "command"], prog, res)
+        _drive_phase(prog, mount_point, res)
+        for c in todo:
+            if c.kind == "service":
+                prog.services[c.name] = "restart"
+        _services(prog.services, ctx, res)
+    except StepFailed as exc:
+        if prog.journal is None:
+            raise
+        raise StepFailed(exc.step, exc.message + _rollback(prog)) from None
+
+
+def _packages(todo: list[Change], ctx: Context, res: RunResult) -> list[Change]:
+    """Install what is missing; returns the file and folder changes, looked at again if a package
+    brought its own default configs (the facts read before the install are stale)."""
     pkgs = [c for c in todo if c.kind == "package"]
     for c in pkgs:
         c.resource.apply(ctx, None)
         res.changed.append(f"packages: {c.name}")
     writes = [c for c in todo if c.kind in ("dir", "file")]
-    if pkgs:  # the packages brought their own default configs: look again
-        writes = [c for c in (r.diff() for r in (c.resource for c in writes)) if c is not None]
-    check_changes(writes, ctx, res.log)
-    if writes:
-        _clean_stale_temps(writes)
-        journal = Journal.start(ctx.root, plan.node)
-        res.run_id = journal.run_id
-        for c in writes:
-            try:
-                c.resource.apply(ctx, journal)
-            except OSError as exc:
-                # A failed step leaves the live config as it was: put back what this run wrote.
-                try:
-                    _, restored = revert(ctx.root, journal.run_id)
-                    undo = f"; put back {len(restored)} file(s) this run had written" if restored else ""
-                except Exception as rexc:  # the revert itself failed: say so, with the run to revert by hand
-                    undo = f"; putting back this run's files failed too ({rexc}): bringup revert {journal.run_id}"
-                raise StepFailed(f"write {c.name}", _os_message(exc) + undo) from None
-            res.changed.append(c.name)
-        _after(writes, ctx, res)
-    for c in todo:
-        if c.kind == "command":
-            c.resource.apply(ctx, None)
-            res.changed.append(f"command: {c.name}")
+    if pkgs:
+        fresh = (getattr(c.resource, "refresh", lambda: c.resource)() for c in writes)
+        writes = [c for c in (r.diff() for r in fresh) if c is not None]
+    return writes
 
 
-def _after(writes: list[Change], ctx: Context, res: RunResult) -> None:
-    """Reload what read the changed files, and only that."""
+def _write(writes: list[Change], prog: _Progress, res: RunResult) -> None:
+    check_changes(writes, prog.ctx, res.log)
+    if not writes:
+        return
+    _clean_stale_temps(writes)
+    journal = prog.journal_for(res)
+    for c in writes:
+        try:
+            c.resource.apply(prog.ctx, journal)
+        except OSError as exc:
+            raise StepFailed(f"write {c.name}", _os_message(exc)) from None
+        res.changed.append(c.name)
+    _after(writes, prog, res)
+
+
+def _commands(cmds: list[Change], prog: _Progress, res: RunResult) -> None:
+    for c in cmds:
+        try:
+            c.resource.apply(prog.ctx, prog.journal_for(res))
+        except StepFailed as exc:
+            if not c.resource.cmd.optional:
+                raise
+            res.skipped.append(f"{c.name}: {exc.message.strip()[-200:]}")
+            continue
+        res.changed.append(f"command: {c.name}")
+
+
+def _drive_phase(prog: _Progress, mount_point: str | None, res: RunResult) -> None:
+    """What lives on the SSD (and the exports naming it), now that a command of this run may
+    have mounted it."""
+    ctx = prog.ctx
+    if not (ctx.live and mount_point) or not facts.is_mounted(ctx.at(mount_point)):
+        return
+    drive = [r for r in resources(prog.plan, ctx) if _needs_drive(r)]
+    names = {(getattr(r, "mf", None) or r.md).path for r in drive}
+    if not any(s.split(" (")[0] in names for s in res.skipped):
+        return
+    res.skipped = [s for s in res.skipped if s.split(" (")[0] not in names]
+    changes = [c for c in (r.diff() for r in drive) if c is not None]
+    res.unchanged += len(drive) - len(changes)
+    _write(changes, prog, res)
+
+
+def _rollback(prog: _Progress) -> str:
+    """Take the failed run back, files and live state; say what happened, for the message."""
+    try:
+        _, done = revert(prog.ctx.root, prog.journal.run_id, live=prog.ctx.live, systemd=prog.ctx.systemd)
+    except Exception as exc:  # the rollback itself failed: say so, with the run to revert by hand
+        return f"; rolling this run back failed too ({exc}): bringup revert {prog.journal.run_id}"
+    return f"; rolled back: the node is as it was before this run ({len(done)} step(s) undone)"
+
+
+def _after(writes: list[Change], prog: _Progress, res: RunResult) -> None:
+    """Run each changed file's after-command; note the daemons that read it."""
     import subprocess
 
-    services: dict[str, str] = {}
+    ctx = prog.ctx
     for c in writes:
         if c.kind != "file":
             continue
@@ -179,9 +264,14 @@ def _after(writes: list[Change], ctx: Context, res: RunResult) -> None:
             if r.returncode != 0:
                 raise StepFailed(f"apply {mf.path} ({' '.join(mf.after)})", ctx.redact((r.stderr or r.stdout)[-800:]))
             res.log.append(f"ran {' '.join(mf.after)}")
-        if mf.service:
-            if services.get(mf.service) != "restart":
-                services[mf.service] = mf.action
+        if mf.service and prog.services.get(mf.service) != "restart":
+            prog.services[mf.service] = mf.action
+
+
+def _services(services: dict[str, str], ctx: Context, res: RunResult) -> None:
+    """Reload or restart what read the changed files (and daemons found on old configs)."""
+    import subprocess
+
     for unit, action in services.items():
         if not ctx.live:
             res.services.append(f"{unit} ({action}; not under --root)")

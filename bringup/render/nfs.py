@@ -27,8 +27,10 @@ def exports(spec: Cluster) -> str:
 
 
 def exports_file(spec: Cluster) -> ManagedFile:
-    return ManagedFile(PATH, exports(spec), check="exportfs", after=("exportfs", "-ra"),
-                       service="nfs-kernel-server", action="reload", why="NFS exports on the SSD")
+    # needs_drive: exportfs fails on folders that are not there ("Failed to stat"): written
+    # once the SSD is mounted.
+    return ManagedFile(PATH, exports(spec), check="exportfs", after=("exportfs", "-ra"), revert=("exportfs", "-ra"),
+                       service="nfs-kernel-server", action="reload", needs_drive=True, why="NFS exports on the SSD")
 
 
 def export_dirs(spec: Cluster) -> list[ManagedDir]:

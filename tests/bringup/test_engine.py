@@ -225,11 +225,47 @@ def test_netboot_prepare_failures_are_one_message(clusters, tmp_path):
     assert "Not a directory" in r.stderr and str(bad_root / "mnt") in r.stderr
 
 
+def _cluster_file(folder):
+    from pirack.paths import default_text
+
+    f = folder / "cluster.toml"
+    f.write_text(default_text())
+    return str(f)
+
+
 def test_storage_format_refuses_without_confirmation(bringup_cli, tmp_path):
-    code, out, err = bringup_cli("storage", "format", "--device", "/dev/null")
+    f = _cluster_file(tmp_path)
+    code, out, err = bringup_cli("storage", "format", f, "--device", "/dev/null")
     assert code == 2 and "not a block device" in err
-    code, out, err = bringup_cli("storage", "format", "--device", str(tmp_path / "nope"))
+    code, out, err = bringup_cli("storage", "format", f, "--device", str(tmp_path / "nope"))
     assert code == 2 and "does not exist" in err
+
+
+def test_storage_format_never_uses_the_built_in_default(bringup_cli, tmp_path, monkeypatch):
+    """Formatting is live: with no file given and no /etc/pirack/cluster.toml it stops (exit 2)
+    rather than format by the seed's file (issue 15, failure 9)."""
+    import bringup.target as target
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(target, "LIVE_CLUSTER_FILE", tmp_path / "etc-pirack-cluster.toml")
+    code, out, err = bringup_cli("storage", "format", "--device", "/dev/null")
+    assert code == 2 and "never falls back to the built-in default" in err and "Traceback" not in err
+
+
+def test_storage_format_names_a_missing_mkfs(bringup_cli, tmp_path, monkeypatch):
+    """A filesystem whose mkfs is not installed: one line naming the package, exit 1, before
+    anything is asked or changed (issue 15, failure 8: it was a traceback)."""
+    import tomllib
+
+    import tomli_w
+
+    doc = tomllib.loads(open(_cluster_file(tmp_path)).read())
+    doc["storage"]["filesystem"] = "xfs"
+    f = tmp_path / "xfs.toml"
+    f.write_text(tomli_w.dumps(doc))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    code, out, err = bringup_cli("storage", "format", str(f), "--device", "/dev/null")
+    assert code == 1 and "mkfs.xfs is not installed" in err and "xfsprogs" in err and "Traceback" not in err
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="loop devices need root")
@@ -245,11 +281,12 @@ def test_storage_format_on_a_loop_device(tmp_path):
         pytest.skip(f"no loop device here: {r.stderr.strip()}")
     loop = r.stdout.strip()
     try:
-        r = sh("bringup", "storage", "format", "--device", loop, cwd=tmp_path, timeout=120)  # no TTY
+        f = _cluster_file(tmp_path)
+        r = sh("bringup", "storage", "format", f, "--device", loop, cwd=tmp_path, timeout=120)  # no TTY
         assert r.returncode == 2 and f"--yes-i-am-sure {loop}" in r.stderr
-        r = sh("bringup", "storage", "format", "--device", loop, "--yes-i-am-sure", "/dev/sdz", cwd=tmp_path, timeout=120)
+        r = sh("bringup", "storage", "format", f, "--device", loop, "--yes-i-am-sure", "/dev/sdz", cwd=tmp_path, timeout=120)
         assert r.returncode == 2
-        r = sh("bringup", "storage", "format", "--device", loop, "--yes-i-am-sure", loop, cwd=tmp_path, timeout=120)
+        r = sh("bringup", "storage", "format", f, "--device", loop, "--yes-i-am-sure", loop, cwd=tmp_path, timeout=120)
         assert r.returncode == 0, r.stderr
         label = subprocess.run(["blkid", "-s", "LABEL", "-o", "value", loop], capture_output=True, text=True).stdout.strip()
         assert label == "pirack-ssd"

@@ -169,10 +169,11 @@ class VmLab:
                            console_log=str(self.console(name)), qmp=str(self.work / f"{name}.qmp"),
                            nics=n.nics, disks=tuple(disks), accel=self.info.accel)
 
-    def boot(self, name: str) -> None:
-        """Power the VM on (an SD node from its overlay; a net-booted slave through the loader)."""
+    def boot(self, name: str, cmdline: str | None = None) -> None:
+        """Power the VM on (an SD node from its overlay; a net-booted slave through the loader;
+        `cmdline`: boot it with this line instead of the cmdline.txt it fetched)."""
         if self.nodes[name].boot == "net":
-            vm = self._netboot_spec(name)
+            vm = self._netboot_spec(name, cmdline)
         else:
             vm = self.vm_spec(name)
         self.console(name).unlink(missing_ok=True)
@@ -184,7 +185,7 @@ class VmLab:
         self.info.nodes[name]["boots"] += 1
         self.info.save()
 
-    def _netboot_spec(self, name: str) -> qemu.VmSpec:
+    def _netboot_spec(self, name: str, cmdline: str | None = None) -> qemu.VmSpec:
         """The loader: what a Pi 4's boot ROM does, done from the lab bench on the cluster bridge:
         fetch the slave's kernel, initramfs and cmdline.txt from the master's TFTP server (the
         folder named by its serial), then boot exactly that command line. x86 has no serial0:
@@ -203,7 +204,7 @@ class VmLab:
             if not (dest / f).exists() or (dest / f).stat().st_size == 0:
                 raise VmLabError(f"net boot of {name}: TFTP {rel}/{f} from {self.t.master.address} failed: "
                                  f"{(cp.stderr or cp.stdout).strip()[:200]}")
-        line = (dest / "cmdline.txt").read_text().splitlines()[0]
+        line = cmdline or (dest / "cmdline.txt").read_text().splitlines()[0]
         return self.vm_spec(name, kernel=str(dest / "kernel8.img"), initrd=str(dest / "initramfs8"),
                             append=f"{line} console=ttyS0")
 
@@ -272,6 +273,12 @@ class VmLab:
                 self.boot(name)
             seconds[name] = self.wait_ready(name)
         return seconds
+
+    def power_off(self, name: str) -> None:
+        """Pull the plug (a VM that hangs in its initramfs cannot be asked to shut down)."""
+        d = self.info.nodes.get(name) or {}
+        if d.get("pid"):
+            stop([Started(f"vm-{name}", self.t.switch_ns, d["pid"], d["start"], "")], grace=2.0)
 
     def _wait_stopped(self, name: str, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
