@@ -93,25 +93,39 @@ def test_vm_scenario(lab):
     names = {(c.name, c.where) for c in checks}
     assert {("NFS root", net), ("boot firmware", net), ("TFTP", net), ("SNAT", sd)} <= names
 
-    # The old cmdline.txt line, in the same VM: the Bookworm initramfs cannot mount it.
-    lab.power_off(net)
-    old = lab.ssh(master, f"cat /mnt/usb/tftpboot/{NET_SLAVE['serial'][-8:]}/cmdline.txt").stdout.splitlines()[0]
-    assert ",vers=3 " in old
-    lab.boot(net, cmdline=old.replace(",vers=3 ", f",{OLD_NFSROOT} "))
-    from bringup.lab.vm.qemu import wait_console
-
-    seen = wait_console(lab.console(net), ("Retrying nfs mount", "login:"), HANG_SECONDS, lambda: lab.alive(net))
-    assert seen == "Retrying nfs mount", f"the old line did not hang as reported: {seen}"
-    lab.power_off(net)
-    lab.boot(net)
-    lab.wait_ready(net)
+    _old_line_hangs(lab, master, net)
 
     # Every node reboots; services come back by themselves.
     lab.reboot([master, sd, net])
     checks = verify(lab, lab.st.community)
     assert not _failed_checks(checks)
 
-    # Revert on the master: package defaults back, live state too, daemons still start.
+    _revert_restores_package_defaults(lab, master)
+
+    removed, problems = down(lab.t.lab_id)
+    assert not problems and any(r.startswith("VM ") for r in removed)
+
+
+def _old_line_hangs(lab, master, net):
+    """The old cmdline.txt line, in the same VM: the Bookworm initramfs cannot mount it. Then the
+    slave boots its rendered line again."""
+    from bringup.lab.vm.qemu import wait_console
+
+    lab.power_off(net)
+    old = lab.ssh(master, f"cat /mnt/usb/tftpboot/{NET_SLAVE['serial'][-8:]}/cmdline.txt").stdout.splitlines()[0]
+    assert ",vers=3 " in old
+    lab.boot(net, cmdline=old.replace(",vers=3 ", f",{OLD_NFSROOT} "))
+    seen = wait_console(lab.console(net), ("Retrying nfs mount", "login:"), HANG_SECONDS, lambda: lab.alive(net))
+    assert seen == "Retrying nfs mount", f"the old line did not hang as reported: {seen}"
+    lab.power_off(net)
+    lab.boot(net)
+    lab.wait_ready(net)
+
+
+def _revert_restores_package_defaults(lab, master):
+    """Revert on the master: package defaults back, live state too, daemons still start."""
+    from bringup.lab.vm import scenario
+
     rev = scenario.bringup(lab, master, "revert")
     assert rev.ok, rev.output
     live = lab.ssh(master, "hostname; sysctl -n net.ipv4.ip_forward; nft list table inet pirack >/dev/null 2>&1 "
@@ -121,6 +135,3 @@ def test_vm_scenario(lab):
     assert live[0] == "raspberrypi" and live[1] == "0" and "no-table" in live
     assert "192.168.11.211/24" not in live
     assert live[-6:] == ["active", "active", "active", "active", "disabled", "package"]
-
-    removed, problems = down(lab.t.lab_id)
-    assert not problems and any(r.startswith("VM ") for r in removed)
