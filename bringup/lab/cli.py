@@ -158,11 +158,12 @@ def down(file: ClusterFile = None, lab_id: IdOpt = None,
         ids = {lab_id}
     else:
         ids = {_lab_id_from_name(file)}
-    removed, problems = [], []
-    if vm:
-        from .vm.cli import down as vm_down
+    from .vm.cli import down as vm_down, vm_labs
 
-        removed, problems = vm_down(sorted(ids))
+    if all_labs and vm:
+        ids |= vm_labs()
+    # A VM lab goes with or without --vm (its VMs, taps and overlays too).
+    removed, problems = vm_down(sorted(i for i in ids if vm or i in vm_labs()))
     for lid in sorted(ids):
         r, p = teardown(lid)
         removed += r

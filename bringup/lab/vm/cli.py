@@ -9,8 +9,12 @@ import time
 from rich.console import Console
 from rich.table import Table
 
+from typing import TYPE_CHECKING
+
 from pirack.errors import InputError, WorkFailed
-from pirack.load import LoadedCluster
+
+if TYPE_CHECKING:  # `lab down` imports this module: no pydantic on its path
+    from pirack.load import LoadedCluster
 
 console = Console(stderr=False)
 
@@ -73,6 +77,16 @@ def verify(lc: LoadedCluster, lab_id: str, json_out: bool) -> None:
     if not ok:
         raise WorkFailed(f"VM lab {lab_id}: {sum(not c.ok for c in results)} checks failed",
                          details=[f"{c.name} ({c.where}): {c.detail}" for c in results if not c.ok])
+
+
+def vm_labs() -> set[str]:
+    """Ids of VM labs recorded on this machine (their work folders)."""
+    from pathlib import Path
+
+    from .lab import WORK_BASE
+
+    base = Path(WORK_BASE)
+    return {p.name for p in base.iterdir() if p.is_dir()} if base.is_dir() else set()
 
 
 def down(lab_ids: list[str]) -> tuple[list[str], list[str]]:

@@ -95,6 +95,12 @@ echo "$key" | base64 -d > /root/.ssh/authorized_keys.new
 chmod 0600 /root/.ssh/authorized_keys.new
 mv /root/.ssh/authorized_keys.new /root/.ssh/authorized_keys
 """
+INITRAMFS_NAMES_HOOK = """#!/bin/sh
+# The VM lab: kernel interface names (eth0) inside the initramfs as well.
+case "$1" in prereqs) echo udev; exit 0 ;; esac
+mkdir -p "$DESTDIR/etc/systemd/network"
+cp /etc/systemd/network/99-default.link "$DESTDIR/etc/systemd/network/"
+"""
 TREE_FILES = {
     "etc/hostname": (0o644, "raspberrypi\n"),
     "etc/hosts": (0o644, "127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n"),
@@ -103,6 +109,9 @@ TREE_FILES = {
     "etc/fstab": (0o644, "/dev/vda\t/\text4\tdefaults,noatime\t0\t1\n"),
     # Kernel names (eth0, like a Pi), not predictable ones (enp0s3).
     "etc/systemd/network/99-default.link": (0o644, "[Match]\nOriginalName=*\n\n[Link]\nNamePolicy=kernel\nMACAddressPolicy=none\n"),
+    # ... in the initramfs too: a net-booted slave's NIC is brought up there (ip=dhcp) and keeps
+    # the name it got, which must be eth0 as the cluster file says.
+    "etc/initramfs-tools/hooks/pirack-vm-names": (0o755, INITRAMFS_NAMES_HOOK),
     "etc/udev/rules.d/70-pirack-vm-names.rules": (0o644, 'SUBSYSTEM=="net", ACTION=="add", PROGRAM="/usr/local/lib/pirack-vm/ifname $attr{address}", NAME="$result"\n'),
     "usr/local/lib/pirack-vm/ifname": (0o755, IFNAME_HELPER),
     "usr/local/lib/pirack-vm/key": (0o755, KEY_HELPER),
@@ -278,6 +287,9 @@ def _shape_tree(tree: Path) -> dict:
     for rel in PRUNED_MODULES:
         shutil.rmtree(mods / rel, ignore_errors=True)
     _run("depmod", ["chroot", str(tree), "depmod", kver])
+    # Again, with the recipe's interface names and only the modules left (a new file: the
+    # base tree's initramfs is a hard link and stays as it is).
+    _run("make the initramfs", ["chroot", str(tree), "update-initramfs", "-u", "-k", kver], timeout=600)
     # Raspberry Pi OS's boot partition, as the Pi 4 firmware reads it (auto_initramfs=1).
     for src, dst in ((f"boot/vmlinuz-{kver}", "boot/firmware/kernel8.img"),
                      (f"boot/initrd.img-{kver}", "boot/firmware/initramfs8")):

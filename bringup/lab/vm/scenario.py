@@ -13,7 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from .lab import RPIOS_SERIAL, SSD_SERIAL, VmLab, VmLabError
+from .lab import RPIOS_SERIAL, SLAVE_MASKED, SSD_SERIAL, VmLab, VmLabError
 
 CLUSTER_FILE = "/etc/pirack/cluster.toml"
 SECRETS_FILE = "/etc/pirack/secrets.toml"
@@ -70,7 +70,11 @@ def prepare_netboot(lab: VmLab, name: str) -> Step:
         from bringup.render.netboot import nfs_root
 
         root = nfs_root(lab.spec, lab.spec.node(name))
-        lab.ssh(m, f"install -d -m 0700 {root}/root/.ssh && install -m 0600 /root/.ssh/authorized_keys {root}/root/.ssh/")
+        # The stand-in is the lab's image, which carries the master's daemons: a Raspberry Pi OS
+        # slave has none of them (the SD nodes mask them on their kernel command line).
+        masked = " ".join(SLAVE_MASKED)
+        lab.ssh(m, f"install -d -m 0700 {root}/root/.ssh && install -m 0600 /root/.ssh/authorized_keys {root}/root/.ssh/"
+                   f" && systemctl --root={root} mask --quiet {masked}")
     return step
 
 
