@@ -37,6 +37,9 @@ SSD_SERIAL = "PIRACK-SSD"
 SSD_SIZE = "4G"
 RPIOS_SERIAL = "rpios"  # the stand-in Raspberry Pi OS disk (the image itself, read-only)
 MEMORY_MIB = {"master": 768, "slave": 512}
+# Virtual CPUs: QEMU's TCG runs one host thread per vCPU; the master's copies (netboot prepare)
+# run while the slaves idle, so it gets both of this machine's cores.
+VCPUS = {"master": 2, "slave": 1}
 # Units a slave's image has but a slave runs none of (a Pi OS slave would not have them).
 SLAVE_MASKED = ("dnsmasq.service", "snmpd.service", "nfs-server.service", "nfs-kernel-server.service")
 BOOT_TIMEOUT = 600.0  # polled, never slept: TCG boot times vary a lot with load
@@ -164,7 +167,7 @@ class VmLab:
         if n.role == "master":
             disks.append(qemu.Disk(str(self.work / "ssd.qcow2"), bus="scsi", serial=SSD_SERIAL))
             disks.append(qemu.Disk(str(img.disk), fmt="raw", serial=RPIOS_SERIAL, readonly=True))
-        return qemu.VmSpec(name=name, memory_mib=MEMORY_MIB[n.role], kernel=kernel or str(img.kernel),
+        return qemu.VmSpec(name=name, memory_mib=MEMORY_MIB[n.role], vcpus=VCPUS[n.role], kernel=kernel or str(img.kernel),
                            initrd=initrd or str(img.initrd), append=append or "",
                            console_log=str(self.console(name)), qmp=str(self.work / f"{name}.qmp"),
                            nics=n.nics, disks=tuple(disks), accel=self.info.accel)
@@ -236,8 +239,9 @@ class VmLab:
                              details=(cp.stderr.strip() or cp.stdout.strip()).splitlines()[-20:])
         return cp
 
-    def wait_ready(self, name: str, timeout: float = BOOT_TIMEOUT) -> float:
-        """Poll until SSH answers (and the guest says its boot is done); returns the seconds."""
+    def wait_ready(self, name: str, timeout: float = BOOT_TIMEOUT, settled: bool = False) -> float:
+        """Poll until SSH answers; `settled`: and systemd says the boot is done (it waits for
+        NetworkManager-wait-online, a minute when no DHCP server answers yet). Returns seconds."""
         t0 = time.monotonic()
         deadline = t0 + timeout
         while time.monotonic() < deadline:
@@ -246,8 +250,8 @@ class VmLab:
             stuck = qemu.boot_failure(self.console(name))
             if stuck:
                 raise VmLabError(f"{name}: the boot failed ({stuck}): {qemu.console_tail(self.console(name))}")
-            cp = subprocess.run(self.ssh_argv(name, 3) + ["systemctl is-system-running --wait >/dev/null; true"],
-                                capture_output=True, text=True, timeout=timeout)
+            wait = "systemctl is-system-running --wait >/dev/null; true" if settled else "true"
+            cp = subprocess.run(self.ssh_argv(name, 3) + [wait], capture_output=True, text=True, timeout=timeout)
             if cp.returncode == 0:
                 return time.monotonic() - t0
             time.sleep(1)

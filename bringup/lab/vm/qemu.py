@@ -51,6 +51,7 @@ class VmSpec:
     nics: tuple[Nic, ...] = ()
     disks: tuple[Disk, ...] = ()
     accel: str = "tcg"
+    vcpus: int = 1
     no_reboot: bool = True  # a guest reboot ends QEMU; the lab starts it again (a power cycle)
     extra: tuple[str, ...] = field(default_factory=tuple)
 
@@ -70,7 +71,7 @@ def kernel_args(append: str, ifnames: dict[str, str] | None = None, key: str | N
 
 def argv(vm: VmSpec) -> list[str]:
     a = [QEMU, "-name", f"pirack-{vm.name}", "-nodefaults", "-no-user-config", "-display", "none",
-         "-machine", "pc", "-m", str(vm.memory_mib), "-smp", "1",
+         "-machine", "pc", "-m", str(vm.memory_mib), "-smp", str(vm.vcpus),
          "-chardev", f"file,id=con,path={vm.console_log}", "-serial", "chardev:con",
          "-qmp", f"unix:{vm.qmp},server=on,wait=off",
          "-kernel", vm.kernel, "-initrd", vm.initrd, "-append", vm.append]

@@ -59,7 +59,8 @@ def slave_checks(lab: VmLab, name: str, community: str) -> list[Check]:
 
 
 def system_state(lab: VmLab, name: str) -> Check:
-    cp = lab.ssh(name, "systemctl is-system-running; systemctl --failed --plain --no-legend", check=False, timeout=120)
+    cp = lab.ssh(name, "systemctl is-system-running --wait; systemctl --failed --plain --no-legend",
+                 check=False, timeout=300)
     lines = cp.stdout.strip().splitlines()
     state = lines[0] if lines else f"no answer ({cp.stderr.strip()[-120:]})"
     failed = [ln.split()[0] for ln in lines[1:] if ln.strip()]
