@@ -116,15 +116,16 @@ def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = 
     lc = load_cluster(file)
     _need_root()
     lid = _lab_id(lc, lab_id)
-    if vm:
+    t0 = time.monotonic()
+    if vm:  # the same checks, live in the VMs, printed the same way
         from .vm.cli import verify as vm_verify
 
-        return vm_verify(lc, lid, json_out)
-    st = load_state(lid)
-    if st is None or not st.ready:
-        raise InputError(lc.display, None, f"no lab is up for this cluster (id {lid}): run `bringup lab up` first")
-    t0 = time.monotonic()
-    results = run_checks(lc, st)
+        results = vm_verify(lc, lid)
+    else:
+        st = load_state(lid)
+        if st is None or not st.ready:
+            raise InputError(lc.display, None, f"no lab is up for this cluster (id {lid}): run `bringup lab up` first")
+        results = run_checks(lc, st)
     ok = all(c.ok for c in results)
     if json_out:
         print(json.dumps({"lab_id": lid, "ok": ok, "seconds": round(time.monotonic() - t0, 3),

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from typing import TYPE_CHECKING
 
-from pirack.errors import InputError, WorkFailed
+from pirack.errors import InputError
 
 if TYPE_CHECKING:  # `lab down` imports this module: no pydantic on its path
     from pirack.load import LoadedCluster
@@ -52,31 +52,15 @@ def up(lc: LoadedCluster, lab_id: str, json_out: bool, converge: bool) -> None:
                   + ("" if converge else "; the nodes are fresh images: put the cluster file on each and `bringup run`"))
 
 
-def verify(lc: LoadedCluster, lab_id: str, json_out: bool) -> None:
+def verify(lc: LoadedCluster, lab_id: str) -> list:
+    """The checks of `lab verify --vm` (the lab CLI prints them as it prints the namespace lab's)."""
     from ..state import load_state
     from .lab import VmInfo, VmLab
     from .verify import verify as run_checks
 
     if VmInfo.load(lab_id) is None or (st := load_state(lab_id)) is None or not st.ready:
         raise InputError(lc.display, None, f"no VM lab is up for this cluster (id {lab_id}): run `bringup lab up --vm` first")
-    t0 = time.monotonic()
-    lab = VmLab(lc, lab_id)
-    results = run_checks(lab, st.community)
-    ok = all(c.ok for c in results)
-    if json_out:
-        print(json.dumps({"lab_id": lab_id, "ok": ok, "seconds": round(time.monotonic() - t0, 1),
-                          "checks": [c.as_dict() for c in results]}, indent=1))
-    else:
-        table = Table(title=f"VM lab {lab_id}: {sum(c.ok for c in results)}/{len(results)} checks pass "
-                            f"({time.monotonic() - t0:.0f} s)")
-        for col in ("check", "from", "result", "detail"):
-            table.add_column(col, overflow="fold")
-        for c in results:
-            table.add_row(c.name, c.where, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail)
-        console.print(table)
-    if not ok:
-        raise WorkFailed(f"VM lab {lab_id}: {sum(not c.ok for c in results)} checks failed",
-                         details=[f"{c.name} ({c.where}): {c.detail}" for c in results if not c.ok])
+    return run_checks(VmLab(lc, lab_id), st.community)
 
 
 def vm_labs() -> set[str]:

@@ -320,12 +320,9 @@ def down(lab_id: str) -> tuple[list[str], list[str]]:
 def torn_down_on_failure(lab_id: str):
     """SIGTERM/SIGHUP become KeyboardInterrupt; whatever stops the block removes the lab
     (PIRACK_LAB_KEEP=1 keeps a broken lab to look at; then `bringup lab down --vm`)."""
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    old = {}
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(ValueError):  # not the main thread
-            old[s] = signal.signal(s, handler)
+    from ..build import _install_signal_handlers
+
+    old = _install_signal_handlers()
     try:
         yield
     except BaseException:
