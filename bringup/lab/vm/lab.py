@@ -262,7 +262,9 @@ class VmLab:
         """`systemctl reboot` in each guest; QEMU ends with it (-no-reboot) and the lab powers the VM
         on again, a net-booted slave through the loader again, as a Pi fetches its files each boot."""
         for name in names:
-            self.ssh(name, "systemctl reboot", check=False, timeout=60)
+            # Queued, not waited for: the SSH session would go down with the guest (on an NFS
+            # root it never returns).
+            self.ssh(name, "systemd-run --quiet --on-active=1 systemctl reboot", check=False, timeout=120)
         for name in names:
             self._wait_stopped(name)
         order = [n for n in names if self.nodes[n].role == "master"] + [n for n in names if self.nodes[n].role != "master"]
