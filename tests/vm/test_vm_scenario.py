@@ -20,7 +20,7 @@ from vm_cluster import NET_SLAVE, write_vm_cluster
 
 pytestmark = [pytest.mark.vm, pytest.mark.root]
 
-TOOLS = ("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4", "ssh", "tftp")
+TOOLS = ("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4", "ssh", "busybox")
 OLD_NFSROOT = "vers=4.1,proto=tcp"
 HANG_SECONDS = 300  # the old line's initramfs must say it is retrying within this
 
