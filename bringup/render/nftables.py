@@ -19,8 +19,10 @@ RULES_PATH = "/etc/nftables.d/pirack.nft"
 MAIN_CONF = "/etc/nftables.conf"
 
 # Services the master offers to the cluster, and only to it.
-UDP_SERVICES = {53: "DNS", 67: "DHCP", 69: "TFTP", 123: "NTP", 161: "SNMP"}
-TCP_SERVICES = {53: "DNS", 2049: "NFS"}
+# rpcbind (111) and mountd (pinned to 20048, render/netboot.py) serve NFSv3: the net-booted
+# slaves' initramfs mounts its root with v3. rpcbind listens on every interface by default.
+UDP_SERVICES = {53: "DNS", 67: "DHCP", 69: "TFTP", 111: "rpcbind", 123: "NTP", 161: "SNMP", 20048: "mountd"}
+TCP_SERVICES = {53: "DNS", 111: "rpcbind", 2049: "NFS", 20048: "mountd"}
 
 
 def ruleset(spec: Cluster) -> str:

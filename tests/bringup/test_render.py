@@ -93,7 +93,7 @@ def test_nftables_snat_direction_and_scope(which, request):
     assert f'oifname "{net.cluster_interface}" drop' in fwd
     assert f'iifname "{net.cluster_interface}" oifname "{net.uplink_interface}" ip saddr {net.subnet} accept' in fwd
     inp = re.search(r"chain input \{(.*?)\n\t\}", text, re.S).group(1)
-    for proto, ports in (("udp", {53, 67, 69, 123, 161}), ("tcp", {53, 2049})):
+    for proto, ports in (("udp", {53, 67, 69, 111, 123, 161, 20048}), ("tcp", {53, 111, 2049, 20048})):
         m = re.search(rf'iifname "{net.cluster_interface}" {proto} dport {{ ([\d, ]+) }} accept', inp)
         assert m and set(map(int, m.group(1).split(", "))) == ports
         assert re.search(rf'^\s*{proto} dport {{ [\d, ]+ }} drop', inp, re.M)

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..checks import Check, Verifier, tftp_rrq, _dns_probe
 from ..topology import ECHO_PORT, UPSTREAM_ANSWER, UPSTREAM_ZONE
+from bringup.render.netboot import MOUNTD_PORT
+
 from .lab import VmLab
 
 PROBE = "/opt/pirack/bin/python3 -m bringup.lab.vm.probe"
@@ -104,6 +106,16 @@ def host_keys(lab: VmLab, names: list[str]) -> Check:
     return Check("own SSH host keys", "all", ok, detail)
 
 
+RPC_PORTS = ((111, "rpcbind"), (MOUNTD_PORT, "mountd"))  # NFSv3's helpers: real in the VMs, absent from ganesha
+
+
+def _closed(v: Verifier, port: int) -> tuple[bool, str]:
+    from ..checks import tcp_connect
+
+    r = tcp_connect(v.t.uplink_ns, v.master, port)
+    return r not in ("open", "refused"), f"TCP {port} on {v.master}: {r}"
+
+
 def uplink_checks(lab: VmLab, community: str) -> list[Check]:
     """The namespace lab's checks from the uplink, against the VMs (same addresses, same namespace)."""
     v = Verifier(lab.lc, lab.st)
@@ -113,6 +125,7 @@ def uplink_checks(lab: VmLab, community: str) -> list[Check]:
              ("no TFTP from uplink", lambda: v.uplink_udp(69, tftp_rrq("kernel8.img"), "TFTP")),
              ("no DNS from uplink", lambda: v.uplink_udp(53, _dns_probe(), "DNS")),
              ("no SNMP from uplink", v.uplink_snmp), ("no NFS from uplink", v.uplink_nfs)]
+    tests += [(f"no {what} from uplink", lambda port=port: _closed(v, port)) for port, what in RPC_PORTS]
     tests += [(f"no connection into {s.name}", lambda s=s: v.uplink_to_slave(s)) for s in lab.t.slaves]
     with ThreadPoolExecutor(len(tests)) as pool:
         return list(pool.map(lambda nt: v._timed(nt[0], up, nt[1]), tests))
