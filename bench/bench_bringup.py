@@ -37,8 +37,6 @@ def timed(argv, env) -> float:
 
 def playbook(plan, root: Path, tpl_dir: Path) -> str:
     """One template task per managed file (validate: the same checker), one file task per folder."""
-    from bringup.render import merge_block
-
     validate = {"dnsmasq": "dnsmasq --test -C %s", "nft": "nft -c -f %s", "chrony": "chronyd -p -f %s",
                 "fstab": "findmnt --verify --tab-file %s", "exportfs": None, "snmpd": None, "keyfile": None, "sshd": None}
     tasks = []

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from pirack.cli_common import ClusterFile, add_version_option, run_app
+from pirack.cli_common import ClusterFile as AnyClusterFile, add_version_option, run_app
+from pirack.errors import WorkFailed
 
 app = typer.Typer(
     name="bringup",
@@ -25,9 +26,19 @@ app = typer.Typer(
 console = Console()
 add_version_option(app)
 
+ClusterFile = Annotated[
+    Optional[Path],
+    typer.Argument(
+        help="The cluster file. Default on a node: /etc/pirack/cluster.toml (never a built-in default); "
+             "under --root: ./cluster.toml if it exists, else the built-in default (the seed's cluster).",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
 
 @app.command()
-def nodes(file: ClusterFile = None) -> None:
+def nodes(file: AnyClusterFile = None) -> None:
     """List the nodes this cluster file describes, with their roles and addresses."""
     from pirack.load import load_cluster
 
@@ -73,19 +84,6 @@ def plan(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None) -
     _say(f"{todo} to change, {unchanged} already as planned" if todo else f"no changes: all {unchanged} as planned")
 
 
-def _say_outcome(res, root) -> None:
-    if res.failed:
-        print(f"failed: {res.failed['step']}: {res.failed['message']}", file=sys.stderr)
-        if "rolled back" not in res.failed["message"]:
-            _say("nothing was changed")
-    elif res.changed:
-        undo = (f"run {res.run_id} (undo: bringup revert {res.run_id}{' --root ' + str(root) if root else ''})"
-                if res.run_id else "nothing to undo")
-        _say(f"changed {len(res.changed)}, {res.unchanged} already as planned; {undo}")
-    else:
-        _say(f"no changes: all {res.unchanged} already as planned")
-
-
 @app.command()
 def run(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print only a JSON summary {node, changed, unchanged, run_id, failed}.")] = False) -> None:
@@ -101,36 +99,59 @@ def run(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None,
         _say(json.dumps(res.summary(), indent=1))
     else:
         _say(f"node {t.plan.node} ({t.plan.role}) from {t.lc.display}")
-        for ln in res.log:
-            _say(f"  {ln}")
-        for c in res.changed:
-            _say(f"~ {c}")
-        for c in res.recorded:
-            _say(f"$ {c}  (recorded: not run under --root)")
-        for s in res.services:
-            _say(f"restart: {s}")
-        for s in res.skipped:
-            _say(f"- skipped {s}")
-        _say_outcome(res, t.root)
+        _show_run(res, t.root)
     if res.failed:
-        raise typer.Exit(1)
+        raise res.failed  # exit 1, its message once (run_app)
+
+
+def _show_run(res, root: Path | None) -> None:
+    for ln in res.log:
+        _say(f"  {ln}")
+    for c in res.changed:
+        _say(f"~ {c}")
+    for c in res.recorded:
+        _say(f"$ {c}  (recorded: not run under --root)")
+    for s in res.services:
+        _say(f"restart: {s}")
+    for s in res.skipped:
+        _say(f"- skipped {s}")
+    undo = f"bringup revert {res.run_id}{' --root ' + str(root) if root else ''}" if res.run_id else None
+    if res.failed and res.rolled_back:
+        _say("nothing was changed: what this run had done was taken back, files and live state")
+    elif res.failed:
+        _say("nothing else was changed" + (f"; this run can be reverted: {undo}" if undo else ""))
+    elif res.changed:
+        files = f"; undo: {undo}" if undo else "; no file was written (nothing to revert)"
+        _say(f"changed {len(res.changed)}, {res.unchanged} already as planned" + files)
+    else:
+        _say(f"no changes: all {res.unchanged} already as planned")
 
 
 @app.command()
 def revert(run_id: Annotated[Optional[str], typer.Argument(metavar="RUN", help="The run to undo (default: the latest).")] = None,
-           root: RootOpt = None) -> None:
-    """Put back the files a run replaced, byte for byte (files it created are removed). Live, also
-    what the run changed outside files: hostname, network profiles, the firewall table,
-    forwarding, the uplink's SNAT address, enabled units; and the daemons restart on the old files."""
-    from .engine.facts import has_systemd
+           root: RootOpt = None,
+           force: Annotated[bool, typer.Option("--force", help="Revert files edited since the run too (each edited version is kept in the run's folder).")] = False) -> None:
+    """Put back the files a run replaced, byte for byte (files it created are removed), and live
+    the state the run changed outside files. A file edited since the run stops it, naming the
+    file, unless --force."""
+    from pirack.fsutil import NodeTree
+
     from .engine.journal import revert as do_revert
     from .target import check_root
 
     r = check_root(root) or Path("/")
-    rid, done = do_revert(r, run_id, live=root is None, systemd=root is None and has_systemd())
-    for p in done:
-        _say(p if p.startswith(("ran:", "not undone")) else f"restored {p}")
-    _say(f"reverted run {rid}: {len(done)} steps")
+    from .engine.facts import has_systemd
+
+    # Live, the live state goes back too: hostname, profiles, table, forwarding, SNAT address,
+    # enabled units; then the daemons restart on the old files.
+    res = do_revert(NodeTree(r), run_id, force=force, live=root is None, systemd=root is None and has_systemd())
+    for p in res.kept:
+        _say(f"kept your edit: {p}")
+    for p in res.restored:
+        _say(f"restored {p}")
+    for p in res.live:
+        _say(p)
+    _say(f"reverted run {res.run_id}: {len(res.restored)} paths, {len(res.live)} live steps")
 
 
 @app.command()
@@ -145,8 +166,8 @@ def verify(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None)
     for c in drift:
         _say(f"drift: {c.summary}")
     if drift:
-        _say(f"{len(drift)} drifted, {unchanged} as planned (fix: bringup run)")
-        raise typer.Exit(1)
+        raise WorkFailed(f"{len(drift)} drifted, {unchanged} as planned (fix: bringup run)",
+                         data={"drift": [c.name for c in drift]})
     _say(f"no drift: all {unchanged} as planned")
 
 
@@ -164,8 +185,9 @@ def netboot_prepare(file: ClusterFile = None,
                     root: RootOpt = None) -> None:
     """Fill the slave's TFTP folder and NFS root from Raspberry Pi OS; new SSH host keys, fstab, hostname."""
     from .netboot import prepare
+    from .target import cluster_file
 
-    for line in prepare(file, node, image, from_dir, root):
+    for line in prepare(cluster_file(file, root), node, image, from_dir, root):
         _say(line)
 
 
@@ -175,8 +197,9 @@ def netboot_eeprom(file: ClusterFile = None,
                    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the snippet here (default: print it).", dir_okay=False)] = None) -> None:
     """The EEPROM settings (BOOT_ORDER, TFTP_PREFIX) to apply on the slave with rpi-eeprom-config."""
     from .netboot import eeprom
+    from .target import cluster_file
 
-    text, steps = eeprom(file, node)
+    text, steps = eeprom(cluster_file(file, None), node)
     if output:
         from pirack.fsutil import atomic_write
 
@@ -193,8 +216,9 @@ def storage_format(file: ClusterFile = None,
                    yes: Annotated[Optional[str], typer.Option("--yes-i-am-sure", metavar="DEVICE", help="Skip the typed confirmation (no TTY): repeat the device name.")] = None) -> None:
     """Make the SSD's filesystem with the label/UUID the cluster file names. Asks first."""
     from .storage import format_drive
+    from .target import cluster_file
 
-    for line in format_drive(file, device, yes):
+    for line in format_drive(cluster_file(file, None), device, yes):
         _say(line)
 
 

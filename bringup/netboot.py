@@ -19,18 +19,16 @@ from pirack.errors import InputError, WorkFailed
 from pirack.fsutil import atomic_write
 from pirack.load import load_cluster
 
-from .render import merge_block
+from .render import merge_block, node_named
 from .render import netboot as nb
 
 
 def _slave(file, node: str, root: Path | None = None, live: bool = False):
-    from .target import cluster_file_for
+    from .target import cluster_file
 
     # prepare without --root fills this machine's drive: never from the built-in default
-    lc = load_cluster(cluster_file_for(file, root) if live else file)
-    n = lc.spec.node(node)
-    if n is None:
-        raise InputError(lc.display, "nodes", f"no node named '{node}' (nodes: {', '.join(x.name for x in lc.spec.nodes)})")
+    lc = load_cluster(cluster_file(file, root) if live else file)
+    n = node_named(lc.spec, node, lc.display)
     i = lc.spec.nodes.index(n)
     if n.boot != "net":
         raise InputError(lc.display, f"nodes[{i}].boot", f"{node} boots from its SD card: set boot = \"net\" (and its serial) first")

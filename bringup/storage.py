@@ -45,9 +45,9 @@ def mkfs_argv(st, device: str) -> list[str]:
 
 
 def format_drive(file, device: str, yes: str | None) -> list[str]:
-    from .target import cluster_file_for
+    from .target import cluster_file
 
-    lc = load_cluster(cluster_file_for(file, None))  # formatting is always live: never the default
+    lc = load_cluster(cluster_file(file, None))  # formatting is always live: never the default
     st = lc.spec.storage
     if st is None:
         raise InputError(lc.display, "storage", "no [storage] section: nothing to format")

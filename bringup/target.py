@@ -1,33 +1,26 @@
-"""From the command line to a node plan: load the file, find the node, secrets, facts, render."""
+"""From the command line to a node plan: load the file, find the node, secrets, facts, render.
+
+Which cluster file: the one given; else, on a live node (no --root), /etc/pirack/cluster.toml
+or nothing (exit 2): a live run never falls back to ./cluster.toml or to the built-in default,
+which would reconfigure the machine to someone else's network. Under --root (a rehearsal in a
+folder) ./cluster.toml or the built-in default are fine, as for `rack`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from pathlib import Path
 
 from pirack.errors import InputError
+from pirack.fsutil import NodeTree
 from pirack.load import LoadedCluster, load_cluster
 
-from .render import NodePlan, RenderOptions, render_node
+from .render import NodePlan, RenderOptions, node_named, render_node
+
+LIVE_CLUSTER = Path("/etc/pirack/cluster.toml")
 
 
-LIVE_CLUSTER_FILE = Path("/etc/pirack/cluster.toml")
-
-
-def cluster_file_for(file: Path | None, root: Path | None) -> Path | None:
-    """The cluster file to read. Under --root: the one given, ./cluster.toml, or the built-in
-    default (a lab, a test). Live: the one given or /etc/pirack/cluster.toml, never the
-    built-in default: the seed's network on a real machine would be the wrong network."""
-    if file is not None or root is not None:
-        return file
-    if LIVE_CLUSTER_FILE.is_file():
-        return LIVE_CLUSTER_FILE
-    raise InputError(str(LIVE_CLUSTER_FILE), None,
-                     "no cluster file: a live run never falls back to the built-in default. Copy your "
-                     "cluster.toml there, or give its path (bringup run PATH)")
-
-
-@dataclass
+@dataclasses.dataclass
 class Target:
     lc: LoadedCluster
     node_name: str
@@ -52,6 +45,18 @@ def check_root(root: Path | None) -> Path | None:
     return root.resolve()
 
 
+def cluster_file(file: Path | None, root: Path | None) -> Path | None:
+    """The cluster file a command reads: `file`; live, /etc/pirack/cluster.toml or exit 2; under
+    --root, None (./cluster.toml or the built-in default, as load_cluster finds them)."""
+    if file is not None or root is not None:
+        return file
+    if not LIVE_CLUSTER.is_file():
+        raise InputError(LIVE_CLUSTER, None, "no cluster file: on a live node bringup reads this file or the one "
+                         "given (bringup plan FILE); it never falls back to a default cluster. Copy your "
+                         "cluster.toml there, or try it first with --root DIR")
+    return LIVE_CLUSTER
+
+
 def load_target(file: Path | None, node: str | None, root: Path | None,
                 options: RenderOptions | None = None) -> Target:
     from .credentials import load_secrets
@@ -59,15 +64,14 @@ def load_target(file: Path | None, node: str | None, root: Path | None,
     from .identity import find_node, read_identity
 
     root = check_root(root)
-    lc = load_cluster(cluster_file_for(file, root))
+    lc = load_cluster(cluster_file(file, root))
     if node is None:
         node = find_node(lc.spec, read_identity(root), lc.display).name
-    elif lc.spec.node(node) is None:
-        raise InputError(lc.display, "nodes", f"no node named '{node}' (nodes: {', '.join(n.name for n in lc.spec.nodes)})")
+    is_master = node_named(lc.spec, node, lc.display).role == "master"
     fs_root = root or Path("/")
-    base = options or RenderOptions()
-    opts = RenderOptions(**{**base.__dict__, "admin_has_key": base.admin_has_key or facts.admin_has_key(fs_root)})
-    is_master = lc.spec.node(node).role == "master"
+    opts = options or RenderOptions()
+    if not opts.admin_has_key:  # keys only once an admin has a key: never lock the admin out
+        opts = dataclasses.replace(opts, admin_has_key=facts.admin_key(NodeTree(fs_root)) is not None)
     secrets, secrets_file = load_secrets(fs_root) if is_master else (None, None)
     plan = render_node(lc, node, secrets=secrets, options=opts)
     if secrets_file is not None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import grp
 import hashlib
 import os
+import posixpath
 import pwd
 import shutil
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from pirack.fsutil import LinkRefused, NodeTree
 
 
 @dataclass(frozen=True)
@@ -26,21 +31,24 @@ class FileState:
         return hashlib.sha256(self.data).hexdigest() if self.data is not None else "absent"
 
 
-def file_state(path: Path) -> FileState:
-    try:
-        st = os.lstat(path)
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
+def file_state(tree: NodeTree, path: str) -> FileState:
+    """The file's bytes, mode and owner, read inside the node's tree. A link or a folder there
+    raises (LinkRefused, IsADirectoryError): a file we manage is never read through a link."""
+    got = tree.read(path)
+    if got is None:
         return FileState(False)
+    data, st = got
     return FileState(True, data, st.st_mode & 0o7777, st.st_uid, st.st_gid)
 
 
-def dir_state(path: Path) -> FileState:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
+def dir_state(tree: NodeTree, path: str) -> FileState:
+    st = tree.lstat(path)
+    if st is None:
         return FileState(False)
+    if stat.S_ISLNK(st.st_mode):
+        raise LinkRefused(str(tree.host_path(path)), tree.readlink(path))
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder", str(tree.host_path(path)))
     return FileState(True, None, st.st_mode & 0o7777, st.st_uid, st.st_gid)
 
 
@@ -94,17 +102,74 @@ def command_output(argv: tuple[str, ...]) -> str | None:
     return r.stdout if r.returncode == 0 else None
 
 
-def admin_has_key(root: Path) -> bool:
-    """Some user (root or under /home) has an authorized SSH key: safe to turn passwords off."""
-    cands = [root / "root/.ssh/authorized_keys", *sorted((root / "home").glob("*/.ssh/authorized_keys"))]
-    for p in cands:
-        try:
-            text = p.read_text(errors="replace")
-        except OSError:
+ADMIN_GROUPS = ("sudo", "wheel", "admin")  # who may become root: Debian's sudo, others' wheel/admin
+AUTHORIZED_KEYS = (".ssh/authorized_keys", ".ssh/authorized_keys2")  # sshd's AuthorizedKeysFile default
+
+
+def parse_admins(passwd: str, group: str) -> dict[str, str]:
+    """user -> home of the node's admins: root, and the members of an admin group (listed in
+    /etc/group, or with it as their primary group in /etc/passwd). Pure: the files' text in."""
+    gids, members = set(), {"root"}
+    for line in group.splitlines():
+        f = line.split(":")
+        if len(f) >= 4 and f[0] in ADMIN_GROUPS:
+            gids.add(f[2])
+            members.update(m for m in f[3].split(",") if m)
+    homes = {"root": "/root"}
+    for line in passwd.splitlines():
+        f = line.split(":")
+        if len(f) >= 7 and (f[0] in members or f[3] in gids):
+            homes[f[0]] = f[5]
+    return homes
+
+
+def _text(tree: NodeTree, path: str) -> str:
+    try:
+        got = tree.read(path)
+    except OSError:
+        return ""
+    return got[0].decode("utf-8", "replace") if got else ""
+
+
+def key_fingerprints(authorized_keys: bytes) -> list[str]:
+    """The fingerprints `ssh-keygen -l` gives for the keys in an authorized_keys file ([] if it
+    accepts none, or is not installed): only a key sshd would take counts, not any line."""
+    if not shutil.which("ssh-keygen"):
+        return []
+    r = subprocess.run(["ssh-keygen", "-l", "-f", "-"], input=authorized_keys, capture_output=True, timeout=20)
+    if r.returncode != 0:
+        return []
+    return [ln.split()[1] for ln in r.stdout.decode("utf-8", "replace").splitlines() if len(ln.split()) >= 2]
+
+
+def admin_key(tree: NodeTree) -> str | None:
+    """Which admin has an authorized SSH key (`user (SHA256:...)`), or None: only then is it safe
+    to turn password logins off."""
+    for user, home in sorted(parse_admins(_text(tree, "/etc/passwd"), _text(tree, "/etc/group")).items()):
+        home = posixpath.normpath(home)
+        if not home.startswith("/"):
             continue
-        if any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines()):
-            return True
-    return False
+        for rel in AUTHORIZED_KEYS:
+            try:
+                got = tree.read(posixpath.join(home, rel))
+            except OSError:  # a link, a folder: not a key file sshd would read as it is
+                continue
+            prints = key_fingerprints(got[0]) if got else []
+            if prints:
+                return f"{user} ({prints[0]})"
+    return None
+
+
+def process_start(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot: with the PID it names one process for
+    good (a PID reused later has another start time). None if there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat_line = fh.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # Field 22, counted after the ')' that closes the command name (which may hold spaces).
+    return int(stat_line.rsplit(")", 1)[1].split()[19])
 
 
 def is_mounted(path: Path) -> bool:

@@ -59,19 +59,6 @@ def unit_start(output: str) -> tuple[str, int | None]:
     return props.get("ActiveState", "unknown").strip(), int(m.group(1)) if m else None
 
 
-def fstab_verdict(output: str) -> tuple[bool, str]:
-    """`findmnt --verify --tab-file FILE`: fine when it found no parse error. util-linux 2.38
-    says "Success, no errors or warnings detected" when all is well, and "N parse errors, M
-    errors, K warnings" otherwise (a missing drive is a warning: not a reason to refuse)."""
-    text = (output or "").strip()
-    if "Success, no errors or warnings detected" in text:
-        return True, "no errors or warnings"
-    m = re.search(r"(\d+) parse errors?", text)
-    if m is None:
-        return False, text[-800:] or "no verdict from findmnt"
-    return m.group(1) == "0", text[-800:]
-
-
 PARSERS = {"ip_addresses": ip_addresses, "nft_table": nft_table, "first_line": first_line, "lines": lines}
 
 

@@ -8,10 +8,12 @@ import hashlib
 import os
 import shlex
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from pirack.errors import WorkFailed
+from pirack.fsutil import NodeTree
 
 from ..render.model import REDACTED, Command, ManagedDir, ManagedFile, merge_block
 from . import facts
@@ -22,9 +24,13 @@ from .journal import Journal, durable_step, write
 class Context:
     root: Path  # "/" on a live node
     live: bool  # False under --root: no services, no commands, no packages
-    redact: callable = lambda s: s
+    redact: Callable[[str], str] = lambda s: s
     systemd: bool = False
-    mounted: dict = field(default_factory=dict)
+
+    @property
+    def tree(self) -> NodeTree:
+        """The node's files: every read and write goes through it, never through a link out of root."""
+        return NodeTree(self.root)
 
     def at(self, path: str) -> Path:
         return self.root / path.lstrip("/")
@@ -32,7 +38,7 @@ class Context:
 
 @dataclass
 class Change:
-    """One difference between the node and the plan."""
+    """One difference between the node and the plan, with the facts it was found from."""
 
     kind: str  # file | dir | package | command
     name: str  # the path, package list or command name
@@ -40,13 +46,21 @@ class Change:
     detail: str = ""  # a unified diff, or the command line
     resource: "Resource | None" = None
     recorded_only: bool = False  # shown, but not run under --root
+    before: facts.FileState | None = None  # a file: what the diff saw on disk
+    after: bytes | None = None  # a file: the bytes that replace it (what the checker checks)
+    meta: tuple[int, int, int] | None = None  # a file: mode, uid, gid to give it
+
+    def apply(self, ctx: Context, journal: Journal | None) -> None:
+        self.resource.apply(ctx, journal, self)
 
 
 class Resource:
+    """current() reads the fact fresh every time; diff() compares one reading with the goal;
+    apply() makes exactly the change that diff found."""
+
     def current(self): ...
-    def desired(self): ...
     def diff(self) -> Change | None: ...
-    def apply(self, ctx: Context, journal: Journal | None) -> None: ...
+    def apply(self, ctx: Context, journal: Journal | None, change: Change) -> None: ...
 
 
 def _mode_owner(mode: int, owner: str, group: str) -> str:
@@ -57,35 +71,27 @@ class FileResource(Resource):
     def __init__(self, mf: ManagedFile, ctx: Context):
         self.mf, self.ctx = mf, ctx
         self.target = ctx.at(mf.path)
-        self._cur: facts.FileState | None = None
 
     def current(self) -> facts.FileState:
-        if self._cur is None:
-            self._cur = facts.file_state(self.target)
-        return self._cur
+        """Read now: never a copy from before (a package install may have written the file)."""
+        return facts.file_state(self.ctx.tree, self.mf.path)
 
-    def refresh(self) -> "FileResource":
-        """Forget the fact read earlier (a package install may have just made the file)."""
-        self._cur = None
-        return self
-
-    def desired(self) -> bytes:
+    def desired(self, cur: facts.FileState) -> bytes:
         if self.mf.kind == "block":
-            cur = self.current()
             old = cur.data.decode("utf-8", errors="surrogateescape") if cur.exists else None
             return merge_block(old, self.mf.content).encode("utf-8", errors="surrogateescape")
         return self.mf.content.encode()
 
-    def _want_meta(self) -> tuple[int, int, int]:
-        cur = self.current()
+    def _want_meta(self, cur: facts.FileState) -> tuple[int, int, int]:
         if self.mf.kind == "block" and cur.exists:
             # A file we only hold a block of keeps its owner's mode and ownership.
             return cur.mode, cur.uid, cur.gid
         return self.mf.mode, facts.uid_of(self.mf.owner), facts.gid_of(self.mf.group)
 
     def diff(self) -> Change | None:
-        cur, new = self.current(), self.desired()
-        mode, uid, gid = self._want_meta()
+        cur = self.current()
+        new = self.desired(cur)
+        mode, uid, gid = self._want_meta(cur)
         owner_differs = os.geteuid() == 0 and cur.exists and (cur.uid, cur.gid) != (uid, gid)
         if cur.exists and cur.data == new and cur.mode == mode and not owner_differs:
             return None
@@ -93,27 +99,35 @@ class FileResource(Resource):
         summary = f"{what} {self.mf.path} ({_mode_owner(mode, self.mf.owner, self.mf.group)})"
         if self.mf.why:
             summary += f" — {self.mf.why}"
-        if cur.exists and cur.data == new:
-            detail = f"mode {cur.mode:04o} -> {mode:04o}" + (", owner" if owner_differs else "")
-        elif self.mf.secret:
-            # Neither side is shown: the old file may hold an old secret we do not know to redact.
-            detail = (f"{REDACTED} (holds a secret; sha256 {cur.sha256[:12]} -> "
-                      f"{hashlib.sha256(new).hexdigest()[:12]})")
-        else:
-            old_text = cur.data.decode("utf-8", "replace") if cur.exists else ""
-            detail = "".join(difflib.unified_diff(
-                old_text.splitlines(keepends=True), new.decode("utf-8", "replace").splitlines(keepends=True),
-                fromfile=f"{self.mf.path}" + ("" if cur.exists else " (absent)"), tofile=self.mf.path))
-            detail = self.ctx.redact(detail)
-        return Change("file", self.mf.path, summary, detail, self)
+        return Change("file", self.mf.path, summary, self._detail(cur, new, mode, owner_differs), self,
+                      before=cur, after=new, meta=(mode, uid, gid))
 
-    def apply(self, ctx: Context, journal: Journal | None) -> None:
-        new = self.desired()
-        mode, uid, gid = self._want_meta()
+    def _detail(self, cur: facts.FileState, new: bytes, mode: int, owner_differs: bool) -> str:
+        if cur.exists and cur.data == new:
+            return f"mode {cur.mode:04o} -> {mode:04o}" + (", owner" if owner_differs else "")
+        if self.mf.secret:
+            # Neither side is shown: the old file may hold an old secret we do not know to redact.
+            return (f"{REDACTED} (holds a secret; sha256 {cur.sha256[:12]} -> "
+                    f"{hashlib.sha256(new).hexdigest()[:12]})")
+        old_text = cur.data.decode("utf-8", "replace") if cur.exists else ""
+        detail = "".join(difflib.unified_diff(
+            old_text.splitlines(keepends=True), new.decode("utf-8", "replace").splitlines(keepends=True),
+            fromfile=f"{self.mf.path}" + ("" if cur.exists else " (absent)"), tofile=self.mf.path))
+        return self.ctx.redact(detail)
+
+    def apply(self, ctx: Context, journal: Journal | None, change: Change) -> None:
+        # The journal keeps what is on disk *now*, and only if it is still what the plan was
+        # made from: a file someone (or something) changed meanwhile is never lost.
+        if self.current() != change.before:
+            raise StepFailed(f"write {self.mf.path}", "it changed on disk after the plan was made (another "
+                             "program?): not written. Run again to plan from what is there now")
+        mode, uid, gid = change.meta
+        made = ctx.tree.make_parents(self.mf.path)
         if journal is not None:
-            journal.record_file(self.mf.path, self.current(), hashlib.sha256(new).hexdigest(), mode,
+            journal.record_dirs(made)
+            journal.record_file(self.mf.path, change.before, hashlib.sha256(change.after).hexdigest(), mode,
                                 f"{self.mf.owner}:{self.mf.group}", live=self._live_undo(ctx))
-        write(self.target, new, mode, uid, gid)
+        write(ctx.tree, self.mf.path, change.after, mode, uid, gid)
 
     def _live_undo(self, ctx: Context) -> dict:
         """What revert does live after putting this file back: its command (with the live value
@@ -136,10 +150,7 @@ class DirResource(Resource):
         self.target = ctx.at(md.path)
 
     def current(self) -> facts.FileState:
-        return facts.dir_state(self.target)
-
-    def desired(self):
-        return self.md.mode
+        return facts.dir_state(self.ctx.tree, self.md.path)
 
     def diff(self) -> Change | None:
         cur = self.current()
@@ -147,16 +158,16 @@ class DirResource(Resource):
             return None
         what = "create folder" if not cur.exists else f"set mode {self.md.mode:04o} on"
         return Change("dir", self.md.path, f"{what} {self.md.path}" + (f" — {self.md.why}" if self.md.why else ""),
-                      "", self)
+                      "", self, before=cur)
 
-    def apply(self, ctx: Context, journal: Journal | None) -> None:
-        existed = self.current().exists
+    def apply(self, ctx: Context, journal: Journal | None, change: Change) -> None:
+        made = ctx.tree.make_parents(self.md.path)
+        if not self.current().exists:
+            made.append(self.md.path)
         if journal is not None:
-            journal.record_dir(self.md.path, existed)
-        self.target.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.target, self.md.mode)
-        if os.geteuid() == 0:
-            os.chown(self.target, facts.uid_of(self.md.owner), facts.gid_of(self.md.group))
+            journal.record_dirs(made)
+        owner = (facts.uid_of(self.md.owner), facts.gid_of(self.md.group)) if os.geteuid() == 0 else (None, None)
+        ctx.tree.makedirs(self.md.path, self.md.mode, *owner)
         durable_step()
 
 
@@ -170,9 +181,6 @@ class PackageResource(Resource):
     def current(self):
         admin = None if self.ctx.live else self.ctx.at("/var/lib/dpkg")
         return facts.installed_packages(self.names, admin)
-
-    def desired(self):
-        return {n: True for n in self.names}
 
     def missing(self) -> list[str]:
         cur = self.current()
@@ -188,7 +196,7 @@ class PackageResource(Resource):
         return Change("package", " ".join(miss), f"install {', '.join(miss)}", shlex.join(self.argv(miss)),
                       self, recorded_only=not self.ctx.live)
 
-    def apply(self, ctx: Context, journal: Journal | None) -> None:
+    def apply(self, ctx: Context, journal: Journal | None, change: Change) -> None:
         r = subprocess.run(self.argv(self.missing()), capture_output=True, text=True,
                            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
         if r.returncode != 0:
@@ -202,9 +210,6 @@ class CommandResource(Resource):
     def current(self) -> str | None:
         return facts.command_output(self.cmd.fact) if (self.cmd.fact and self.ctx.live) else None
 
-    def desired(self):
-        return self.cmd.done_if
-
     def diff(self) -> Change | None:
         from .livefacts import satisfied
 
@@ -215,7 +220,7 @@ class CommandResource(Resource):
         return Change("command", self.cmd.name, self.cmd.name + (f" — {self.cmd.why}" if self.cmd.why else ""),
                       self.ctx.redact(shlex.join(self.cmd.argv)), self, recorded_only=not self.ctx.live)
 
-    def apply(self, ctx: Context, journal: Journal | None) -> None:
+    def apply(self, ctx: Context, journal: Journal | None, change: Change) -> None:
         r = subprocess.run(list(self.cmd.argv), capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise StepFailed(self.cmd.name, ctx.redact((r.stderr or r.stdout)[-800:]))
@@ -239,7 +244,7 @@ class ServiceResource(Resource):
         return unit_start(out or "")
 
     def newest(self) -> tuple[float, str] | None:
-        times = [(os.stat(self.ctx.at(p)).st_mtime, p) for p in self.paths if self.ctx.at(p).exists()]
+        times = [(st.st_mtime, p) for p in self.paths if (st := self.ctx.tree.lstat(p)) is not None]
         return max(times) if times else None
 
     def diff(self) -> Change | None:
@@ -253,7 +258,7 @@ class ServiceResource(Resource):
                else f"{self.unit} runs an older configuration (started before {newest[1]} changed)")
         return Change("service", self.unit, f"restart {self.unit} — {why}", f"systemctl restart {self.unit}", self)
 
-    def apply(self, ctx: Context, journal: Journal | None) -> None:
+    def apply(self, ctx: Context, journal: Journal | None, change: Change) -> None:
         r = subprocess.run(["systemctl", "restart", self.unit], capture_output=True, text=True, timeout=180)
         if r.returncode != 0:
             raise StepFailed(f"systemctl restart {self.unit}", ctx.redact((r.stderr or r.stdout)[-800:]))

@@ -5,7 +5,7 @@ run: facts -> diffs -> (live) packages -> every changed config checked by its da
 cluster address up, forwarding, the firewall loaded, the SSD mounted, ...) -> what lives on the
 SSD, once it is mounted -> daemons restarted, after the addresses they bind exist.
 A failing check stops the run before anything is written. A step that fails after something was
-written rolls the whole run back, files and live state (journal.revert): the node is left as it
+changed rolls the whole run back, files and live state (journal.revert): the node is left as it
 was, never with new files and old daemons (which the next run would call "no changes").
 """
 
@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import fcntl
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pirack.fsutil import LinkRefused
 
 from .. import checks
 from ..render.model import NodePlan
 from . import facts
-from .journal import RUNS, Journal, revert
-from .resources import (Change, CommandResource, Context, DirResource, FileResource, PackageResource, ServiceResource,
-                        StepFailed)
+from .journal import LOCK, Journal, revert, sweep
+from .resources import (Change, CommandResource, Context, DirResource, FileResource, PackageResource,
+                        ServiceResource, StepFailed)
 
 
 @dataclass
@@ -29,16 +32,18 @@ class RunResult:
     node: str
     changed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    run_id: str | None = None
-    failed: dict | None = None
+    run_id: str | None = None  # None: nothing was written (no journal to revert)
+    failed: StepFailed | None = None
+    rolled_back: bool = False  # a write failed and what the run had written was put back
     recorded: list[str] = field(default_factory=list)  # commands shown, not run (--root)
     services: list[str] = field(default_factory=list)  # reloaded, or to restart by hand
     skipped: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
+        failed = {"step": self.failed.step, "message": self.failed.message} if self.failed else None
         return {"node": self.node, "changed": self.changed, "unchanged": self.unchanged,
-                "run_id": self.run_id, "failed": self.failed, "recorded": self.recorded,
+                "run_id": self.run_id, "failed": failed, "recorded": self.recorded,
                 "services": self.services, "skipped": self.skipped}
 
 
@@ -75,10 +80,21 @@ def _needs_drive(r) -> bool:
 
 def _drive_missing(ctx: Context, needs: bool, mount_point: str | None) -> bool:
     """Live only: the SSD is not mounted, so its folders must not be written onto the SD card
-    (nor exports naming them)."""
+    (nor exports naming them: exportfs fails on a missing folder)."""
     if not (ctx.live and needs and mount_point):
         return False
     return not facts.is_mounted(ctx.at(mount_point))
+
+
+def _diff_one(r) -> Change | None:
+    thing = getattr(r, "mf", None) or getattr(r, "md", None)
+    try:
+        return r.diff()
+    except LinkRefused as exc:
+        raise StepFailed(f"refuse {thing.path}", f"{exc.filename} {exc.strerror}: bringup writes no file "
+                         "through a link. Make it a regular file (or folder), or remove it, then run again") from None
+    except OSError as exc:  # e.g. a folder where a file should be, a file we may not read
+        raise StepFailed(f"read {getattr(thing, 'path', r)}", _os_message(exc)) from None
 
 
 def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tuple[list[Change], int, list[str]]:
@@ -88,10 +104,7 @@ def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tu
         if _drive_missing(ctx, _needs_drive(r), mount_point):
             skipped.append(f"{thing.path} (the drive is not mounted at {mount_point})")
             continue
-        try:
-            c = r.diff()
-        except OSError as exc:  # e.g. a folder where a file should be, a file we may not read
-            raise StepFailed(f"read {getattr(thing, 'path', r)}", _os_message(exc)) from None
+        c = _diff_one(r)
         if c is None:
             unchanged += 1
         else:
@@ -100,49 +113,55 @@ def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tu
 
 
 def check_changes(changes: list[Change], ctx: Context, log: list[str]) -> None:
-    """Every changed config through its daemon's checker; raise StepFailed on the first failure."""
+    """Every changed config through its daemon's checker; raise StepFailed on the first failure.
+    What is checked is exactly what will be written (the change's bytes)."""
     for c in changes:
         if c.kind != "file" or not c.resource.mf.check:
             continue
-        r: FileResource = c.resource
-        if r.current().exists and r.current().data == r.desired():
+        mf = c.resource.mf
+        if c.before.exists and c.before.data == c.after:
             continue  # mode/owner only
+        tool = checks.BINARIES[mf.check] or mf.check
         try:
-            ok, msg = checks.run_check(r.mf.check, r.desired(), Path(r.mf.path).name, ctx.root)
+            ok, msg = checks.run_check(mf.check, c.after, mf.path, ctx.root)
         except checks.CheckerMissing as exc:
             if ctx.live:
-                raise StepFailed(f"check {r.mf.path}", f"{exc} is not installed: cannot check the file") from None
-            log.append(f"not checked: {r.mf.path} ({exc} is not installed here)")
+                raise StepFailed(f"check {mf.path}", f"{exc} is not installed: cannot check the file") from None
+            log.append(f"not checked: {mf.path} ({exc} is not installed here)")
             continue
         if not ok:
-            raise StepFailed(f"check {r.mf.path} with {checks.BINARIES[r.mf.check] or r.mf.check}", ctx.redact(msg))
-        log.append(f"checked {r.mf.path} with {checks.BINARIES[r.mf.check] or r.mf.check}: ok")
+            raise StepFailed(f"check {mf.path} with {tool}", ctx.redact(msg))
+        log.append(f"checked {mf.path} with {tool}: ok")
 
 
 def _os_message(exc: OSError) -> str:
     return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
 
 
-def _clean_stale_temps(changes: list[Change]) -> None:
-    """Temp files left by a run that was killed mid-write (atomic_write's `.NAME.*.tmp`)."""
-    for c in changes:
-        if c.kind == "file":
-            t = c.resource.target
-            if t.parent.is_dir():
-                for stale in t.parent.glob(f".{t.name}.*.tmp"):
-                    stale.unlink(missing_ok=True)
+def sweep_leftovers(plan: NodePlan, ctx: Context) -> list[str]:
+    """What a run killed mid-way left behind (holding the run lock, so no other run is writing):
+    temp files beside every managed file and in the journal, and checker folders (a candidate
+    snmpd.conf there holds the community)."""
+    gone = []
+    for f in plan.files:
+        folder, name = posixpath.split(f.path)
+        gone += [f"{folder}/{t}" for t in ctx.tree.remove_temps(folder, name)]
+    return gone + sweep(ctx.tree) + checks.sweep_stale()
 
 
 def run(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> RunResult:
+    """Apply the plan. A failed step is in the result (`failed`), not raised: the caller reports
+    what was done, then raises it."""
     res = RunResult(plan.node)
-    lockdir = ctx.at("/" + RUNS)
-    lockdir.mkdir(parents=True, exist_ok=True)
-    with open(lockdir / ".lock", "w") as lock:
+    lock = ctx.tree.open_lock(LOCK)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            _run_locked(plan, ctx, mount_point, res)
-        except StepFailed as exc:
-            res.failed = {"step": exc.step, "message": exc.message}
+        res.log += [f"removed {p} (left by an interrupted run)" for p in sweep_leftovers(plan, ctx)]
+        _run_locked(plan, ctx, mount_point, res)
+    except StepFailed as exc:
+        res.failed = exc
+    finally:
+        os.close(lock)
     return res
 
 
@@ -157,44 +176,45 @@ class _Progress:
 
     def journal_for(self, res: RunResult) -> Journal:
         if self.journal is None:
-            self.journal = Journal.start(self.ctx.root, self.plan.node)
+            self.journal = Journal.start(self.ctx.tree, self.plan.node)
             res.run_id = self.journal.run_id
         return self.journal
 
 
 def _run_locked(plan: NodePlan, ctx: Context, mount_point: str | None, res: RunResult) -> None:
     changes, res.unchanged, res.skipped = diff_all(plan, ctx, mount_point)
-    res.recorded = [c.detail for c in changes if c.recorded_only]
+    res.recorded += [c.detail for c in changes if c.recorded_only]
     todo = [c for c in changes if not c.recorded_only]
     if not todo:
         return
     prog = _Progress(plan, ctx)
     try:
-        writes = _packages(todo, ctx, res)
-        _write(writes, prog, res)
+        _write(_packages(todo, ctx, res), prog, res)
         _commands([c for c in todo if c.kind == "command"], prog, res)
         _drive_phase(prog, mount_point, res)
-        for c in todo:
-            if c.kind == "service":
-                prog.services[c.name] = "restart"
+        prog.services.update({c.name: "restart" for c in todo if c.kind == "service"})
         _services(prog.services, ctx, res)
-    except StepFailed as exc:
-        if prog.journal is None:
-            raise
-        raise StepFailed(exc.step, exc.message + _rollback(prog)) from None
+    except (OSError, StepFailed) as exc:
+        if isinstance(exc, OSError):
+            exc = StepFailed("write", _os_message(exc))
+        if prog.journal is None or not prog.journal.entries:
+            raise exc from None
+        undo = _roll_back(prog, res)
+        if res.rolled_back:
+            res.changed = []  # all of it was taken back
+        raise StepFailed(exc.step, exc.message + undo) from None
 
 
 def _packages(todo: list[Change], ctx: Context, res: RunResult) -> list[Change]:
-    """Install what is missing; returns the file and folder changes, looked at again if a package
-    brought its own default configs (the facts read before the install are stale)."""
+    """Install what is missing; returns the file and folder changes, planned again if a package
+    brought its own default configs."""
     pkgs = [c for c in todo if c.kind == "package"]
     for c in pkgs:
-        c.resource.apply(ctx, None)
+        c.apply(ctx, None)
         res.changed.append(f"packages: {c.name}")
     writes = [c for c in todo if c.kind in ("dir", "file")]
     if pkgs:
-        fresh = (getattr(c.resource, "refresh", lambda: c.resource)() for c in writes)
-        writes = [c for c in (r.diff() for r in fresh) if c is not None]
+        writes = [c for c in (_diff_one(c.resource) for c in writes) if c is not None]
     return writes
 
 
@@ -202,11 +222,10 @@ def _write(writes: list[Change], prog: _Progress, res: RunResult) -> None:
     check_changes(writes, prog.ctx, res.log)
     if not writes:
         return
-    _clean_stale_temps(writes)
     journal = prog.journal_for(res)
     for c in writes:
         try:
-            c.resource.apply(prog.ctx, journal)
+            c.apply(prog.ctx, journal)
         except OSError as exc:
             raise StepFailed(f"write {c.name}", _os_message(exc)) from None
         res.changed.append(c.name)
@@ -216,7 +235,7 @@ def _write(writes: list[Change], prog: _Progress, res: RunResult) -> None:
 def _commands(cmds: list[Change], prog: _Progress, res: RunResult) -> None:
     for c in cmds:
         try:
-            c.resource.apply(prog.ctx, prog.journal_for(res))
+            c.apply(prog.ctx, prog.journal_for(res))
         except StepFailed as exc:
             if not c.resource.cmd.optional:
                 raise
@@ -236,18 +255,20 @@ def _drive_phase(prog: _Progress, mount_point: str | None, res: RunResult) -> No
     if not any(s.split(" (")[0] in names for s in res.skipped):
         return
     res.skipped = [s for s in res.skipped if s.split(" (")[0] not in names]
-    changes = [c for c in (r.diff() for r in drive) if c is not None]
+    changes = [c for c in (_diff_one(r) for r in drive) if c is not None]
     res.unchanged += len(drive) - len(changes)
     _write(changes, prog, res)
 
 
-def _rollback(prog: _Progress) -> str:
-    """Take the failed run back, files and live state; say what happened, for the message."""
+def _roll_back(prog: _Progress, res: RunResult) -> str:
+    """Take the failed run back, files and live state; the words to add to the failure."""
     try:
-        _, done = revert(prog.ctx.root, prog.journal.run_id, live=prog.ctx.live, systemd=prog.ctx.systemd)
+        r = revert(prog.ctx.tree, prog.journal.run_id, live=prog.ctx.live, systemd=prog.ctx.systemd)
     except Exception as exc:  # the rollback itself failed: say so, with the run to revert by hand
         return f"; rolling this run back failed too ({exc}): bringup revert {prog.journal.run_id}"
-    return f"; rolled back: the node is as it was before this run ({len(done)} step(s) undone)"
+    res.rolled_back = True
+    return (f"; rolled back: the node is as it was before this run ({len(r.restored)} file(s) put back"
+            f"{f', {len(r.live)} live step(s)' if r.live else ''})")
 
 
 def _after(writes: list[Change], prog: _Progress, res: RunResult) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pirack.cli_common import EXIT_PROBLEMS, ClusterFile
+from pirack.cli_common import ClusterFile
+from pirack.errors import WorkFailed
 
 fleet_app = typer.Typer(
     help=(
@@ -108,8 +108,7 @@ def run(ctx: typer.Context, file: ClusterFile = None,
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     if not records:  # ansible stopped before any task (its own message is above)
-        print(f"ansible-playbook exited {rc} before any node was reached", file=sys.stderr)
-        raise typer.Exit(EXIT_PROBLEMS)
+        raise WorkFailed(f"ansible-playbook exited {rc} before any node was reached")
     hosts = [n.name for n in lc.spec.nodes]
     results = summarize(records, hosts)
     if limit:  # the nodes --limit left out are not news
@@ -130,7 +129,8 @@ def run(ctx: typer.Context, file: ClusterFile = None,
             table.add_row(r.node, f"[{c}]{r.status}[/]" if c else r.status,
                           "" if r.changes is None else str(r.changes), str(r.other), r.detail)
         console.print(table)
-    if failed or rc != 0:
-        if not failed:
-            print(f"ansible-playbook exited {rc}", file=sys.stderr)
-        raise typer.Exit(EXIT_PROBLEMS)
+    if failed:
+        raise WorkFailed(f"{len(failed)} node(s) failed: {', '.join(r.node for r in failed)}",
+                         details=[f"{r.node}: {r.status}: {r.detail}" for r in failed])
+    if rc != 0:
+        raise WorkFailed(f"ansible-playbook exited {rc}")

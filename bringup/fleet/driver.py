@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pirack.errors import InputError
+from pirack.errors import InputError, WorkFailed
 
 from . import INSTALL_HINT
 from .bundle import CONFIG, INVENTORY, PLAN_TASK, PLAYBOOK, RUN_TASK
@@ -41,8 +41,8 @@ def build_wheel(out: Path) -> Path:
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
                         "-w", str(wheels), str(root)], capture_output=True, text=True)
     found = sorted(wheels.glob("pirack-*.whl"))
-    if r.returncode != 0 or not found:
-        raise InputError(root / "pyproject.toml", None, "building the wheel failed: "
+    if r.returncode != 0 or not found:  # the work failed (exit 1), the input was fine
+        raise WorkFailed(f"{root / 'pyproject.toml'}: building the wheel failed: "
                          f"{(r.stderr or r.stdout).strip()[-600:]}")
     return found[0]
 

@@ -50,7 +50,8 @@ class LabFleet:
 
 
 def prepare(lc: LoadedCluster, lab_id: str | None) -> LabFleet:
-    from bringup.lab.sshd import fleet_root, running, ssh_paths
+    from bringup.lab.paths import fleet_root, ssh_paths
+    from bringup.lab.sshd import running
     from bringup.lab.state import load_state
     from bringup.lab.topology import lab_id_for
 

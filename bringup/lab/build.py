@@ -1,5 +1,5 @@
-"""`bringup lab up` and `down`: build the namespaces, render every node's files with the
-bring-up code under the lab folder, and start the real daemons from those files."""
+"""`bringup lab up`: build the namespaces, render every node's files with the bring-up code under
+the lab folder, and start the real daemons from those files (`down` is state.teardown)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,22 @@ import os
 import secrets as _secrets
 import signal
 import sys
-import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from pirack.load import LoadedCluster
 
 from bringup.render import NodePlan, RenderOptions, Secrets, render_node
+from bringup.render.nfs import PATH as EXPORTS_PATH
 
 from . import ganesha, uplink
-from .netns import LabError, Started, ip_batch, list_netns, listening, run, start
+from .netns import LabError, Started, ip_batch, run, start, wait_listening
+from .paths import LAB, LabPaths, lab_dir
 from .state import LabState, teardown
-from .topology import ECHO_PORT, STATE_BASE, Topology, build_topology
+from .topology import ECHO_PORT, Topology, build_topology
 
-LAB = "_lab"  # the lab's own files, beside one root per node ('_' is never in a host name)
 FAKE_START4 = b"\x7fELF fake start4.elf for the pirack lab\n" + bytes(range(256)) * 16
-
-
-def lab_dir(lab_id: str) -> Path:
-    return Path(STATE_BASE) / lab_id
 
 
 def render_options(t: Topology, root: Path, node_role: str) -> RenderOptions:
@@ -46,8 +44,8 @@ def converge(plan: NodePlan, root: Path, mount_point: str | None) -> None:
 
     res = engine_run(plan, make_context(root, plan), mount_point)
     if res.failed:
-        raise LabError(f"bringup run --root {root} ({plan.node}) failed at {res.failed['step']}: "
-                       f"{res.failed['message']}")
+        raise LabError(f"bringup run --root {root} ({plan.node}) failed at {res.failed.step}: "
+                       f"{res.failed.message}")
 
 
 def render_nodes(lc: LoadedCluster, t: Topology, base: Path, community: str) -> dict[str, NodePlan]:
@@ -150,27 +148,48 @@ def up(lc: LoadedCluster, lab_id: str | None = None, ssh: bool = False) -> LabSt
 
 
 def _build(lc: LoadedCluster, t: Topology, st: LabState, base: Path) -> None:
-    from .topology import ip_batches
-
-    base.mkdir(parents=True, exist_ok=True)
-    os.chmod(base, 0o755)  # dnsmasq reads TFTP files as nobody
+    """The lab, step by step: folders, every node's files (converged by the engine), the
+    namespaces, the master's firewall, the SSD's stand-in, then the daemons."""
+    d = _make_folders(base, t.master.name)
     st.community = _secrets.token_hex(8)
     st.save()
-
     plans = render_nodes(lc, t, base, st.community)
-    m = t.master
-    mroot = base / m.name
-    labd = base / LAB
-    rund = labd / "run"
-    logd = labd / "log"
-    for d in (rund, logd, labd / "uplink", labd / "dhcp", labd / "ganesha", rund / "uplink-chronyd",
+    mplan, mroot = plans[t.master.name], d.root(t.master.name)
+    _make_namespaces(t, st)
+    _master_firewall(mplan, mroot, t.master.ns)
+    exports = _export_folders(mplan, mroot)
+    netboot = _start_netboot_prepare(lc, d, mroot)
+    if exports and not Path("/run/ganesha").exists():
+        # ganesha makes /run/ganesha whatever its configuration says: note it, so `down` can remove it.
+        st.host_dirs.append("/run/ganesha")
+    wait_listening(_start_daemons(_daemons(t, mplan, d, exports), st))
+    if netboot is not None:
+        netboot.finish()
+    problems = _startup_warnings(st)
+    if problems:
+        raise LabError("; ".join(problems))
+    st.ready = True
+    st.save()
+
+
+def _make_folders(base: Path, master: str) -> LabPaths:
+    d = LabPaths(base)
+    mroot = d.root(master)
+    base.mkdir(parents=True, exist_ok=True)
+    os.chmod(base, 0o755)  # dnsmasq reads TFTP files as nobody
+    for f in (d.run, d.log, d.uplink, d.own / "dhcp", d.ganesha / "recovery", d.run / "uplink-chronyd",
               mroot / "run/dnsmasq", mroot / "run/chrony", mroot / "var/lib/misc", mroot / "var/lib/snmp",
               mroot / "var/lib/chrony", mroot / "var/log/chrony"):
-        d.mkdir(parents=True, exist_ok=True)
+        f.mkdir(parents=True, exist_ok=True)
     os.chmod(mroot / "run/chrony", 0o700)  # chronyd refuses a world-writable socket folder
-    os.chmod(rund / "uplink-chronyd", 0o700)
+    os.chmod(d.run / "uplink-chronyd", 0o700)
+    return d
 
-    # Namespaces and links: record first, so an interrupted build is still swept by `down`.
+
+def _make_namespaces(t: Topology, st: LabState) -> None:
+    """Namespaces and links: recorded first, so an interrupted build is still swept by `down`."""
+    from .topology import ip_batches
+
     host, per = ip_batches(t)
     st.namespaces = t.namespaces
     st.links = [f"{ln.ns}/{ln.name}<->{ln.peer_ns}/{ln.peer}" for ln in t.links] + [f"{t.switch_ns}/{t.bridge}"]
@@ -179,16 +198,18 @@ def _build(lc: LoadedCluster, t: Topology, st: LabState, base: Path) -> None:
     for ns, lines in per.items():
         ip_batch(lines, ns)
 
-    mplan = plans[m.name]
-    # The master's firewall and forwarding, from its rendered files, inside its namespace only.
-    run(["sysctl", "-q", "-p", str(_file(mplan, "/etc/sysctl.d/90-pirack.conf", mroot))], ns=m.ns)
-    run(["nft", "-f", str(_file(mplan, "/etc/nftables.d/pirack.nft", mroot))], ns=m.ns)
 
-    # Export folders and boot files the lab stands in for (the SSD's contents).
-    exports_path = "/etc/exports.d/pirack.exports"
-    exports = []
-    if any(f.path == exports_path for f in mplan.files):
-        exports = ganesha.parse_exports(_file(mplan, exports_path, mroot).read_text(), exports_path)
+def _master_firewall(mplan: NodePlan, mroot: Path, ns: str) -> None:
+    """The master's forwarding and firewall, from its rendered files, inside its namespace only."""
+    run(["sysctl", "-q", "-p", str(_file(mplan, "/etc/sysctl.d/90-pirack.conf", mroot))], ns=ns)
+    run(["nft", "-f", str(_file(mplan, "/etc/nftables.d/pirack.nft", mroot))], ns=ns)
+
+
+def _export_folders(mplan: NodePlan, mroot: Path) -> list[ganesha.ExportLine]:
+    """The exported folders the lab stands in for (the SSD's contents)."""
+    if not any(f.path == EXPORTS_PATH for f in mplan.files):
+        return []
+    exports = ganesha.parse_exports(_file(mplan, EXPORTS_PATH, mroot).read_text(), EXPORTS_PATH)
     for e in exports:
         folder = mroot / e.path.lstrip("/")
         folder.mkdir(parents=True, exist_ok=True)
@@ -196,91 +217,80 @@ def _build(lc: LoadedCluster, t: Topology, st: LabState, base: Path) -> None:
         # user): the lab gives it the folder, as the owner of the data folder would.
         if all(c.squash != "no_root_squash" for c in e.clients):
             os.chown(folder, 1000, 1000)
+    return exports
+
+
+@dataclass
+class NetbootPrepare:
+    """`bringup netboot prepare --from TREE --root MASTER_ROOT` for each net-booting slave, with
+    a stand-in Raspberry Pi OS tree, in a thread: its SSH host keys take a while, and the
+    namespaces and daemons need none of it."""
+
+    pool: ThreadPoolExecutor
+    futures: list[Future]
+
+    def finish(self) -> None:
+        for f in self.futures:
+            f.result()
+        self.pool.shutdown()
+
+
+def _start_netboot_prepare(lc: LoadedCluster, d: LabPaths, mroot: Path) -> NetbootPrepare | None:
     netboot = [s.name for s in lc.spec.slaves if s.boot == "net"]
-    prepared = None
-    if netboot:
-        # `bringup netboot prepare --from TREE --root MASTER_ROOT` with a stand-in Raspberry Pi OS
-        # tree (the firmware a Pi 4 asks for first, a kernel, an /etc). In a thread: its SSH
-        # host keys take a while, and the namespaces and daemons need none of it.
-        from concurrent.futures import ThreadPoolExecutor
+    if not netboot:
+        return None
+    tree = _fake_os_tree(d.own / "rpios")
+    pool = ThreadPoolExecutor(max_workers=1)
+    with _signals_deferred():
+        futures = [pool.submit(_prepare, lc, name, tree, mroot) for name in netboot]
+    return NetbootPrepare(pool, futures)
 
-        tree = _fake_os_tree(labd / "rpios")
-        prepared = ThreadPoolExecutor(max_workers=1)
-        with _signals_deferred():
-            prepared_futs = [prepared.submit(_prepare, lc, name, tree, mroot) for name in netboot]
 
-    # The uplink: fake upstream DNS, NTP source, echo service.
-    up_dns = labd / "uplink/dnsmasq.conf"
-    up_dns.write_text(uplink.dns_config(t, rund))
-    up_ntp = labd / "uplink/chrony.conf"
-    up_ntp.write_text(uplink.ntp_config(t, rund))
-    gconf = labd / "ganesha/ganesha.conf"
-    (labd / "ganesha/recovery").mkdir(parents=True, exist_ok=True)
-    gconf.write_text(ganesha.ganesha_config(exports, str(mroot), str(m.address), str(labd / "ganesha/recovery")))
+@dataclass(frozen=True)
+class Daemon:
+    name: str
+    ns: str
+    argv: list[str]
+    env: dict | None
+    ports: list[tuple[str, int]]  # what it listens on once it is ready
 
-    snmp_env = {"SNMP_PERSISTENT_DIR": str(mroot / "var/lib/snmp"), "MIBS": "",
-                "SNMPCONFPATH": str(mroot / "etc/snmp")}
-    starts: list[tuple[str, str, list[str], dict | None, list[tuple[str, int]]]] = [
-        ("uplink-dns", t.uplink_ns, ["dnsmasq", "-k", "-C", str(up_dns)], None, [("udp", 53)]),
-        ("uplink-ntp", t.uplink_ns, ["chronyd", "-x", "-u", "root", "-d", "-f", str(up_ntp)], None, [("udp", 123)]),
-        ("uplink-echo", t.uplink_ns, uplink.echo_server_args(sys.executable, str(t.router), ECHO_PORT), None,
-         [("tcp", ECHO_PORT)]),
-        ("dnsmasq", m.ns, ["dnsmasq", "-k", "--log-facility=-",
-                           "-C", str(_file(mplan, "/etc/dnsmasq.d/pirack.conf", mroot))], None,
-         [("udp", 53), ("udp", 67)]),
-        ("chronyd", m.ns, ["chronyd", "-x", "-u", "root", "-d",
-                           "-f", str(_file(mplan, "/etc/chrony/chrony.conf", mroot))], None, [("udp", 123)]),
-        ("snmpd", m.ns, ["snmpd", "-f", "-Le", "-C", "-c", str(_file(mplan, "/etc/snmp/snmpd.conf", mroot)),
-                         "-p", str(rund / "snmpd.pid")], snmp_env, [("udp", 161)]),
+
+def _daemons(t: Topology, mplan: NodePlan, d: LabPaths, exports: list[ganesha.ExportLine]) -> list[Daemon]:
+    """The uplink's fake upstream DNS, NTP source and echo service; the master's dnsmasq,
+    chronyd, snmpd (and ganesha for the exports), each from its rendered file."""
+    m, mroot = t.master, d.root(t.master.name)
+    up_dns, up_ntp, gconf = d.uplink / "dnsmasq.conf", d.uplink / "chrony.conf", d.ganesha / "ganesha.conf"
+    up_dns.write_text(uplink.dns_config(t, d.run))
+    up_ntp.write_text(uplink.ntp_config(t, d.run))
+    gconf.write_text(ganesha.ganesha_config(exports, str(mroot), str(m.address), str(d.ganesha / "recovery")))
+    snmp_env = {"SNMP_PERSISTENT_DIR": str(mroot / "var/lib/snmp"), "MIBS": "", "SNMPCONFPATH": str(mroot / "etc/snmp")}
+    out = [
+        Daemon("uplink-dns", t.uplink_ns, ["dnsmasq", "-k", "-C", str(up_dns)], None, [("udp", 53)]),
+        Daemon("uplink-ntp", t.uplink_ns, ["chronyd", "-x", "-u", "root", "-d", "-f", str(up_ntp)], None, [("udp", 123)]),
+        Daemon("uplink-echo", t.uplink_ns, uplink.echo_server_args(sys.executable, str(t.router), ECHO_PORT), None,
+               [("tcp", ECHO_PORT)]),
+        Daemon("dnsmasq", m.ns, ["dnsmasq", "-k", "--log-facility=-", "-C",
+                                 str(_file(mplan, "/etc/dnsmasq.d/pirack.conf", mroot))], None, [("udp", 53), ("udp", 67)]),
+        Daemon("chronyd", m.ns, ["chronyd", "-x", "-u", "root", "-d", "-f",
+                                 str(_file(mplan, "/etc/chrony/chrony.conf", mroot))], None, [("udp", 123)]),
+        Daemon("snmpd", m.ns, ["snmpd", "-f", "-Le", "-C", "-c", str(_file(mplan, "/etc/snmp/snmpd.conf", mroot)),
+                               "-p", str(d.run / "snmpd.pid")], snmp_env, [("udp", 161)]),
     ]
     if exports:
-        starts.append(("ganesha", m.ns, ["ganesha.nfsd", "-F", "-f", str(gconf), "-L", str(logd / "ganesha.log"),
-                                         "-p", str(rund / "ganesha.pid")], None, [("tcp", 2049)]))
-    # ganesha makes /run/ganesha whatever its configuration says: note it, so `down` can remove it.
-    if exports and not Path("/run/ganesha").exists():
-        st.host_dirs.append("/run/ganesha")
-    waits: list[tuple[Started, list[tuple[str, int]]]] = []
-    for name, ns, args, env, ports in starts:
-        p = start(name, ns, args, logd / f"{name}.out", env=env)
+        out.append(Daemon("ganesha", m.ns, ["ganesha.nfsd", "-F", "-f", str(gconf), "-L", str(d.log / "ganesha.log"),
+                                            "-p", str(d.run / "ganesha.pid")], None, [("tcp", 2049)]))
+    return out
+
+
+def _start_daemons(daemons: list[Daemon], st: LabState) -> list[tuple[Started, list[tuple[str, int]]]]:
+    """Start each; its PID is saved in the lab state at once, so `down` finds it whatever happens next."""
+    out = []
+    for dm in daemons:
+        p = start(dm.name, dm.ns, dm.argv, Path(st.dir) / LAB / "log" / f"{dm.name}.out", env=dm.env)
         st.processes.append(p)
         st.save()
-        waits.append((p, ports))
-    _wait_ready(waits)
-    if prepared is not None:
-        for f in prepared_futs:
-            f.result()
-        prepared.shutdown()
-    problems = _startup_warnings(st)
-    if problems:
-        raise LabError("; ".join(problems))
-    st.ready = True
-    st.save()
-
-
-def _wait_ready(waits: list[tuple[Started, list[tuple[str, int]]]], timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    pending = list(waits)
-    while pending:
-        still = []
-        for p, ports in pending:
-            if not p.alive():
-                raise LabError(f"{p.name} exited at start in {p.ns}: {_tail(p.log)}")
-            if not all(listening(p.pid, proto, port) for proto, port in ports):
-                still.append((p, ports))
-        pending = still
-        if pending:
-            if time.monotonic() > deadline:
-                names = ", ".join(p.name for p, _ in pending)
-                raise LabError(f"not listening after {timeout:.0f} s: {names} ({_tail(pending[0][0].log)})")
-            time.sleep(0.02)
-
-
-def _tail(path: str, n: int = 6) -> str:
-    try:
-        lines = Path(path).read_text(errors="replace").strip().splitlines()
-    except FileNotFoundError:
-        return "(no output)"
-    return " | ".join(lines[-n:]) or "(no output)"
+        out.append((p, dm.ports))
+    return out
 
 
 def _startup_warnings(st: LabState) -> list[str]:
@@ -295,19 +305,3 @@ def _startup_warnings(st: LabState) -> list[str]:
             if lines:
                 out.append(f"snmpd warned at start: {' | '.join(lines[:5])}")
     return out
-
-
-def down(lab_id: str) -> tuple[list[str], list[str]]:
-    return teardown(lab_id)
-
-
-def leftovers(lab_id: str, pids: list[Started]) -> list[str]:
-    """What a lab left behind: namespaces with its prefix, live recorded processes, its folder."""
-    from .topology import PREFIX
-
-    out = [f"namespace {n}" for n in list_netns() if n.startswith(f"{PREFIX}{lab_id}-")]
-    out += [f"process {p.name} ({p.pid})" for p in pids if p.alive()]
-    if lab_dir(lab_id).exists():
-        out.append(f"folder {lab_dir(lab_id)}")
-    return out
-

@@ -8,6 +8,7 @@ Clients: busybox udhcpc (DHCP), dnspython (DNS), tftp-hpa (TFTP), libnfs-utils (
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import struct
@@ -15,20 +16,24 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from pathlib import Path
 
 from pirack.load import LoadedCluster
 
+from bringup.render.nfs import MOUNTD_PORT, PATH as EXPORTS_PATH
+from bringup.render.nftables import SSH_PORT
+
 from . import ganesha
-from .build import LAB, lab_dir
+from .dhcp import lease
 from .netns import in_netns, run
+from .paths import LabPaths, lab_dir
 from .state import LabState
 from .topology import ECHO_PORT, UPSTREAM_ANSWER, UPSTREAM_ZONE, Topology, build_topology
 
 PROBE_TIMEOUT = 1.0  # how long a refusal is waited for: the lab's links answer in microseconds
-UDHCPC_SCRIPT = Path(__file__).with_name("udhcpc.sh")
 SYSNAME_OID = ".1.3.6.1.2.1.1.5.0"
-EXPORTS_PATH = "/etc/exports.d/pirack.exports"
+# TCP ports probed on the master from the uplink: SSH (must answer), the cluster services
+# (must not), and a port nothing of ours uses (a web UI someone starts later: must not).
+UPLINK_PROBES = (SSH_PORT, 53, 111, 2049, MOUNTD_PORT, 8080)
 
 
 @dataclass
@@ -62,6 +67,28 @@ def tcp_connect(ns: str, addr: str, port: int, timeout: float = PROBE_TIMEOUT) -
         return f"unreachable ({exc.strerror})"
     finally:
         s.close()
+
+
+@contextlib.contextmanager
+def listeners(ns: str, ports: tuple[int, ...]):
+    """A TCP listener on every address of namespace `ns` for each port (those a daemon holds
+    already stay the daemon's), for the time of a probe: a port then answers if and only if the
+    firewall lets the connection through."""
+    socks = []
+    try:
+        for port in ports:
+            with in_netns(ns):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            try:
+                s.bind(("0.0.0.0", port))
+                s.listen(8)
+            except OSError:
+                pass
+        yield
+    finally:
+        for s in socks:
+            s.close()
 
 
 def udp_exchange(ns: str, addr: str, port: int, payload: bytes, timeout: float = PROBE_TIMEOUT) -> bytes | None:
@@ -129,7 +156,7 @@ class Verifier:
         self.st = st
         self.t: Topology = build_topology(lc.spec, st.lab_id)
         self.base = lab_dir(st.lab_id)
-        self.work = self.base / LAB / "verify"
+        self.work = LabPaths(self.base).verify
         self.work.mkdir(parents=True, exist_ok=True)
         self.master = str(self.t.master.address)
         self.mroot = self.base / self.t.master.name
@@ -147,14 +174,10 @@ class Verifier:
 
     # DHCP -------------------------------------------------------------------------------------
     def dhcp(self, s) -> tuple[bool, str]:
-        out = self.work / f"dhcp-{s.name}.env"
-        out.unlink(missing_ok=True)
-        cp = run(["busybox", "udhcpc", "-i", s.interface, "-n", "-q", "-f", "-s", str(UDHCPC_SCRIPT),
-                  "-t", "5", "-T", "1", "-O", "ntpsrv", "-O", "search"], ns=s.ns, check=False, timeout=10,
-                 env={"PIRACK_DHCP_OUT": str(out)})
-        if cp.returncode != 0 or not out.exists():
-            return False, f"no lease (udhcpc exit {cp.returncode})"
-        got = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
+        got, said = lease(s.ns, s.interface, self.work / f"dhcp-{s.name}.env", options=("ntpsrv", "search"),
+                          timeout=10)
+        if got is None:
+            return False, f"no lease ({said})"
         want = {"ip": str(s.address), "router": self.master, "dns": self.master, "ntpsrv": self.master,
                 "domain": self.spec.network.domain}
         wrong = [f"{k}={got.get(k, '')!r} (want {v})" for k, v in want.items() if got.get(k, "").split(" ")[0] != v]
@@ -295,13 +318,10 @@ class Verifier:
 
     # Leaks from the uplink ----------------------------------------------------------------------
     def uplink_dhcp(self) -> tuple[bool, str]:
-        out = self.work / "dhcp-uplink.env"
-        out.unlink(missing_ok=True)
-        cp = run(["busybox", "udhcpc", "-i", self.t.uplink_if, "-n", "-q", "-f", "-s", str(UDHCPC_SCRIPT),
-                  "-t", "1", "-T", "1", "-A", "1"], ns=self.t.uplink_ns, check=False, timeout=10,
-                 env={"PIRACK_DHCP_OUT": str(out), "PIRACK_DHCP_PROBE": "1"})
-        if out.exists() or cp.returncode == 0:
-            return False, "the master offered a lease on the uplink: " + out.read_text().replace("\n", " ")[:160]
+        got, _ = lease(self.t.uplink_ns, self.t.uplink_if, self.work / "dhcp-uplink.env", tries=1, probe=True,
+                       timeout=10)
+        if got is not None:
+            return False, f"the master offered a lease on the uplink: {got}"[:200]
         return True, "no offer to a DHCP discover"
 
     def uplink_udp(self, port: int, payload: bytes, what: str) -> tuple[bool, str]:
@@ -337,6 +357,17 @@ class Verifier:
             bad.append(f"links {names}")
         return (not bad), ("; ".join(bad) if bad else f"links {', '.join(names)}; no default route")
 
+    def uplink_ports(self) -> tuple[bool, str]:
+        """From the uplink, on the master's uplink and cluster addresses: SSH answers, nothing
+        else does (a timeout: dropped; 'refused' would mean the packet got to the master)."""
+        targets = [(a, p) for a in (str(self.t.master_uplink_address.ip), self.master) for p in UPLINK_PROBES]
+        with listeners(self.t.master.ns, UPLINK_PROBES), ThreadPoolExecutor(len(targets)) as pool:
+            got = dict(zip(targets, pool.map(lambda ap: tcp_connect(self.t.uplink_ns, *ap), targets)))
+        wrong = [f"{a}:{p} {r}" for (a, p), r in got.items() if (r == "open") != (p == SSH_PORT) or r == "refused"]
+        if wrong:
+            return False, "from the uplink: " + "; ".join(wrong)
+        return True, f"only TCP {SSH_PORT} (SSH) answers; {', '.join(str(p) for p in UPLINK_PROBES[1:])}: dropped"
+
     def uplink_to_slave(self, s) -> tuple[bool, str]:
         # Nothing listens on the slave: a RST ('refused') would prove the packet reached it.
         r = tcp_connect(self.t.uplink_ns, str(s.address), 22)
@@ -358,6 +389,7 @@ class Verifier:
                             lambda: self.uplink_udp(53, _dns_probe(), "DNS")),
                 pool.submit(self._timed, "no SNMP from uplink", up, self.uplink_snmp),
                 pool.submit(self._timed, "no NFS from uplink", up, self.uplink_nfs),
+                pool.submit(self._timed, "only SSH from uplink", up, self.uplink_ports),
             ]
             dhcp = {s.name: pool.submit(self._timed, "DHCP", s.name, lambda s=s: self.dhcp(s)) for s in t.slaves}
             per_slave: list[Future] = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from typing import Annotated, Optional
 
@@ -12,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pirack.cli_common import EXIT_PROBLEMS, ClusterFile
-from pirack.errors import InputError
+from pirack.cli_common import ClusterFile
+from pirack.errors import InputError, WorkFailed
 
 lab_app = typer.Typer(
     help=(
@@ -73,7 +72,6 @@ def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None
     from pirack.load import load_cluster
 
     from .build import up as build_up
-    from .netns import LabError
 
     lc = load_cluster(file)
     _need_root()
@@ -82,11 +80,7 @@ def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None
 
         return vm_up(lc, _lab_id(lc, lab_id), json_out, converge=not no_run)
     t0 = time.monotonic()
-    try:
-        st = build_up(lc, _lab_id(lc, lab_id), ssh=ssh)
-    except LabError as exc:
-        print(f"lab up failed: {exc}", file=sys.stderr)
-        raise typer.Exit(EXIT_PROBLEMS) from None
+    st = build_up(lc, _lab_id(lc, lab_id), ssh=ssh)  # a LabError is a WorkFailed: exit 1, once
     info = {"lab_id": st.lab_id, "dir": st.dir, "uplink": st.uplink_ns, "nodes": st.nodes,
             "namespaces": st.namespaces, "processes": {p.name: p.pid for p in st.processes},
             "seconds": round(time.monotonic() - t0, 3)}
@@ -139,7 +133,9 @@ def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = 
             table.add_row(c.name, c.where, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail)
         console.print(table)
     if not ok:
-        raise typer.Exit(EXIT_PROBLEMS)
+        failed = [c for c in results if not c.ok]
+        raise WorkFailed(f"lab {lid}: {len(failed)} of {len(results)} checks failed",
+                         details=[f"{c.name} from {c.where}: {c.detail}" for c in failed])
 
 
 @lab_app.command()
@@ -172,7 +168,6 @@ def down(file: ClusterFile = None, lab_id: IdOpt = None,
     if json_out:
         print(json.dumps({"labs": sorted(ids), "removed": removed, "problems": problems}, indent=1))
     else:
-        console.print(f"removed {len(removed)} things of lab {', '.join(sorted(ids)) or '(none)'}"
-                      + "".join(f"\n  [red]{p}[/]" for p in problems))
+        console.print(f"removed {len(removed)} things of lab {', '.join(sorted(ids)) or '(none)'}")
     if problems:
-        raise typer.Exit(EXIT_PROBLEMS)
+        raise WorkFailed(f"lab down: {len(problems)} thing(s) could not be removed", details=problems)

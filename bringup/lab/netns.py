@@ -16,11 +16,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pirack.errors import WorkFailed
+
+from ..engine.facts import process_start
+
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-class LabError(RuntimeError):
+class LabError(WorkFailed):
     """The lab could not be built or torn down (a daemon did not start, ip failed)."""
 
 
@@ -68,17 +72,6 @@ def list_netns() -> list[str]:
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
-def proc_start_time(pid: int) -> int | None:
-    """The process's start time in clock ticks since boot: with the PID, it names one process
-    for good (a PID reused by someone else later has another start time)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    # Field 22, counted after the ')' that closes the command name (which may hold spaces).
-    return int(stat.rsplit(")", 1)[1].split()[19])
-
-
 @dataclass
 class Started:
     """A process the lab started: enough to find it again from another process."""
@@ -90,7 +83,7 @@ class Started:
     log: str
 
     def alive(self) -> bool:
-        st = proc_start_time(self.pid)
+        st = process_start(self.pid)
         if st != self.start:
             return False
         try:  # a zombie (our own child, not reaped yet) counts as gone
@@ -111,7 +104,7 @@ def start(name: str, ns: str, args: list[str], log: Path, env: dict | None = Non
                              stderr=subprocess.STDOUT, env=None if env is None else {**os.environ, **env},
                              start_new_session=True)  # a Ctrl-C in the terminal is ours to handle, not theirs
     _children[p.pid] = p
-    st = proc_start_time(p.pid)
+    st = process_start(p.pid)
     return Started(name, ns, p.pid, st if st is not None else -1, str(log))
 
 
@@ -161,3 +154,32 @@ def listening(pid: int, proto: str, port: int) -> bool:
         if int(f[1].split(":")[1], 16) == port and (proto != "tcp" or f[3] == "0A"):
             return True
     return False
+
+
+def tail(path: str, n: int = 6) -> str:
+    """The last lines of a daemon's log, on one line."""
+    try:
+        lines = Path(path).read_text(errors="replace").strip().splitlines()
+    except FileNotFoundError:
+        return "(no output)"
+    return " | ".join(lines[-n:]) or "(no output)"
+
+
+def wait_listening(waits: list[tuple[Started, list[tuple[str, int]]]], timeout: float = 8.0) -> None:
+    """Poll until every started process listens on its ports (never a fixed sleep); LabError
+    naming the one that died or is still not listening."""
+    deadline = time.monotonic() + timeout
+    pending = list(waits)
+    while pending:
+        still = []
+        for p, ports in pending:
+            if not p.alive():
+                raise LabError(f"{p.name} exited at start in {p.ns}: {tail(p.log)}")
+            if not all(listening(p.pid, proto, port) for proto, port in ports):
+                still.append((p, ports))
+        pending = still
+        if pending:
+            if time.monotonic() > deadline:
+                names = ", ".join(p.name for p, _ in pending)
+                raise LabError(f"not listening after {timeout:.0f} s: {names} ({tail(pending[0][0].log)})")
+            time.sleep(0.02)

@@ -12,46 +12,16 @@ from __future__ import annotations
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-from .netns import LabError, Started, run, start
+from .dhcp import lease
+from .netns import LabError, Started, run, start, wait_listening
+from .paths import SshPaths, fleet_root, ssh_paths
 from .state import LabState
 from .topology import NodeNet, Topology
 
 SSHD = "/usr/sbin/sshd"  # sshd refuses to start unless called by its absolute path
 PRIVSEP = Path("/run/sshd")  # compiled into Debian's sshd: it must exist, root-owned
-LAB = "_lab"
-
-
-@dataclass(frozen=True)
-class SshPaths:
-    dir: Path
-
-    @property
-    def key(self) -> Path:  # the lab's client key (ansible_ssh_private_key_file)
-        return self.dir / "id_ed25519"
-
-    @property
-    def authorized_keys(self) -> Path:
-        return self.dir / "authorized_keys"
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.dir / "known_hosts"
-
-    def node(self, name: str) -> Path:
-        return self.dir / name
-
-
-def ssh_paths(lab_dir: Path) -> SshPaths:
-    return SshPaths(Path(lab_dir) / LAB / "ssh")
-
-
-def fleet_root(lab_dir: Path, node: str) -> Path:
-    """The folder that stands for the node's / under `bringup fleet run --lab` (`--root`). Made
-    here, so that even the first `fleet run --check` finds every root and creates nothing."""
-    return Path(lab_dir) / LAB / "fleet" / "roots" / node
 
 
 def process_name(node: str) -> str:
@@ -87,16 +57,9 @@ def _keygen(path: Path, comment: str) -> None:
 
 def _lease(s: NodeNet, d: Path) -> str:
     """The slave's address from the lab's DHCP server, set on its interface by the lab's hook."""
-    from .checks import UDHCPC_SCRIPT
-
-    out = d / "dhcp.env"
-    out.unlink(missing_ok=True)
-    cp = run(["busybox", "udhcpc", "-i", s.interface, "-n", "-q", "-f", "-s", str(UDHCPC_SCRIPT), "-t", "5", "-T", "1"],
-             ns=s.ns, check=False, timeout=15, env={"PIRACK_DHCP_OUT": str(out)})
-    if cp.returncode != 0 or not out.exists():
-        raise LabError(f"{s.name} got no DHCP lease for its sshd (udhcpc exit {cp.returncode}): "
-                       f"{cp.stderr.strip()[-300:]}")
-    got = dict(ln.split("=", 1) for ln in out.read_text().splitlines() if "=" in ln)
+    got, said = lease(s.ns, s.interface, d / "dhcp.env")
+    if got is None:
+        raise LabError(f"{s.name} got no DHCP lease for its sshd ({said})")
     if got.get("ip") != str(s.address):
         raise LabError(f"{s.name} was leased {got.get('ip')!r}, the cluster file says {s.address}")
     return got["ip"]
@@ -116,8 +79,6 @@ def _prepare(s: NodeNet, p: SshPaths) -> tuple[list[str], Path]:
 def start_all(t: Topology, st: LabState, lab_dir: Path) -> list[Started]:
     """Lease, configure and start an sshd in every slave; each PID goes into the lab state, so
     `bringup lab down` stops them with the rest."""
-    from .build import _wait_ready
-
     if not shutil.which("ssh-keygen") or not os.path.exists(SSHD):
         raise LabError(f"`lab up --ssh` needs openssh-server and openssh-client ({SSHD}, ssh-keygen)")
     for n in t.nodes:
@@ -140,7 +101,7 @@ def start_all(t: Topology, st: LabState, lab_dir: Path) -> list[Started]:
         st.processes.append(proc)
         st.save()
         waits.append((proc, [("tcp", 22)]))
-    _wait_ready(waits)
+    wait_listening(waits)
     return [w[0] for w in waits]
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from pirack.fsutil import atomic_write
 
 from .netns import Started, list_netns, run, stop
-from .topology import PREFIX, STATE_BASE
+from .paths import STATE_BASE
+from .topology import PREFIX
 
 
 @dataclass

@@ -7,7 +7,6 @@ host's namespace and names like eth0 cannot clash with the host's.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING
@@ -16,7 +15,6 @@ if TYPE_CHECKING:  # `down` imports this module: keep it free of pydantic's star
     from pirack.spec import Cluster
 
 PREFIX = "pirl-"
-STATE_BASE = "/run/pirack-lab"
 # The fake upstream's test zone: names here resolve only through the uplink's DNS.
 UPSTREAM_ZONE = "upstream.test"
 UPSTREAM_ANSWER = IPv4Address("192.0.2.53")  # TEST-NET-1 (RFC 5737)
@@ -85,9 +83,6 @@ class Topology:
     @property
     def namespaces(self) -> list[str]:
         return [self.uplink_ns, self.switch_ns, *(n.ns for n in self.nodes)]
-
-    def ns_of(self, node: str) -> str:
-        return next(n.ns for n in self.nodes if n.name == node)
 
 
 def _ns_name(lab_id: str, what: str) -> str:
@@ -169,10 +164,3 @@ def ip_batches(t: Topology) -> tuple[list[str], dict[str, list[str]]]:
         per[s.ns].append(f"link set {s.interface} up")
     return host, per
 
-
-def is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False

@@ -14,8 +14,8 @@ networkmanager.py, system.py (hostname, hosts, sysctl, fstab, sshd).
 
 from .model import (BEGIN_MARK, END_MARK, REDACTED, Command, ManagedDir, ManagedFile, NodePlan,
                     RenderOptions, Secrets, block_body, merge_block)
-from .node import MASTER_PACKAGES, SECRETS_PATH, SLAVE_PACKAGES, render_node
+from .node import MASTER_PACKAGES, SECRETS_PATH, SLAVE_PACKAGES, node_named, render_node
 
-__all__ = ["render_node", "NodePlan", "ManagedFile", "ManagedDir", "Command", "RenderOptions",
+__all__ = ["render_node", "node_named", "NodePlan", "ManagedFile", "ManagedDir", "Command", "RenderOptions",
            "Secrets", "merge_block", "block_body", "BEGIN_MARK", "END_MARK", "REDACTED",
            "MASTER_PACKAGES", "SLAVE_PACKAGES", "SECRETS_PATH"]

@@ -10,7 +10,7 @@ documentation PR #3234 for issue #3205; bookworm-feedback #93, #267): since Book
 initramfs mounts the root with klibc's nfsmount, which speaks NFS v2/v3 only and takes no
 `proto=`: `nfsroot=IP:/path,vers=3`. `vers=4.1,proto=tcp` loops on "Retrying nfs mount" (the VM
 lab boots both lines: tests/vm). NFSv3 needs rpcbind (111) and mountd, which the master pins to
-MOUNTD_PORT so its firewall can open it to the cluster side only. The slave's /boot/firmware is
+nfs.MOUNTD_PORT so its firewall can open it to the cluster side only. The slave's /boot/firmware is
 an NFS mount of its TFTP folder, so kernel and firmware updates reach what the boot ROM loads.
 """
 
@@ -25,8 +25,6 @@ BOOT_ORDER = "0xf21"
 TFTP_PREFIX = 0  # the default: folders named by serial (tftp_folder)
 WIRELESS_OFF = "dtoverlay=disable-wifi\ndtoverlay=disable-bt\n"
 NFS_VERSION = "3"  # what the Bookworm initramfs's nfsmount speaks (see above)
-MOUNTD_PORT = 20048  # the port IANA lists for mountd (and Red Hat's default)
-NFS_CONF_PATH = "/etc/nfs.conf.d/pirack.conf"
 
 
 def tftp_folder(spec: Cluster, node: Node) -> str:
@@ -63,13 +61,6 @@ def export_lines(spec: Cluster, node: Node) -> list[str]:
     and firmware updates land there), only to that slave, whose root is root there."""
     opts = "(rw,sync,no_subtree_check,no_root_squash)"
     return [f"{nfs_root(spec, node)}\t{node.address}{opts}\n", f"{tftp_folder(spec, node)}\t{node.address}{opts}\n"]
-
-
-def nfs_conf() -> ManagedFile:
-    """mountd on a fixed port: NFSv3 clients (the net-booted slaves' initramfs) ask rpcbind for it."""
-    return ManagedFile(NFS_CONF_PATH, f"# Managed by pirack: NFSv3 net boot; the firewall opens this port to the cluster only.\n"
-                       f"[mountd]\nport={MOUNTD_PORT}\n", service="nfs-server", action="restart",
-                       why=f"mountd on port {MOUNTD_PORT} (NFSv3 net boot)")
 
 
 def boot_files(spec: Cluster, node: Node) -> tuple[list[ManagedFile], list[ManagedDir]]:

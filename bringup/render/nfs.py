@@ -9,9 +9,14 @@ from .common import drive_path, header
 from .model import ManagedDir, ManagedFile
 
 PATH = "/etc/exports.d/pirack.exports"
+# mountd's fixed port (NFSv3: a net-booted slave's initramfs mounts its root with v3), opened to
+# the cluster by the firewall (nftables.py) and given to mountd by the NFS server's config.
+MOUNTD_PORT = 20048
 
 
 def exports(spec: Cluster) -> str:
+    """One line per export. The data exports go to each slave by its address (the nodes that
+    exist), never to the whole subnet: a stranger on the switch with a DHCP lease gets none."""
     st = spec.storage
     assert st is not None
     out = [header(spec)]
@@ -19,10 +24,15 @@ def exports(spec: Cluster) -> str:
         if n.boot == "net":
             # A slave's root and boot folder: only that slave, and its root user is root there.
             out += netboot.export_lines(spec, n)
+    if not spec.slaves and st.exports:
+        # exports(5): a line without clients is exported to everyone. No slaves, no data export.
+        out.append("# No slaves: the data exports have no client yet.\n")
+        return "".join(out)
     for e in st.exports:
-        opts = ["ro" if e.read_only else "rw", "sync", "no_subtree_check",
-                "root_squash" if e.root_squash else "no_root_squash"]
-        out.append(f"{drive_path(spec, e.path)}\t{spec.network.subnet}({','.join(opts)})\n")
+        opts = ",".join(["ro" if e.read_only else "rw", "sync", "no_subtree_check",
+                         "root_squash" if e.root_squash else "no_root_squash"])
+        clients = " ".join(f"{n.address}({opts})" for n in spec.slaves)
+        out.append(f"{drive_path(spec, e.path)}\t{clients}\n")
     return "".join(out)
 
 
@@ -31,6 +41,17 @@ def exports_file(spec: Cluster) -> ManagedFile:
     # once the SSD is mounted.
     return ManagedFile(PATH, exports(spec), check="exportfs", after=("exportfs", "-ra"), revert=("exportfs", "-ra"),
                        service="nfs-kernel-server", action="reload", needs_drive=True, why="NFS exports on the SSD")
+
+
+NFS_CONF_PATH = "/etc/nfs.conf.d/pirack.conf"
+
+
+def nfs_conf() -> ManagedFile:
+    """mountd on its fixed port: NFSv3 clients (a net-booted slave's initramfs) ask rpcbind for
+    it, and the firewall opens that port to the cluster only."""
+    return ManagedFile(NFS_CONF_PATH, "# Managed by pirack: NFSv3 net boot; the firewall opens this port to the cluster only.\n"
+                       f"[mountd]\nport={MOUNTD_PORT}\n", service="nfs-server", action="restart",
+                       why=f"mountd on port {MOUNTD_PORT} (NFSv3 net boot)")
 
 
 def export_dirs(spec: Cluster) -> list[ManagedDir]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pirack.errors import InputError
 from pirack.load import LoadedCluster
-from pirack.spec import Cluster
+from pirack.spec import Cluster, Node
 
-from . import chrony, dnsmasq, netboot, networkmanager, nfs, nftables, snmpd, system
+from . import chrony, dnsmasq, guard, netboot, networkmanager, nfs, nftables, snmpd, system
 from .model import NodePlan, RenderOptions, Secrets
 
 MASTER_PACKAGES = ("dnsmasq", "nftables", "chrony", "snmpd", "nfs-kernel-server")
@@ -14,21 +14,31 @@ SLAVE_PACKAGES = ("chrony",)
 SECRETS_PATH = "/etc/pirack/secrets.toml"
 
 
+def node_named(spec: Cluster, name: str, display: str) -> Node:
+    """The node called `name`, or InputError (exit 2) listing the nodes the file has."""
+    node = spec.node(name)
+    if node is None:
+        raise InputError(display, "nodes", f"no node named {name!a} (nodes: {', '.join(n.name for n in spec.nodes)})")
+    return node
+
+
 def render_node(lc: LoadedCluster | Cluster, node_name: str, secrets: Secrets | None = None,
                 options: RenderOptions | None = None) -> NodePlan:
     """Everything `node_name` should have, as data. Pure: reads no disk, runs nothing.
 
     The master needs `secrets.snmp_community`; the slaves need no secrets.
-    Raises InputError for an unknown node or a missing secret.
+    Raises InputError for an unknown node, a missing secret, or a value that would put a line
+    into a file that the cluster file did not mean (render/guard.py).
     """
     spec = lc.spec if isinstance(lc, LoadedCluster) else lc
     display = lc.display if isinstance(lc, LoadedCluster) else "cluster file"
     opts = options or RenderOptions()
     secrets = secrets or Secrets()
-    node = spec.node(node_name)
-    if node is None:
-        raise InputError(display, "nodes", f"no node named '{node_name}' (nodes: {', '.join(n.name for n in spec.nodes)})")
-    return _master(spec, opts, secrets, display) if node.role == "master" else _slave(spec, node, opts)
+    node = node_named(spec, node_name, display)
+    guard.check_inputs(display, spec, opts, secrets)
+    plan = _master(spec, opts, secrets, display) if node.role == "master" else _slave(spec, node, opts)
+    guard.check_plan(plan, display)
+    return plan
 
 
 def _common(spec, node, opts, plan: NodePlan) -> None:
@@ -38,8 +48,9 @@ def _common(spec, node, opts, plan: NodePlan) -> None:
     if opts.admin_has_key:
         plan.files.append(system.sshd_dropin(spec))
     else:
-        plan.notes.append("sshd keeps password logins: no authorized key was found for an admin user "
-                          "(add one to ~/.ssh/authorized_keys, then run again to allow keys only)")
+        plan.notes.append("sshd keeps password logins: no admin (root, or a member of sudo) has an authorized "
+                          "key that `ssh-keygen -l` accepts (add one to ~/.ssh/authorized_keys, then run again "
+                          "to allow keys only)")
 
 
 def _master(spec: Cluster, opts: RenderOptions, secrets: Secrets, display: str) -> NodePlan:
@@ -71,7 +82,7 @@ def _master(spec: Cluster, opts: RenderOptions, secrets: Secrets, display: str) 
         plan.notes.append(f"the SSD is mounted by {'UUID' if st.uuid else 'LABEL'} at {st.mount_point}; "
                           f"format it only with `bringup storage format --device /dev/sdX`")
     if any(s.boot == "net" for s in spec.slaves):
-        plan.files.append(netboot.nfs_conf())  # NFSv3 net boot: mountd on a fixed port
+        plan.files.append(nfs.nfs_conf())  # NFSv3 net boot: mountd on a fixed port
     for s in spec.slaves:
         if s.boot == "net":
             files, dirs = netboot.boot_files(spec, s)

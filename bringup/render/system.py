@@ -70,7 +70,9 @@ def mount_drive(spec: Cluster) -> Command:
                    optional=True, why="the exports and boot folders live on it")
 
 
-SSHD_DROPIN = "/etc/ssh/sshd_config.d/pirack.conf"
+# sshd takes the FIRST value it reads for most settings, and reads its drop-ins in name order:
+# ours sorts before cloud-init's 50-cloud-init.conf (which may turn passwords on).
+SSHD_DROPIN = "/etc/ssh/sshd_config.d/00-pirack.conf"
 
 
 def sshd_dropin(spec: Cluster) -> ManagedFile:

@@ -74,7 +74,14 @@ def test_revert_a_named_older_run(bringup_cli, tmp_path, secret_env, monkeypatch
     assert second["changed"] == ["/etc/pirack/hosts"]
     assert bringup_cli("revert", second["run_id"], "--root", str(tmp_path))[0] == 0
     assert (tmp_path / "etc/pirack/hosts").read_text() == "drifted\n"
-    assert bringup_cli("revert", first["run_id"], "--root", str(tmp_path))[0] == 0
+    # the first run wrote hosts, which was edited since ("drifted"): revert stops, naming it
+    code, out, err = bringup_cli("revert", first["run_id"], "--root", str(tmp_path))
+    assert code == 1 and "/etc/pirack/hosts" in err and "--force" in err and "nothing was reverted" in err
+    assert (tmp_path / "etc/pirack/hosts").read_text() == "drifted\n"
+    code, out, err = bringup_cli("revert", first["run_id"], "--root", str(tmp_path), "--force")
+    assert code == 0, err
+    kept = tmp_path / f"var/lib/pirack/runs/{first['run_id']}/edited"
+    assert [p.read_text() for p in kept.iterdir()] == ["drifted\n"] and "kept your edit" in out
     after = snapshot(tmp_path)
     assert after == before
 
@@ -225,16 +232,16 @@ def test_netboot_prepare_failures_are_one_message(clusters, tmp_path):
     assert "Not a directory" in r.stderr and str(bad_root / "mnt") in r.stderr
 
 
-def _cluster_file(folder):
+def _seed_file(tmp_path):
     from pirack.paths import default_text
 
-    f = folder / "cluster.toml"
+    f = tmp_path / "cluster.toml"
     f.write_text(default_text())
     return str(f)
 
 
 def test_storage_format_refuses_without_confirmation(bringup_cli, tmp_path):
-    f = _cluster_file(tmp_path)
+    f = _seed_file(tmp_path)
     code, out, err = bringup_cli("storage", "format", f, "--device", "/dev/null")
     assert code == 2 and "not a block device" in err
     code, out, err = bringup_cli("storage", "format", f, "--device", str(tmp_path / "nope"))
@@ -247,9 +254,9 @@ def test_storage_format_never_uses_the_built_in_default(bringup_cli, tmp_path, m
     import bringup.target as target
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(target, "LIVE_CLUSTER_FILE", tmp_path / "etc-pirack-cluster.toml")
+    monkeypatch.setattr(target, "LIVE_CLUSTER", tmp_path / "etc-pirack-cluster.toml")
     code, out, err = bringup_cli("storage", "format", "--device", "/dev/null")
-    assert code == 2 and "never falls back to the built-in default" in err and "Traceback" not in err
+    assert code == 2 and "never falls back to a default cluster" in err and "Traceback" not in err
 
 
 def test_storage_format_names_a_missing_mkfs(bringup_cli, tmp_path, monkeypatch):
@@ -259,7 +266,7 @@ def test_storage_format_names_a_missing_mkfs(bringup_cli, tmp_path, monkeypatch)
 
     import tomli_w
 
-    doc = tomllib.loads(open(_cluster_file(tmp_path)).read())
+    doc = tomllib.loads(open(_seed_file(tmp_path)).read())
     doc["storage"]["filesystem"] = "xfs"
     f = tmp_path / "xfs.toml"
     f.write_text(tomli_w.dumps(doc))
@@ -280,8 +287,8 @@ def test_storage_format_on_a_loop_device(tmp_path):
     if r.returncode != 0:
         pytest.skip(f"no loop device here: {r.stderr.strip()}")
     loop = r.stdout.strip()
+    f = _seed_file(tmp_path)
     try:
-        f = _cluster_file(tmp_path)
         r = sh("bringup", "storage", "format", f, "--device", loop, cwd=tmp_path, timeout=120)  # no TTY
         assert r.returncode == 2 and f"--yes-i-am-sure {loop}" in r.stderr
         r = sh("bringup", "storage", "format", f, "--device", loop, "--yes-i-am-sure", "/dev/sdz", cwd=tmp_path, timeout=120)

@@ -25,11 +25,11 @@ def test_a_write_that_fails_midway_puts_back_the_others(bringup_cli, tmp_path, s
     real = resources.FileResource.apply
     calls = []
 
-    def apply(self, ctx, journal):
+    def apply(self, ctx, journal, change):
         calls.append(self.mf.path)
         if len(calls) == 5:  # four files already replaced, then the disk says no
             raise PermissionError(1, "Operation not permitted", str(ctx.at(self.mf.path)))
-        return real(self, ctx, journal)
+        return real(self, ctx, journal, change)
 
     monkeypatch.setattr(resources.FileResource, "apply", apply)
     code, out, err = bringup_cli("run", "--node", "master", "--root", str(tmp_path), "--json")
@@ -39,3 +39,4 @@ def test_a_write_that_fails_midway_puts_back_the_others(bringup_cli, tmp_path, s
     assert "Operation not permitted" in res["failed"]["message"] and "rolled back" in res["failed"]["message"]
     assert len(calls) == 5
     assert snapshot(tmp_path) == before  # every file byte for byte as it was
+    assert res["changed"] == []  # and the summary says so: what was written was put back

@@ -6,6 +6,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from bringup_helpers import SECRET, seed_old_root, snapshot
@@ -13,7 +14,16 @@ from bringup_helpers import SECRET, seed_old_root, snapshot
 ARGS = ["run", "--node", "master"]
 
 
-def fork_run(root, crash_after):
+def leftovers(root, tmp) -> list[str]:
+    """What a killed run may leave: temp files anywhere in the root (the journal too), run
+    folders without a manifest, checker folders in the temp folder."""
+    out = [str(p) for p in root.rglob("*.tmp")]
+    runs = root / "var/lib/pirack/runs"
+    out += [str(p) for p in (runs.iterdir() if runs.is_dir() else []) if p.is_dir() and not (p / "manifest.json").exists()]
+    return out + [str(p) for p in tmp.glob("pirack-check-*")]
+
+
+def fork_run(root, crash_after, tmp):
     """`bringup run` in a forked child that SIGKILLs itself after `crash_after` durable writes."""
     pid = os.fork()
     if pid == 0:  # child: never return into pytest
@@ -21,6 +31,7 @@ def fork_run(root, crash_after):
             fd = os.open(os.devnull, os.O_WRONLY)
             os.dup2(fd, 1)
             os.dup2(fd, 2)
+            tempfile.tempdir = str(tmp)
             os.environ["PIRACK_BRINGUP_CRASH_AFTER"] = str(crash_after)
             os.environ["PIRACK_SNMP_COMMUNITY"] = SECRET
             sys.argv = ["bringup", *ARGS, "--root", str(root)]
@@ -40,6 +51,9 @@ def fork_run(root, crash_after):
 
 def test_killed_at_every_write(tmp_path, bringup_cli, monkeypatch):
     monkeypatch.setenv("PIRACK_SNMP_COMMUNITY", SECRET)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     ref = tmp_path / "ref"
     ref.mkdir()
     seed_old_root(ref)
@@ -51,7 +65,7 @@ def test_killed_at_every_write(tmp_path, bringup_cli, monkeypatch):
         root = tmp_path / f"r{n}"
         root.mkdir()
         seed_old_root(root)
-        status = fork_run(root, n)
+        status = fork_run(root, n, tmp)
         now = snapshot(root)
         for path, data in now.items():
             if "/." in "/" + path and path.endswith(".tmp"):
@@ -67,6 +81,7 @@ def test_killed_at_every_write(tmp_path, bringup_cli, monkeypatch):
             code, out, err = bringup_cli("run", "--node", "master", "--root", str(root))
             assert code == 0, err
             assert snapshot(root) == new, f"after a kill at write {n - 1}, the rerun did not converge"
+            assert not leftovers(root, tmp), f"after a kill at write {n - 1}, the rerun left these"
             assert "no changes" in bringup_cli("run", "--node", "master", "--root", str(root))[1]
             continue
         assert os.WEXITSTATUS(status) == 0 and now == new
@@ -77,7 +92,9 @@ def test_killed_at_every_write(tmp_path, bringup_cli, monkeypatch):
 
 
 def test_killed_at_random_moments(tmp_path):
-    env = dict(os.environ, PIRACK_SNMP_COMMUNITY=SECRET)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, PIRACK_SNMP_COMMUNITY=SECRET, TMPDIR=str(tmp))
     rng = random.Random(4)
     ref = tmp_path / "ref"
     ref.mkdir()
@@ -100,3 +117,36 @@ def test_killed_at_random_moments(tmp_path):
         r = subprocess.run(argv + [str(root)], env=env, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert snapshot(root) == new
+        assert not leftovers(root, tmp)
+
+
+def test_the_next_run_removes_what_a_kill_left(tmp_path, bringup_cli, monkeypatch):
+    """Planted as a kill would leave them: a checker folder of a process that is gone (with a
+    candidate snmpd.conf: the community), a temp file beside a managed file, a run folder that
+    never got its manifest. The next run removes exactly these."""
+    from bringup.engine.facts import process_start
+
+    monkeypatch.setenv("PIRACK_SNMP_COMMUNITY", SECRET)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    gone = tmp / f"pirack-check-{os.getpid()}-1-k1ll3d00"  # this PID, another start time: not us
+    gone.mkdir()
+    (gone / "snmpd.conf").write_text(f"rocommunity {SECRET} 192.168.50.0/24\n")
+    running = tmp / f"pirack-check-{os.getpid()}-{process_start(os.getpid())}-l1v3l1v3"  # ours, alive
+    running.mkdir()
+    strange = tmp / "pirack-check-not-a-checker-folder"
+    strange.mkdir()
+    root = tmp_path / "root"
+    root.mkdir()
+    seed_old_root(root)
+    (root / "etc/.hostname.0123abcd.tmp").write_text("half a hostname")
+    (root / "etc/.hostname.notours.tmp").write_text("someone else's")
+    (root / "var/lib/pirack/runs/20250101T000000.000000Z/old").mkdir(parents=True)
+    (root / "var/lib/pirack/runs/20250101T000000.000000Z/old/0").write_text("a backup never recorded")
+    code, out, err = bringup_cli("run", "--node", "master", "--root", str(root))
+    assert code == 0, err
+    assert not gone.exists() and running.exists() and strange.exists()
+    assert not (root / "etc/.hostname.0123abcd.tmp").exists() and (root / "etc/.hostname.notours.tmp").exists()
+    assert not (root / "var/lib/pirack/runs/20250101T000000.000000Z").exists()
+    assert "removed /etc/.hostname.0123abcd.tmp (left by an interrupted run)" in out

@@ -22,11 +22,6 @@ def test_unit_start(case):
     assert list(livefacts.unit_start(case["output"])) == case["want"]
 
 
-@pytest.mark.parametrize("case", CASES["fstab"], ids=lambda c: c["why"][:60])
-def test_fstab_verdict(case):
-    assert livefacts.fstab_verdict(case["output"])[0] is case["ok"]
-
-
 def test_satisfied_needs_every_item_among_the_parsed_values():
     up = next(c["output"] for c in CASES["parsers"] if "with the SNAT" in c["why"])
     assert livefacts.satisfied("ip_addresses", up, "192.168.11.211/24")

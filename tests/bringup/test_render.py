@@ -76,27 +76,42 @@ def test_dnsmasq_lab_options(seed):
     assert ("addn-hosts", "/tmp/lab/etc/pirack/hosts") in pairs
 
 
+def _chain(text: str, name: str) -> list[str]:
+    body = re.search(rf"chain {name} \{{(.*?)\n\t\}}", text, re.S).group(1)
+    return [ln.strip() for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+
+
 @pytest.mark.parametrize("which", ["seed", "four"])
 def test_nftables_snat_direction_and_scope(which, request):
+    from bringup.render.nfs import MOUNTD_PORT
+
     lc = request.getfixturevalue(which)
     net = lc.spec.network
+    cif, up = net.cluster_interface, net.uplink_interface
     text = master(lc).file("/etc/nftables.d/pirack.nft").content
     assert "flush ruleset" not in text
     # our table only, replaced in one file: create-if-missing, delete, define
     assert re.findall(r"^(?:table|delete table) .*$", text, re.M) == [
         "table inet pirack {}", "delete table inet pirack", "table inet pirack {"]
     snat = re.findall(r"ip saddr (\S+) oifname \"(\S+)\" snat to (\S+)", text)
-    assert snat == [(str(net.subnet), net.uplink_interface, str(net.uplink_snat_address.ip))]
-    # nothing new from the uplink into the cluster
-    fwd = re.search(r"chain forward \{(.*?)\}", text, re.S).group(1)
-    assert "ct state established,related accept" in fwd
-    assert f'oifname "{net.cluster_interface}" drop' in fwd
-    assert f'iifname "{net.cluster_interface}" oifname "{net.uplink_interface}" ip saddr {net.subnet} accept' in fwd
-    inp = re.search(r"chain input \{(.*?)\n\t\}", text, re.S).group(1)
-    for proto, ports in (("udp", {53, 67, 69, 111, 123, 161, 20048}), ("tcp", {53, 111, 2049, 20048})):
-        m = re.search(rf'iifname "{net.cluster_interface}" {proto} dport {{ ([\d, ]+) }} accept', inp)
-        assert m and set(map(int, m.group(1).split(", "))) == ports
-        assert re.search(rf'^\s*{proto} dport {{ [\d, ]+ }} drop', inp, re.M)
+    assert snat == [(str(net.subnet), up, str(net.uplink_snat_address.ip))]
+    # forward: cluster -> uplink and its replies, then everything else dropped
+    assert _chain(text, "forward")[1:] == [
+        f'iifname "{cif}" oifname "{up}" ip saddr {net.subnet} accept',
+        f'iifname "{up}" oifname "{cif}" ip daddr {net.subnet} ct state established,related accept',
+        "drop"]
+    # input: the cluster's services from the cluster side only, SSH from anywhere, then drop
+    inp = _chain(text, "input")
+    assert inp[-1] == "drop" and "tcp dport 22 accept" in inp
+    for proto, ports in (("udp", {53, 67, 69, 111, 123, 161, 2049, MOUNTD_PORT}),
+                         ("tcp", {53, 111, 2049, MOUNTD_PORT})):
+        rule = next(r for r in inp if r.startswith(f'iifname "{cif}" {proto} dport'))
+        assert set(map(int, re.search(r"\{ ([\d, ]+) \}", rule).group(1).split(", "))) == ports
+    # every other accept is for packets the master itself asked for (or its IPv6 on the uplink)
+    others = [r for r in inp if r.endswith("accept") and not r.startswith(f'iifname "{cif}"')]
+    assert others == ['iifname "lo" accept', "ct state established,related accept", "tcp dport 22 accept",
+                      "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } ip6 hoplimit 255 accept",
+                      "ip6 saddr fe80::/10 udp sport 547 udp dport 546 accept"]
 
 
 def test_nftables_main_conf_block_keeps_the_rest(seed):
@@ -161,8 +176,10 @@ def test_exports_and_netboot(which, request):
     roots = {p: c for p, c in lines if "/nfsroot/" in p}
     net_slaves = [n for n in spec.slaves if n.boot == "net"]
     assert roots == {f"{mp}/nfsroot/{n.name}": f"{n.address}(rw,sync,no_subtree_check,no_root_squash)" for n in net_slaves}
+    # the data export: to each slave's own address, never the whole subnet (the DHCP range with it)
     data = [(p, c) for p, c in lines if p == f"{mp}/data"]
-    assert data == [(f"{mp}/data", f"{spec.network.subnet}(rw,sync,no_subtree_check,root_squash)")]
+    assert data == [(f"{mp}/data", " ".join(f"{n.address}(rw,sync,no_subtree_check,root_squash)" for n in spec.slaves))]
+    assert str(spec.network.subnet) not in plan.file("/etc/exports.d/pirack.exports").content
     for n in net_slaves:
         folder = f"{mp}/tftpboot/{n.serial[-8:]}"
         cmdline = plan.file(f"{folder}/cmdline.txt").content
@@ -225,9 +242,26 @@ def test_slaves(which, request):
         assert plan.packages == ("chrony",) and not plan.secrets
 
 
+def test_root_squash_false_is_rendered_as_asked(seed):
+    st = seed.spec.storage
+    spec = seed.spec.model_copy(update={"storage": st.model_copy(update={"exports": [
+        st.exports[0].model_copy(update={"root_squash": False})]})})
+    text = render_node(spec, "master", secrets=Secrets(SECRET)).file("/etc/exports.d/pirack.exports").content
+    assert f"{st.mount_point}/{st.exports[0].path}\t192.168.50.11(rw,sync,no_subtree_check,no_root_squash)\n" in text
+
+
+def test_no_slaves_no_data_export(seed):
+    """exports(5): a line without a client is exported to everyone; with no slave there is none."""
+    spec = seed.spec.model_copy(update={"nodes": [seed.spec.master]})
+    text = render_node(spec, "master", secrets=Secrets(SECRET)).file("/etc/exports.d/pirack.exports").content
+    assert not [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+
+
 def test_sshd_only_with_a_key(seed):
-    assert "/etc/ssh/sshd_config.d/pirack.conf" not in [f.path for f in master(seed).files]
-    f = master(seed, admin_has_key=True).file("/etc/ssh/sshd_config.d/pirack.conf")
+    assert not [f.path for f in master(seed).files if "sshd_config.d" in f.path]
+    # sshd takes the first value it reads: ours must sort before cloud-init's 50-cloud-init.conf
+    f = master(seed, admin_has_key=True).file("/etc/ssh/sshd_config.d/00-pirack.conf")
+    assert sorted([f.path.rsplit("/", 1)[1], "50-cloud-init.conf"])[0] == "00-pirack.conf"
     assert "PasswordAuthentication no" in f.content.splitlines()
     assert "KbdInteractiveAuthentication no" in f.content.splitlines()
 

@@ -129,6 +129,23 @@ def test_bad_cluster_file_exits_2_and_writes_nothing(tmp_path):
     assert str(bad) in r.stderr and not out.exists()
 
 
+def test_a_failed_wheel_build_is_failed_work_exit_1(cluster, tmp_path, bringup_cli, monkeypatch):
+    """The input was fine; building the wheel failed (here: pip says no): exit 1, one message."""
+    from bringup.fleet import driver
+
+    real = subprocess.run
+
+    def pip_fails(argv, *a, **kw):
+        if argv[1:4] == ["-m", "pip", "wheel"]:
+            return subprocess.CompletedProcess(argv, 1, "", "ERROR: Could not build wheels for pirack\n")
+        return real(argv, *a, **kw)
+
+    monkeypatch.setattr(driver.subprocess, "run", pip_fails)
+    code, out, err = bringup_cli("fleet", "inventory", str(cluster), "--out", str(tmp_path / "b"))
+    assert code == 1 and "Traceback" not in err and err.count("error:") == 1
+    assert "building the wheel failed" in err and "Could not build wheels" in err
+
+
 # The per-node summary from task results (what the callback writes), as data.
 SUMMARY_CASES = [
     ("converged", [

@@ -100,7 +100,7 @@ def test_default_cluster_up_verify_down(tmp_path):
         for name in ("DHCP", "DNS", "NFS", "NTP", "SNAT", "SNMP"):
             assert (name, "slave1") in checks
         for name in ("no DHCP from uplink", "no TFTP from uplink", "no SNMP from uplink",
-                     "no NFS from uplink", "no connection into slave1", "uplink isolated"):
+                     "no NFS from uplink", "no connection into slave1", "uplink isolated", "only SSH from uplink"):
             assert (name, "uplink") in checks
         snat = next(c for c in res["checks"] if c["check"] == "SNAT")
         assert "192.168.11.211" in snat["detail"]
@@ -184,3 +184,75 @@ def test_an_interrupted_up_leaves_nothing(tmp_path):
     assert not [n for n in netns_list() if n.startswith(f"pirl-{lab}-")]
     assert not os.path.exists(f"/run/pirack-lab/{lab}")
     assert not procs_mentioning(f"/run/pirack-lab/{lab}/")
+
+
+LISTENER = """
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(8)
+time.sleep(600)
+"""
+
+
+def _listener(ns: str, port: int) -> subprocess.Popen:
+    """A TCP listener the test starts in namespace `ns` (stopped by its PID at the end)."""
+    import time
+
+    from bringup.lab.netns import listening
+
+    p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", LISTENER, str(port)])
+    deadline = time.monotonic() + 10
+    while not listening(p.pid, "tcp", port):
+        assert p.poll() is None and time.monotonic() < deadline, "the test's listener did not start"
+        time.sleep(0.02)
+    return p
+
+
+def _ip(ns: str, *lines: str) -> None:
+    subprocess.run(["ip", "-n", ns, "-batch", "-"], input="".join(ln + "\n" for ln in lines), text=True, check=True)
+
+
+def test_from_the_uplink_only_ssh_answers_and_nothing_else_is_routed(tmp_path):
+    """The master's firewall in the lab. From the uplink: a listener the test starts on the master
+    (8080) is not reachable, one on SSH's port is; a slave is not. With a third interface on the
+    master (a second LAN, namespace x3): nothing is routed between it and the uplink, either way.
+    The control at the end (the forward chain flushed) shows the probes do see routing."""
+    from bringup.lab.checks import tcp_connect
+    from bringup.lab.topology import build_topology
+    from pirack.load import load_cluster
+
+    info = _up(cwd=tmp_path)
+    t = build_topology(load_cluster(None).spec, info["lab_id"])
+    m, up, x3 = t.master.ns, t.uplink_ns, f"pirl-{info['lab_id']}-x3"  # the lab's prefix: `down` sweeps it
+    procs = []
+    try:
+        subprocess.run(["ip", "netns", "add", x3], check=True)
+        subprocess.run(["ip", "link", "add", "eth9", "netns", m, "type", "veth", "peer", "name", "x0", "netns", x3],
+                       check=True)
+        _ip(m, "addr add 10.99.0.1/24 dev eth9", "link set eth9 up")
+        _ip(x3, "link set lo up", "addr add 10.99.0.2/24 dev x0", "link set x0 up", "route add default via 10.99.0.1")
+        _ip(up, f"route add 10.99.0.0/24 via {t.master_uplink_address.ip}")  # the uplink knows the way
+        procs = [_listener(m, 8080), _listener(m, 22), _listener(x3, 8080)]
+        master_up = str(t.master_uplink_address.ip)
+        assert tcp_connect(m, "127.0.0.1", 8080) == "open"  # the listener works (from the master itself)
+        assert tcp_connect(up, master_up, 8080) == "timeout"
+        assert tcp_connect(up, str(t.master.address), 8080) == "timeout"
+        assert tcp_connect(up, master_up, 22) == "open"
+        assert tcp_connect(up, str(t.slaves[0].address), 22) == "timeout"
+        # the third interface: no routing to or from the uplink
+        assert tcp_connect(x3, str(t.router), 7) == "timeout"  # the uplink's echo service
+        assert tcp_connect(up, "10.99.0.2", 8080) == "timeout"
+        # control: without the forward chain the same probes get through
+        subprocess.run(["ip", "netns", "exec", m, "nft", "flush", "chain", "inet", "pirack", "forward"], check=True)
+        assert tcp_connect(x3, str(t.router), 7) == "open"
+        assert tcp_connect(up, "10.99.0.2", 8080) == "open"
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        r = sh("bringup", "lab", "down", cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert_nothing_left(info)
+    assert x3 not in netns_list()

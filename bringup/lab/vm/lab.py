@@ -28,7 +28,8 @@ from pirack.load import LoadedCluster
 from .. import uplink
 from ..netns import Started, ip_batch, run, start, stop
 from ..state import LabState, load_state, teardown as ns_teardown
-from ..topology import ECHO_PORT, STATE_BASE, Topology, build_topology
+from ..paths import STATE_BASE
+from ..topology import ECHO_PORT, Topology, build_topology
 from . import image as vmimage
 from . import net, qemu
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..checks import Check, Verifier, tftp_rrq, _dns_probe
 from ..topology import ECHO_PORT, UPSTREAM_ANSWER, UPSTREAM_ZONE
-from bringup.render.netboot import MOUNTD_PORT
+from bringup.render.nfs import MOUNTD_PORT
 
 from .lab import VmLab
 
