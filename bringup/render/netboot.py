@@ -49,11 +49,12 @@ def cmdline(spec: Cluster, node: Node) -> str:
 
 def slave_fstab(spec: Cluster, node: Node) -> str:
     """The net-booted slave's fstab: no SD card; its root comes from cmdline.txt; its
-    /boot/firmware is its TFTP folder over NFS (v3, as the root)."""
+    /boot/firmware is its TFTP folder over NFS (v3, as the root; nolock: NFSv3 locking needs
+    lockd and statd on ports the master's firewall does not open, and boot files need no lock)."""
     return ("# Managed by pirack: a net-booted slave; its root is NFS (from cmdline.txt), no SD card.\n"
             "proc\t/proc\tproc\tdefaults\t0\t0\n"
             f"{spec.network.master_address}:{tftp_folder(spec, node)}\t/boot/firmware\tnfs\t"
-            f"defaults,vers={NFS_VERSION},_netdev\t0\t0\n")
+            f"defaults,vers={NFS_VERSION},nolock,_netdev\t0\t0\n")
 
 
 def export_lines(spec: Cluster, node: Node) -> list[str]:
