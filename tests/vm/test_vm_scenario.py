@@ -126,7 +126,11 @@ def _revert_restores_package_defaults(lab, master):
     """Revert on the master: package defaults back, live state too, daemons still start."""
     from bringup.lab.vm import scenario
 
-    rev = scenario.bringup(lab, master, "revert")
+    # `netboot prepare` replaced the boot folder's config.txt after the run wrote it: revert names
+    # it and stops; --force reverts and keeps that file aside.
+    refused = scenario.bringup(lab, master, "revert")
+    assert not refused.ok and "config.txt: edited" in refused.output, refused.output
+    rev = scenario.bringup(lab, master, "revert --force")
     assert rev.ok, rev.output
     live = lab.ssh(master, "hostname; sysctl -n net.ipv4.ip_forward; nft list table inet pirack >/dev/null 2>&1 "
                            "&& echo table || echo no-table; ip -br addr show dev wlan0; "
