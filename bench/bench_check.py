@@ -1,9 +1,11 @@
 """`rack check` on 4-, 16- and 64-node racks: wall time as a user waits for it, the time after
 the imports (layout, pure checks, collisions) and its growth with n, and the collision
-engine's boolean cache vs the same sweep without it.
+engine's boolean cache vs the same sweep without it; and the stack solver alone on a
+64-node rack's column.
 
 Targets: 64 nodes under 10 s wall (2 cores); growth no worse than n log n
-(log t / log n between sizes at most ~1.3 here). Each figure is the best of N runs.
+(log t / log n between sizes at most ~1.3 here); the solver, ten 65-gap columns, under 1 s.
+Each figure is the best of N runs.
 
     python bench/bench_check.py [--runs 2] [--sizes 4,16,64]
 """
@@ -32,7 +34,8 @@ def wall(args, cwd, env) -> float:
 def in_process(n: int, runs: int, cache: bool = True) -> dict:
     from pirack.init_template import init_text
     from pirack.load import load_text
-    from rackdesign.checks import Context, collisions, run_checks
+    from rackdesign.checks import collisions, run_checks
+    from rackdesign.checks.design import Design
     from rackdesign.layout import build_layout
     from rackdesign.plates import flat_parts
 
@@ -47,12 +50,38 @@ def in_process(n: int, runs: int, cache: bool = True) -> dict:
             cur = {"total": took, **r.stats["seconds"], **r.stats["collisions"]}
         else:
             lay = build_layout(lc)
-            ctx = Context(lc, lay, flat_parts(lay))
+            design = Design(lc, lay, flat_parts(lay))
             t = time.perf_counter()
-            _, st = collisions.check(ctx, cache=False)
+            _, st = collisions.check(design, cache=False)
             cur = {"collisions": time.perf_counter() - t, **st}
         if best is None or cur.get("total", cur["collisions"]) < best.get("total", best["collisions"]):
             best = cur
+    return best
+
+
+SOLVER_TARGET_S = 1.0
+
+
+def solver(runs: int) -> float:
+    """Seconds for ten solves of a 65-gap column (a 64-node rack) from the catalog's M3 parts,
+    best of `runs` (each run in a fresh solver cache)."""
+    from pirack.catalog import load_catalog
+    from rackdesign import stack
+    from rackdesign.partspec import nut_spec, screw_spec, spacer_spec
+
+    cat = load_catalog()
+    spacers = [spacer_spec(p) for p in cat.of_kind("spacer") if p.thread == "M3"]
+    screws = [screw_spec(p) for p in cat.of_kind("screw")]
+    cap = nut_spec(cat["nut-m3-cap"])
+    gaps = [(f"p{i}", f"p{i + 1}", 20 + (i % 17)) for i in range(65)]
+    best = math.inf
+    for _ in range(runs):
+        stack._stacks.cache_clear()
+        stack._by_height.cache_clear()
+        t = time.perf_counter()
+        for _ in range(10):
+            stack.solve_column(gaps, spacers, screws, (2.3, 3.7), cap)
+        best = min(best, time.perf_counter() - t)
     return best
 
 
@@ -100,6 +129,8 @@ def main() -> None:
               f"box pairs {math.log(a2['box_pairs'] / a1['box_pairs']) / lg:.2f}")
     last = rows[-1]
     print(f"{last[0]} nodes: {last[1]:.2f} s wall — target under 10 s: {'ok' if last[1] < 10 else 'MISSED'}")
+    sv = solver(a.runs)
+    print(f"stack solver, ten 65-gap columns: {sv:.3f} s, target {SOLVER_TARGET_S:g} s: {sv / SOLVER_TARGET_S:.2f}x of it")
 
 
 if __name__ == "__main__":

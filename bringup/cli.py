@@ -71,12 +71,16 @@ def _show_changes(t, changes, unchanged: int, skipped) -> None:
 @app.command()
 def plan(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None) -> None:
     """Show every file (as a unified diff) and every command a run would change. Changes nothing."""
+    from pirack.load import cluster_warnings
+
     from .engine.runner import diff_all, make_context
     from .target import load_target
 
     t = load_target(file, node, root)
     ctx = make_context(t.root, t.plan)
     changes, unchanged, skipped = diff_all(t.plan, ctx, t.mount_point)
+    for w in cluster_warnings(t.lc.spec):
+        print(f"warning: {w}", file=sys.stderr)
     _show_changes(t, changes, unchanged, skipped)
     for n in t.plan.notes:
         _say(f"note: {n}")

@@ -11,7 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
+from .errors import shown, what_is
+
 Currency = Literal["JPY"]
+MAX_YEN = 10**9  # no line of a Pi cluster's BOM costs a billion yen; bigger is a typo (or an attack on the totals)
 
 
 class Money(BaseModel):
@@ -24,14 +27,18 @@ class Money(BaseModel):
     @classmethod
     def _integer_yen(cls, v: Any) -> Decimal:
         if isinstance(v, bool) or isinstance(v, float):
-            raise ValueError(f"{v!r}: a price is a whole number of yen, like 4580 (not a decimal or float)")
+            raise ValueError(f"{shown(v)}: a price is a whole number of yen, like 4580 (not a decimal or float)")
         if isinstance(v, str):
-            raise ValueError(f"{v!r}: write the price as a number, like 4580")
+            raise ValueError(f"{shown(v)}: write the price as a number, like 4580")
+        if not isinstance(v, (int, Decimal)):
+            raise ValueError(f"expected a whole number of yen, like 4580; got {what_is(v)}")
         d = Decimal(v)
-        if d != d.to_integral_value():
-            raise ValueError(f"{v!r}: a price is a whole number of yen")
+        if not d.is_finite() or d != d.to_integral_value():
+            raise ValueError(f"{shown(v)}: a price is a whole number of yen")
         if d < 0:
-            raise ValueError(f"{v!r}: a price cannot be negative")
+            raise ValueError(f"{shown(v)}: a price cannot be negative")
+        if d > MAX_YEN:
+            raise ValueError(f"{shown(v)}: a price over {MAX_YEN:,} yen is a typo for a part of a Pi cluster")
         return d
 
     def __add__(self, other: "Money") -> "Money":

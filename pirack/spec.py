@@ -1,124 +1,119 @@
 """The cluster description (`cluster.toml`) as pydantic models: pure data, no CAD stack.
 
-Field-level rules live on the models; rules that span fields or need the catalog live in
-`check_cluster`, which raises InputError naming the key (like `nodes[1].mac`).
+Field-level rules live on the models: every string that reaches a configuration file, a
+command or a path has the grammar of its kind (pirack.grammar); lengths carry a unit and lie
+in a physical range per key; booleans and counts are strictly typed (pydantic would otherwise
+read "yes" as true and 11 as the address 0.0.0.11). Rules that span fields or need the catalog
+live in `pirack.load.check_cluster`, which raises InputError naming the key (like `nodes[1].mac`).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic_core import PydanticCustomError
 
+from . import grammar as g
 from .money import Price
-from .units import Length
+from .units import Length, within
 
-_HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
-_MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
-_IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
-_SERIAL = re.compile(r"^[0-9a-f]{8}([0-9a-f]{8})?$")
+# The most nodes a cluster file may have: what the tools are tested with (bench/bench_check.py
+# runs `rack check` on 64 nodes; tests/test_spec.py round-trips `rack init --nodes 64`).
+MAX_NODES = 64
+
+
+def _text_only(kind: str):
+    """Only a quoted string becomes an address: pydantic alone would read 11 as 0.0.0.11."""
+
+    def check(v):
+        if not isinstance(v, str):
+            raise PydanticCustomError(kind, "not text")
+        return v
+
+    return BeforeValidator(check)
+
+
+Address = Annotated[IPv4Address, _text_only("ip_v4_address")]
+Network_ = Annotated[IPv4Network, _text_only("ip_v4_network")]
+AddressWithPrefix = Annotated[IPv4Interface, _text_only("ip_v4_interface")]
+
+HostName = Annotated[str, AfterValidator(g.host_name)]
+Domain = Annotated[str, AfterValidator(g.domain)]
+InterfaceName = Annotated[str, AfterValidator(g.INTERFACE.check)]
+ClusterName = Annotated[str, AfterValidator(g.CLUSTER_NAME.check)]
+ExportName = Annotated[str, AfterValidator(g.EXPORT_NAME.check)]
+CatalogId = Annotated[str, AfterValidator(g.CATALOG_ID.check)]
+Mac = Annotated[str, AfterValidator(g.mac)]
+Serial = Annotated[str, AfterValidator(g.lower(g.SERIAL))]
+Uuid = Annotated[str, AfterValidator(g.lower(g.UUID))]
+FsLabel = Annotated[str, AfterValidator(g.LABEL.check)]
+LeaseTime = Annotated[str, AfterValidator(g.lease_time)]
+NtpSource = Annotated[str, AfterValidator(g.host_or_address)]
+DrivePath = Annotated[str, AfterValidator(g.drive_path)]
+MountPoint = Annotated[str, AfterValidator(g.mount_point)]
+SvgPath = Annotated[str, AfterValidator(g.svg_path)]
+ShortText = Annotated[str, AfterValidator(g.text(100))]
+LongText = Annotated[str, AfterValidator(g.text(500))]
+PieceCount = Annotated[StrictInt, Field(ge=0, le=100_000)]  # pieces of a part: no cluster owns 100000 screws
+
+# Physical ranges of the rack's free lengths. Outside them a value is a typo or a unit slip,
+# and some would break the geometry rather than the design checks.
+Margin = Annotated[Length, within(1, 25, "plate edge to the nearest hole or part: under 1 mm the edge web "
+                                  "breaks when cut; over 25 mm the plates only grow, and the switch support "
+                                  "(the switch's depth less two margins) runs out of depth")]
+CornerRadius = Annotated[Length, within(0, 15, "0 is a square corner; over 15 mm the rounding reaches the "
+                                        "spacer column holes of the smallest plate")]
+Clearance = Annotated[Length, within(1, 200, "the gap above a tier's tallest part: under 1 mm the acrylic's "
+                                     "thickness tolerance (±0.7 mm for 3 mm cast) eats it; over 200 mm is no gap "
+                                     "a rack of Pis needs (below it, past what the spacers can stack, `rack check` "
+                                     "names the column that cannot reach)")]
+LogoWidth = Annotated[Length, within(5, 600, "under 5 mm the laser's spot blurs a logo's detail; over 600 mm "
+                                     "is wider than the largest sheet a fabricator profile takes")]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
 class ClusterInfo(_Model):
-    name: str = Field(description="short name, used for output folders and labels")
-    description: str = ""
-
-    @field_validator("name")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$", v):
-            raise ValueError(f"'{v}' must be letters, digits, '-' or '_' (it names folders)")
-        return v
+    name: ClusterName = Field(description="short name, used for output folders and labels", examples=["mycluster"])
+    description: LongText = ""
 
 
 class Network(_Model):
-    subnet: IPv4Network = Field(description="the cluster network, like 192.168.50.0/24")
-    master_address: IPv4Address = Field(description="the master's address on the cluster network")
-    dhcp_range: tuple[IPv4Address, IPv4Address] = Field(description="first and last address handed out dynamically")
-    lease_time: str = Field(default="12h", pattern=r"^\d+[smhd]?$|^infinite$")
-    cluster_interface: str = Field(default="eth0", description="the master's interface on the cluster side")
-    uplink_interface: str = Field(default="wlan0", description="the master's interface to the home network")
-    uplink_snat_address: IPv4Interface = Field(
-        description="extra address on the uplink that cluster traffic is translated to (SNAT), with its prefix"
+    subnet: Network_ = Field(description="the cluster network, like 192.168.50.0/24", examples=["192.168.50.0/24"])
+    master_address: Address = Field(description="the master's address on the cluster network",
+                                    examples=["192.168.50.1"])
+    dhcp_range: tuple[Address, Address] = Field(description="first and last address handed out dynamically",
+                                                examples=[["192.168.50.100", "192.168.50.199"]])
+    lease_time: LeaseTime = "12h"
+    cluster_interface: InterfaceName = Field(default="eth0", description="the master's interface on the cluster side")
+    uplink_interface: InterfaceName = Field(default="wlan0", description="the master's interface to the home network")
+    uplink_snat_address: AddressWithPrefix = Field(
+        description="extra address on the uplink that cluster traffic is translated to (SNAT), with its prefix",
+        examples=["192.168.11.211/24"],
     )
-    upstream_dns: list[IPv4Address] = Field(min_length=1, description="where names outside the cluster are forwarded")
-    ntp_source: str = Field(description="the master's time source (host name or address)")
+    upstream_dns: list[Address] = Field(min_length=1, max_length=8, examples=[["192.168.11.1"]],
+                                        description="where names outside the cluster are forwarded")
+    ntp_source: NtpSource = Field(description="the master's time source (host name or address)", examples=["ntp.nict.jp"])
     ntp_source_type: Literal["pool", "server"] = "pool"
-    domain: str = Field(description="the cluster's DNS domain, like cluster.lan")
-
-    @field_validator("cluster_interface", "uplink_interface")
-    @classmethod
-    def _ifname(cls, v: str) -> str:
-        if not _IFNAME.match(v):
-            raise ValueError(f"'{v}' is not an interface name (1-15 letters, digits, '.', '-', '_')")
-        return v
-
-    @field_validator("domain")
-    @classmethod
-    def _domain(cls, v: str) -> str:
-        v = v.lower().rstrip(".")
-        if not _DOMAIN.match(v):
-            raise ValueError(f"'{v}' is not a DNS domain")
-        return v
-
-    @field_validator("ntp_source")
-    @classmethod
-    def _ntp(cls, v: str) -> str:
-        try:
-            ipaddress.ip_address(v)
-            return v
-        except ValueError:
-            pass
-        if not _DOMAIN.match(v.lower()):
-            raise ValueError(f"'{v}' is neither a host name nor an address")
-        return v.lower()
+    domain: Domain = Field(description="the cluster's DNS domain, like cluster.lan", examples=["cluster.lan"])
 
 
 class Node(_Model):
-    name: str = Field(description="host name (lower case letters, digits, '-')")
-    role: Literal["master", "slave"]
-    board: str = Field(description="catalog id of the board, like rpi4b-8gb")
-    hat: str | None = Field(default=None, description="catalog id of the HAT, like rpi-poe-plus-hat")
-    mac: str = Field(description="MAC address of eth0, like dc:a6:32:12:34:56")
-    serial: str | None = Field(default=None, description="Pi serial number (8 or 16 hex digits), for net boot")
-    address: IPv4Address
+    name: HostName = Field(description="host name (lower case letters, digits, '-')", examples=["slave1"])
+    role: Literal["master", "slave"] = Field(examples=["slave"])
+    board: CatalogId = Field(description="catalog id of the board, like rpi4b-8gb", examples=["rpi4b-8gb"])
+    hat: CatalogId | None = Field(default=None, description="catalog id of the HAT, like rpi-poe-plus-hat",
+                                  examples=["rpi-poe-plus-hat"])
+    mac: Mac = Field(description="MAC address of eth0, like dc:a6:32:12:34:56", examples=["dc:a6:32:12:34:56"])
+    serial: Serial | None = Field(default=None, description="Pi serial number (8 or 16 hex digits), for net boot",
+                                  examples=["10000000abcdef01"])
+    address: Address = Field(examples=["192.168.50.11"])
     boot: Literal["sd", "net"] = "sd"
-    owned: bool = Field(default=False, description="already owned: listed in the BOM but not charged")
-
-    @field_validator("name")
-    @classmethod
-    def _hostname(cls, v: str) -> str:
-        if not _HOSTNAME.match(v):
-            raise ValueError(f"'{v}' is not a host name (lower case letters, digits and '-', up to 63)")
-        return v
-
-    @field_validator("mac")
-    @classmethod
-    def _mac(cls, v: str) -> str:
-        norm = v.strip().lower().replace("-", ":")
-        if not _MAC.match(norm):
-            raise ValueError(f"'{v}' is not a MAC address (six pairs of hex digits, like dc:a6:32:12:34:56)")
-        if int(norm[:2], 16) & 1:
-            raise ValueError(f"'{v}' is a multicast MAC address, not a device's")
-        return norm
-
-    @field_validator("serial")
-    @classmethod
-    def _serial(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        norm = v.strip().lower()
-        if not _SERIAL.match(norm):
-            raise ValueError(f"'{v}' is not a Pi serial number (8 or 16 hex digits, from /proc/cpuinfo)")
-        return norm
+    owned: StrictBool = Field(default=False, description="already owned: listed in the BOM but not charged")
 
     @property
     def short_serial(self) -> str | None:
@@ -127,79 +122,56 @@ class Node(_Model):
 
 
 class Export(_Model):
-    name: str
-    path: str = Field(description="folder on the drive, relative to the mount point")
-    root_squash: bool = True
-    read_only: bool = False
-
-    @field_validator("path")
-    @classmethod
-    def _rel(cls, v: str) -> str:
-        if v.startswith("/") or ".." in v.split("/"):
-            raise ValueError(f"'{v}' must be a folder relative to the mount point, without '..'")
-        return v
+    name: ExportName = Field(examples=["data"])
+    path: DrivePath = Field(description="folder on the drive, relative to the mount point", examples=["data"])
+    root_squash: StrictBool = True
+    read_only: StrictBool = False
 
 
 class Storage(_Model):
-    drive: str = Field(description="catalog id of the drive")
-    cable: str | None = Field(default=None, description="catalog id of the cable that connects it (SATA-USB)")
-    node: str | None = Field(default=None, description="the node it hangs on (default: the master)")
-    powered: bool = Field(
+    drive: CatalogId = Field(description="catalog id of the drive", examples=["ssd-sata-2.5-500gb"])
+    cable: CatalogId | None = Field(default=None, description="catalog id of the cable that connects it (SATA-USB)",
+                                    examples=["sata-usb-c"])
+    node: HostName | None = Field(default=None, description="the node it hangs on (default: the master)",
+                                  examples=["master"])
+    powered: StrictBool = Field(
         default=False, description="true if the drive has its own power (a powered enclosure or hub)"
     )
-    label: str | None = Field(default=None, description="filesystem label (LABEL=) used in fstab")
-    uuid: str | None = Field(default=None, description="filesystem UUID used in fstab (wins over label)")
+    label: FsLabel | None = Field(default=None, description="filesystem label (LABEL=) used in fstab",
+                                  examples=["pirack-ssd"])
+    uuid: Uuid | None = Field(default=None, description="filesystem UUID used in fstab (wins over label)",
+                              examples=["0b1c2d3e-1111-2222-3333-444455556666"])
     filesystem: Literal["ext4", "xfs", "btrfs"] = "ext4"
-    mount_point: str = "/mnt/ssd"
-    netboot_root: str = Field(default="nfsroot", description="folder on the drive holding one root per net-booting slave")
-    tftp_root: str = Field(default="tftpboot", description="folder on the drive holding the TFTP boot files")
-    exports: list[Export] = Field(default_factory=list)
-
-    @field_validator("mount_point")
-    @classmethod
-    def _abs(cls, v: str) -> str:
-        if not v.startswith("/") or ".." in v.split("/") or v == "/":
-            raise ValueError(f"'{v}' must be an absolute folder like /mnt/ssd")
-        return v.rstrip("/")
-
-    @field_validator("label")
-    @classmethod
-    def _label(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^[A-Za-z0-9_-]{1,16}$", v):
-            raise ValueError(f"'{v}' is not an ext4 label (1-16 letters, digits, '-', '_')")
-        return v
-
-    @field_validator("uuid")
-    @classmethod
-    def _uuid(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^[0-9a-fA-F-]{8,36}$", v):
-            raise ValueError(f"'{v}' is not a filesystem UUID")
-        return v.lower() if v else v
+    mount_point: MountPoint = "/mnt/ssd"
+    netboot_root: DrivePath = Field(default="nfsroot", description="folder on the drive holding one root per net-booting slave")
+    tftp_root: DrivePath = Field(default="tftpboot", description="folder on the drive holding the TFTP boot files")
+    exports: list[Export] = Field(default_factory=list, max_length=16)
 
 
 class Engraving(_Model):
-    labels: bool = Field(default=True, description="engrave each plate's name on it")
-    logo: str | None = Field(default=None, description="an SVG file (relative to the cluster file) engraved in free space")
-    logo_width: Length = "30 mm"
+    labels: StrictBool = Field(default=True, description="engrave each plate's name on it")
+    logo: SvgPath | None = Field(default=None, description="an SVG file (relative to the cluster file) engraved in free space",
+                                 examples=["logo.svg"])
+    logo_width: LogoWidth = "30 mm"
 
 
 class Rack(_Model):
-    sheet: str = Field(default="acrylic-cast-3mm", description="catalog id of the sheet: material and thickness")
-    fabricator: str = Field(default="anymany-pdf", description="catalog id of the fabricator profile")
-    switch: str | None = Field(default="tl-sg1005p", description="catalog id of the PoE switch, or none")
+    sheet: CatalogId = Field(default="acrylic-cast-3mm", description="catalog id of the sheet: material and thickness")
+    fabricator: CatalogId = Field(default="anymany-pdf", description="catalog id of the fabricator profile")
+    switch: CatalogId | None = Field(default="tl-sg1005p", description="catalog id of the PoE switch, or none")
     switch_orientation: Literal["side", "flat"] = "side"
     drive_placement: Literal["base", "none"] = Field(
         default="base", description="'base': the drive is screwed to the base plate under the boards"
     )
-    feet: str | None = "foot-rubber-tk"
-    margin: Length = Field(default="5 mm", description="plate edge to the nearest hole or part")
-    corner_radius: Length = "4 mm"
-    min_clearance: Length = Field(default="3 mm", description="smallest gap between a tier's tallest part and the plate above")
-    cable_cutouts: bool = True
-    airflow_cutouts: bool = False
+    feet: CatalogId | None = "foot-rubber-tk"
+    margin: Margin = Field(default="5 mm", description="plate edge to the nearest hole or part")
+    corner_radius: CornerRadius = "4 mm"
+    min_clearance: Clearance = Field(default="3 mm", description="smallest gap between a tier's tallest part and the plate above")
+    cable_cutouts: StrictBool = True
+    airflow_cutouts: StrictBool = False
     engraving: Engraving = Field(default_factory=Engraving)
-    fasteners: list[str] | None = Field(
-        default=None,
+    fasteners: list[CatalogId] | None = Field(
+        default=None, max_length=64, examples=[["spacer-m3-ff-28", "screw-m3-pan-6", "nut-m3-cap"]],
         description="catalog ids of the spacers, screws and nuts the rack may use (default: the whole catalog); "
         "parts in a HAT's box are always allowed. When none of them meets a thread rule the nearest is used "
         "and `rack check` says why",
@@ -207,33 +179,36 @@ class Rack(_Model):
 
 
 class ExtraLine(_Model):
-    name: str
-    name_ja: str | None = None
-    quantity: int = Field(ge=1)
-    price: Price = Field(description="price of the whole line")
-    note: str = ""
-    group: str = "other"
+    name: ShortText = Field(examples=["Adobe Illustrator"])
+    name_ja: ShortText | None = None
+    quantity: StrictInt = Field(ge=1, le=10_000, examples=[1])
+    price: Price = Field(description="price of the whole line", examples=[4580])
+    note: LongText = ""
+    group: ShortText = "other"
 
 
 class Purchases(_Model):
-    extra: list[ExtraLine] = Field(default_factory=list, description="BOM lines the model cannot know (software, tools)")
-    owned: dict[str, int] = Field(default_factory=dict, description="catalog id -> pieces already owned (not charged)")
-    bought: dict[str, int] = Field(
-        default_factory=dict,
+    extra: list[ExtraLine] = Field(default_factory=list, max_length=200,
+                                   description="BOM lines the model cannot know (software, tools)")
+    owned: dict[CatalogId, PieceCount] = Field(default_factory=dict, examples=[{"screw-m3-pan-6": 10}],
+                                        description="catalog id -> pieces already owned (not charged)")
+    bought: dict[CatalogId, PieceCount] = Field(
+        default_factory=dict, examples=[{"screw-m3-pan-6": 20}],
         description="catalog id -> pieces actually bought, when more than the pack-rounded need (spares); charged",
     )
-    price_overrides: dict[str, Price] = Field(default_factory=dict, description="catalog id -> price of one pack")
-    acrylic_quote: Price | None = Field(default=None, description="the fabricator's quoted price; wins over the estimate")
-    spare_percent: int = Field(default=0, ge=0, le=100, description="extra small fasteners to buy, in percent")
+    price_overrides: dict[CatalogId, Price] = Field(default_factory=dict, examples=[{"tl-sg1005p": 5980}],
+                                                    description="catalog id -> price of one pack")
+    acrylic_quote: Price | None = Field(default=None, description="the fabricator's quoted price; wins over the estimate",
+                                        examples=[7370])
+    spare_percent: StrictInt = Field(default=0, ge=0, le=100, description="extra small fasteners to buy, in percent")
 
-    @field_validator("owned", "bought", mode="before")
-    @classmethod
-    def _counts(cls, v, info):
-        if isinstance(v, dict):
-            for k, n in v.items():
-                if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-                    raise ValueError(f"{info.field_name} quantity of '{k}' must be a whole number ≥ 0, not {n!r}")
-        return v
+
+def _node_count(v):
+    """Refuse a huge list before pydantic validates each of its nodes."""
+    if isinstance(v, list) and len(v) > MAX_NODES:
+        raise ValueError(f"{len(v)} nodes: at most {MAX_NODES} are supported (the rack and bring-up tools are "
+                         f"tested with up to {MAX_NODES})")
+    return v
 
 
 class Cluster(_Model):
@@ -241,7 +216,7 @@ class Cluster(_Model):
 
     cluster: ClusterInfo
     network: Network
-    nodes: list[Node] = Field(min_length=1)
+    nodes: Annotated[list[Node], BeforeValidator(_node_count)] = Field(min_length=1)
     storage: Storage | None = None
     rack: Rack = Field(default_factory=Rack)
     purchases: Purchases = Field(default_factory=Purchases)

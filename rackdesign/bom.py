@@ -19,13 +19,20 @@ Quantities per line:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Iterable
 
+from pirack.catalog import Catalog, Fabricator, PartBase
 from pirack.errors import InputError
+from pirack.load import LoadedCluster
 from pirack.money import ZERO, Money
+from pirack.spec import Purchases
 from pirack.units import mm
 
-from . import pricing
+from . import pipeline, pricing
+from .geometry2d import Part2D
+from .layout.placed import Layout
 from .pricing import AcrylicEstimate
+from .threads import thread_diameter
 
 # Groups in the order the table shows them (extra lines may add their own before "acrylic").
 GROUPS = ("computers", "network", "storage", "software", "acrylic", "fasteners", "other")
@@ -37,7 +44,9 @@ KIND_ORDER = {"spacer": 0, "screw": 1, "nut": 2, "foot": 3}
 
 
 @dataclass(frozen=True)
-class Line:
+class BomLine:
+    """One line of the bill of materials (not a drawn line: rackdesign.geometry2d.Line)."""
+
     group: str
     part_id: str | None  # catalog id; None for extra lines and the acrylic
     kind: str  # catalog kind, "acrylic" or "extra"
@@ -74,7 +83,7 @@ class Line:
 class Bom:
     cluster: str
     source: str  # the cluster file (or the default's name)
-    lines: tuple[Line, ...]
+    lines: tuple[BomLine, ...]
     acrylic: AcrylicEstimate | None
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
@@ -100,15 +109,11 @@ class Bom:
             raise ValueError(f"the BOM mixes currencies ({', '.join(t)}): no single total")
         return next(iter(t.values()), ZERO)
 
-    @property
-    def unpriced(self) -> list[Line]:
-        return [ln for ln in self.lines if ln.amount is None]
-
-    def line(self, part_id: str) -> Line:
+    def line(self, part_id: str) -> BomLine:
         return next(ln for ln in self.lines if ln.part_id == part_id)
 
 
-def _sum(amounts) -> dict[str, Money]:
+def _sum(amounts: Iterable[Money | None]) -> dict[str, Money]:
     out: dict[str, Money] = {}
     for a in amounts:
         if a is None:
@@ -124,7 +129,7 @@ def _ceil_div(a: int, b: int) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def needed_counts(lc, layout) -> dict[str, int]:
+def needed_counts(lc: LoadedCluster, layout: Layout) -> dict[str, int]:
     """Catalog id -> pieces the rack needs: every placed part, one LAN cable per node on the
     switch (a PoE node takes its power and its network over that one cable), and the drive's
     SATA-USB cable."""
@@ -141,19 +146,38 @@ def needed_counts(lc, layout) -> dict[str, int]:
     return counts
 
 
-def build_bom(lc, layout, parts2d=None, profile=None) -> Bom:
+def build_bom(lc: LoadedCluster, layout: Layout, parts2d: list[Part2D] | None = None,
+              profile: Fabricator | None = None) -> Bom:
     """The BOM of a loaded cluster and its layout. `parts2d`: the flat parts with engraving (as
     `rack export` cuts them); computed here when not given. `profile`: the fabricator profile
     that prices the acrylic (default: the cluster file's rack.fabricator)."""
-    spec, cat = lc.spec, lc.catalog
+    spec, cat, file = lc.spec, lc.catalog, lc.display
     pur = spec.purchases
-    file = lc.display
-    warnings: list[str] = []
     counts = needed_counts(lc, layout)
+    owned = _owned(lc, counts)
+    included, included_by = _in_hat_boxes(cat, counts)
+    lines = [_part_line(cat[pid], need, owned.get(pid, 0), included.get(pid, 0), included_by.get(pid, []), pur, file)
+             for pid, need in counts.items()]
+    # bought but not used by this rack (spares, or a part the model does not choose): still charged
+    lines += [_part_line(cat[pid], 0, 0, 0, [], pur, file) for pid, k in pur.bought.items() if pid not in counts and k > 0]
+    lines += [BomLine(group=ex.group, part_id=None, kind="extra", name=ex.name, name_ja=ex.name_ja,
+                      needed=ex.quantity, buy=ex.quantity, packs=1, pack_price=ex.price,
+                      amount=ex.price, price_source="extra", note_ja=ex.note, note_en=ex.note) for ex in pur.extra]
+    if parts2d is None:
+        parts2d = pipeline.flat_parts_for(lc, layout, None)
+    acrylic = acrylic_estimate(lc, layout, profile or pipeline.profile_for(lc, None), parts2d)
+    if acrylic is not None:
+        lines.append(_acrylic_line(acrylic))
+    warnings = _price_warnings(lines)
+    lines.sort(key=_order_key(cat, [ex.group for ex in pur.extra]))
+    return Bom(spec.cluster.name, file, tuple(lines), acrylic, tuple(warnings))
 
-    # owned: the boards of nodes marked owned, plus purchases.owned
+
+def _owned(lc: LoadedCluster, counts: dict[str, int]) -> dict[str, int]:
+    """The boards of nodes marked owned, plus purchases.owned (never more than the rack needs)."""
+    pur, file = lc.spec.purchases, lc.display
     owned: dict[str, int] = {}
-    for n in spec.nodes:
+    for n in lc.spec.nodes:
         if n.owned:
             owned[n.board] = owned.get(n.board, 0) + 1
     for pid, k in pur.owned.items():
@@ -165,8 +189,11 @@ def build_bom(lc, layout, parts2d=None, profile=None) -> Bom:
             extra = f" (with {owned[pid]} from nodes[].owned)" if pid in owned else ""
             raise InputError(file, f"purchases.owned.{pid}", f"owned {have}{extra} but the rack needs {need}")
         owned[pid] = have
+    return owned
 
-    # included: what the HATs' boxes hold, per HAT used
+
+def _in_hat_boxes(cat: Catalog, counts: dict[str, int]) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """What the HATs' boxes hold, per HAT used: part id -> pieces, and -> the HATs' names."""
     included: dict[str, int] = {}
     included_by: dict[str, list[str]] = {}
     for pid, n in counts.items():
@@ -175,43 +202,24 @@ def build_bom(lc, layout, parts2d=None, profile=None) -> Bom:
             for inc, per in part.included.items():
                 included[inc] = included.get(inc, 0) + per * n
                 included_by.setdefault(inc, []).append(part.name_ja or part.name)
+    return included, included_by
 
-    lines: list[Line] = []
-    for pid, need in counts.items():
-        lines.append(_part_line(cat[pid], need, owned.get(pid, 0), included.get(pid, 0),
-                                included_by.get(pid, []), pur, file))
-    # bought but not used by this rack (spares, or a part the model does not choose): still charged
-    for pid, k in pur.bought.items():
-        if pid not in counts and k > 0:
-            lines.append(_part_line(cat[pid], 0, 0, 0, [], pur, file))
-    for pid in pur.owned:
-        if pid not in counts and pur.owned[pid] > 0:
-            raise InputError(file, f"purchases.owned.{pid}", f"owned {pur.owned[pid]} but the rack needs 0")
 
-    for ex in pur.extra:
-        lines.append(Line(group=ex.group, part_id=None, kind="extra", name=ex.name, name_ja=ex.name_ja,
-                          needed=ex.quantity, buy=ex.quantity, packs=1, pack_price=ex.price,
-                          amount=ex.price, price_source="extra", note_ja=ex.note, note_en=ex.note))
+def _acrylic_line(acrylic: AcrylicEstimate) -> BomLine:
+    est = acrylic.estimate
+    if acrylic.quote is not None:
+        note_ja, note_en = f"見積額 (推定 {int(est.amount):,}円)", f"quoted price (estimate {est})"
+    else:
+        note_ja, note_en = "推定 (見積ではない)", "estimate from the fabricator profile, not a quote"
+    return BomLine(group="acrylic", part_id=None, kind="acrylic",
+                   name=f"Acrylic {acrylic.thickness} (cutting included)", name_ja="アクリル(加工費込み)",
+                   needed=1, buy=1, packs=1, pack_price=acrylic.charged, amount=acrylic.charged,
+                   price_source="quote" if acrylic.quote is not None else "estimate",
+                   note_ja=note_ja, note_en=note_en)
 
-    if profile is None:
-        from rackdesign.export import profile_for
 
-        profile = profile_for(lc, None)
-    acrylic = acrylic_estimate(lc, layout, profile, parts2d)
-    if acrylic is not None:
-        est = acrylic.estimate
-        if acrylic.quote is not None:
-            note_ja = f"見積額 (推定 {int(est.amount):,}円)"
-            note_en = f"quoted price (estimate {est})"
-        else:
-            note_ja = "推定 (見積ではない)"
-            note_en = "estimate from the fabricator profile, not a quote"
-        lines.append(Line(group="acrylic", part_id=None, kind="acrylic",
-                          name=f"Acrylic {acrylic.thickness} (cutting included)", name_ja="アクリル(加工費込み)",
-                          needed=1, buy=1, packs=1, pack_price=acrylic.charged, amount=acrylic.charged,
-                          price_source="quote" if acrylic.quote is not None else "estimate",
-                          note_ja=note_ja, note_en=note_en))
-
+def _price_warnings(lines: list[BomLine]) -> list[str]:
+    warnings = []
     for ln in lines:
         if ln.buy and ln.pack_price is not None and ln.pack_price.amount == 0 and ln.kind != "extra":
             warnings.append(f"{ln.part_id}: {ln.buy} to buy at a {ln.price_source} price of 0: "
@@ -219,11 +227,11 @@ def build_bom(lc, layout, parts2d=None, profile=None) -> Bom:
         if ln.amount is None:
             warnings.append(f"{ln.part_id}: no price in the catalog or purchases.price_overrides: "
                             "left out of the total")
-    lines.sort(key=_order_key(cat, [ex.group for ex in pur.extra]))
-    return Bom(spec.cluster.name, file, tuple(lines), acrylic, tuple(warnings))
+    return warnings
 
 
-def _part_line(part, need: int, owned: int, included: int, hats: list[str], pur, file) -> Line:
+def _part_line(part: PartBase, need: int, owned: int, included: int, hats: list[str], pur: Purchases,
+               file: str) -> BomLine:
     pid = part.id
     spare = 0
     if part.kind in SPARE_KINDS and pur.spare_percent and need:
@@ -271,44 +279,40 @@ def _part_line(part, need: int, owned: int, included: int, hats: list[str], pur,
         notes_en.append("no price known")
     group = GROUP_OF_KIND.get(part.kind) or (("network" if _is_lan(part) else "storage")
                                              if part.kind == "cable" else "other")
-    return Line(group=group,
+    return BomLine(group=group,
                 part_id=pid, kind=part.kind, name=part.name, name_ja=part.name_ja, needed=need + spare,
                 owned=owned, included=inc_used, spare=spare, buy=buy, pack_size=part.pack_size, packs=packs,
                 pack_price=price, amount=amount, price_source=source,
                 note_ja="、".join(notes_ja), note_en="; ".join(notes_en))
 
 
-def _is_lan(part) -> bool:
+def _is_lan(part: PartBase) -> bool:
     return getattr(part, "cable", None) == "lan"
 
 
-def _order_key(cat, extra_groups: list[str]):
+def _order_key(cat: Catalog, extra_groups: list[str]) -> Callable[[BomLine], tuple]:
     groups = list(GROUPS[:3]) + [g for g in dict.fromkeys(extra_groups) if g not in GROUPS] + list(GROUPS[3:])
     kind_first = {"board": 0, "hat": 1, "switch": 0, "cable": 1, "drive": 0, "extra": 5}
 
-    def key(ln: Line):
+    def key(ln: BomLine) -> tuple:
         g = groups.index(ln.group) if ln.group in groups else len(groups)
         if ln.group == "fasteners":
             part = cat[ln.part_id]
             thread = getattr(part, "thread", "M0")
             length = mm(part.length) if hasattr(part, "length") else 0.0
-            return (g, ln.kind == "foot", -_thread_d(thread), KIND_ORDER.get(ln.kind, 9), -length, ln.part_id)
+            return (g, ln.kind == "foot", -thread_diameter(thread), KIND_ORDER.get(ln.kind, 9), -length, ln.part_id)
         return (g, kind_first.get(ln.kind, 2), ln.part_id or "", 0, 0, ln.name)
 
     return key
 
 
-from rackdesign.stack import thread_diameter as _thread_d  # noqa: E402  (one parser of "M3")
-
-
 # --- the acrylic ----------------------------------------------------------------------------------
 
 
-def acrylic_estimate(lc, layout, prof, parts2d=None) -> AcrylicEstimate | None:
+def acrylic_estimate(lc: LoadedCluster, layout: Layout, prof: Fabricator,
+                     parts2d: list[Part2D] | None = None) -> AcrylicEstimate | None:
     """The price model (rackdesign.pricing) over the flat parts (computed when not given)."""
-    from .export import flat_parts_for
-
-    return pricing.acrylic_estimate(lc, prof, parts2d if parts2d is not None else flat_parts_for(lc, layout, None))
+    return pricing.acrylic_estimate(lc, prof, parts2d if parts2d is not None else pipeline.flat_parts_for(lc, layout, None))
 
 
 def fastener_counts(bom: Bom) -> dict[str, int]:

@@ -15,7 +15,7 @@ import io
 import json
 from decimal import Decimal
 
-from .bom import Bom, Line
+from .bom import Bom, BomLine
 
 FORMATS = ("table", "csv", "md", "json", "pdf")
 GROUPS = {"computers": ("本体", "Computers"), "network": ("ネットワーク", "Network"),
@@ -50,15 +50,15 @@ def _int(m) -> int | None:
     return None if m is None else int(m.amount)
 
 
-def _note(ln: Line, lang: str) -> str:
+def _note(ln: BomLine, lang: str) -> str:
     return ln.note_ja if lang == "ja" else ln.note_en
 
 
-def _name(ln: Line, lang: str) -> str:
+def _name(ln: BomLine, lang: str) -> str:
     return ln.display_name if lang == "ja" else ln.name
 
 
-def _pack(ln: Line) -> str:
+def _pack(ln: BomLine) -> str:
     """"2×25" when bought in packs; nothing when none are bought (owned, or in a HAT's box)."""
     return "" if ln.pack_size == 1 or ln.packs == 0 else f"{ln.packs}×{ln.pack_size}"
 
@@ -67,7 +67,7 @@ def _estimating(bom: Bom) -> bool:
     return bom.acrylic is not None and bom.acrylic.quote is None
 
 
-def price_cell(bom: Bom, ln: Line) -> str:
+def price_cell(bom: Bom, ln: BomLine) -> str:
     """A line's price: the range while the acrylic is only estimated, '?' when unknown."""
     if ln.kind == "acrylic" and _estimating(bom):
         return f"{_yen(bom.acrylic.low)}–{_yen(bom.acrylic.high)}"

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
-from pirack.cli_common import EXIT_BAD_INPUT, ClusterFile, add_version_option, run_app
+from pirack.cli_common import ClusterFile, add_version_option, run_app
 from pirack.errors import InputError
+
+if TYPE_CHECKING:
+    from pirack.spec import Cluster
 
 app = typer.Typer(
     name="rack",
@@ -54,10 +58,12 @@ def init(
 @app.command()
 def validate(file: ClusterFile = None) -> None:
     """Check the cluster file and the catalog, and print a short summary."""
-    from pirack.load import load_cluster
+    from pirack.load import cluster_warnings, load_cluster
 
     lc = load_cluster(file)
     spec, cat = lc.spec, lc.catalog
+    for w in cluster_warnings(spec):
+        Console(stderr=True).print(f"[yellow]warning[/]: {rich_escape(str(w))}", highlight=False, soft_wrap=True)
     console.print(f"[green]ok[/]: {lc.display} — cluster '{spec.cluster.name}', {len(spec.nodes)} nodes, "
                   f"{len(cat.parts)} catalog parts")
     console.print(_nodes_table(spec))
@@ -65,7 +71,7 @@ def validate(file: ClusterFile = None) -> None:
         console.print(line, highlight=False)
 
 
-def _nodes_table(spec) -> Table:
+def _nodes_table(spec: Cluster) -> Table:
     """One row per node, readable at 80 columns: addresses and MACs never cut (the board and
     its HAT share a column, one above the other; names fold)."""
     from rich import box
@@ -82,7 +88,7 @@ def _nodes_table(spec) -> Table:
     return t
 
 
-def _summary_lines(spec) -> list[str]:
+def _summary_lines(spec: Cluster) -> list[str]:
     """The network, storage and rack, one fact per line (nothing broken mid-address at 80 columns)."""
     net, r = spec.network, spec.rack
     out = [f"network {net.subnet}, domain {net.domain}",
@@ -127,22 +133,13 @@ def export_cmd(
 
     Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans). `coupon` writes coupon/coupon-<material>.{pdf,svg,dxf}: a test piece to cut first (a 50.00 mm square; the design's hole sizes at nominal and ±0.1 mm; a slot as wide as the sheet is thick).
 
-    Preflight findings (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache (./.cache/pirack, or $XDG_CACHE_HOME/pirack).
+    Preflight problems (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache ($XDG_CACHE_HOME/pirack/export, or ~/.cache/pirack/export).
     """
-    from rackdesign.export import FORMATS, PreflightFailed, export
+    from rackdesign.export import export
 
-    fmt = format.lower()
-    if fmt not in FORMATS:
-        raise InputError(None, "FORMAT", f"'{format}' is not one of {' | '.join(FORMATS)}")
     err = Console(stderr=True)
-    try:
-        res = export(fmt, file, out, fabricator, warn=lambda m: err.print(f"[yellow]warning[/]: {m}"),
-                     use_cache=not no_cache, progress=_progress, kerf=kerf)
-    except PreflightFailed as exc:
-        err.print(f"[red]preflight[/]: {len(exc.findings)} problem(s) a laser service would reject; nothing written:")
-        for f in exc.findings:
-            err.print(f"  {f}", markup=False, highlight=False)
-        raise typer.Exit(1)
+    res = export(format, file, out, fabricator, warn=lambda m: err.print(f"[yellow]warning[/]: {m}"),
+                 use_cache=not no_cache, progress=_progress, kerf=kerf)
     t = Table(title=f"{res.root}  ({'from cache, ' if res.cached else ''}{res.seconds:.2f} s)", show_edge=False)
     t.add_column("file")
     t.add_column("size", justify="right")
@@ -215,7 +212,7 @@ def check(
     """
     from pirack.load import load_cluster
     from rackdesign.checks import run_checks
-    from rackdesign.checks.report import render_json, render_table
+    from rackdesign.checks.report import DesignFailed, render_json, render_table
 
     lc = load_cluster(file)
     report = run_checks(lc, geometry=not no_geometry)
@@ -223,7 +220,24 @@ def check(
         print(render_json(report))
     else:
         render_table(report, console)
-    raise typer.Exit(report.exit_code)
+    if report.failed:
+        raise DesignFailed(report)
+
+
+@app.command()
+def serve(
+    file: ClusterFile = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0: any free one).", min=0, max=65535)] = 8350,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback is reachable from other machines (and can write the file through the settings form): a warning says so.")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+) -> None:
+    """The rack in a browser: 3D model, plates, front plan, BOM and checks, updating as you save the file.
+
+    Needs the web extra (pip install 'pirack\\[web]') and the viewer's JavaScript, both installed by tools/install.sh. A settings form writes the most-changed settings back into the file (comments kept). Ctrl-C stops it.
+    """
+    from rackdesign.web.server import serve as run_server
+
+    run_server(file, host=host, port=port, open_browser=open_browser, say=lambda m: console.print(m, highlight=False, markup=False))
 
 
 class _progress:

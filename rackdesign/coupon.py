@@ -155,11 +155,11 @@ def coupon_sheet(coupon: Coupon, spacing: float, kerf: float):
     """Both parts side by side on a sheet just large enough (an artboard that costs no more
     than the coupon), kerf-compensated when kerf > 0."""
     from .kerf import compensated
-    from .nesting import Sheet
+    from .nesting import CutSheet
 
     square, fit = compensated(coupon.parts, kerf)
     square = square.moved(spacing, spacing)
     fit = fit.moved(spacing * 2 + SQUARE, spacing)
     w = max(p.bbox()[2] for p in (square, fit)) + spacing
     h = max(p.bbox()[3] for p in (square, fit)) + spacing
-    return Sheet(square.material, square.thickness, 1, w, h, [square, fit], {})
+    return CutSheet(square.material, square.thickness, 1, w, h, [square, fit], {})

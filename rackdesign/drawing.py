@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from .geometry2d import Arc, Circle, Contour, Line, P, Part2D
+from .geometry2d import Arc, Circle, Contour, Line, P, Part2D, Path
 
 Style = Literal["visible", "hidden", "center", "dimension", "thin", "engrave", "score"]
+Anchor = Literal["start", "middle", "end"]
+Direction = Literal["aligned", "horizontal", "vertical"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class DText:
     pos: P
     text: str
     size: float = 3.0  # cap height in mm on paper at scale 1
-    anchor: Literal["start", "middle", "end"] = "middle"
+    anchor: Anchor = "middle"
     angle: float = 0.0  # degrees, counter-clockwise
 
 
@@ -47,7 +49,7 @@ class DDim:
     b: P
     offset: float
     text: str | None = None
-    direction: Literal["aligned", "horizontal", "vertical"] = "aligned"
+    direction: Direction = "aligned"
 
 
 Item = Union[DSeg, DCircle, DText, DDim]
@@ -59,7 +61,7 @@ class Drawing:
     items: list[Item] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # printed in the title block
 
-    def add_path(self, path, style: Style = "visible") -> None:
+    def add_path(self, path: Path | Line | Arc, style: Style = "visible") -> None:
         if isinstance(path, Circle):
             self.items.append(DCircle(path, style))
         elif isinstance(path, Contour):
@@ -74,8 +76,8 @@ class Drawing:
     def line(self, a: P, b: P, style: Style = "visible") -> None:
         self.items.append(DSeg(Line(a, b), style))
 
-    def text(self, pos: P, text: str, size: float = 3.0, anchor="middle", angle: float = 0.0) -> None:
+    def text(self, pos: P, text: str, size: float = 3.0, anchor: Anchor = "middle", angle: float = 0.0) -> None:
         self.items.append(DText(pos, text, size, anchor, angle))
 
-    def dim(self, a: P, b: P, offset: float, text: str | None = None, direction="aligned") -> None:
+    def dim(self, a: P, b: P, offset: float, text: str | None = None, direction: Direction = "aligned") -> None:
         self.items.append(DDim(a, b, offset, text, direction))

@@ -11,18 +11,28 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from pirack.errors import InputError
 
-from .geometry2d import Circle, Contour, Line, Part2D
+from .geometry2d import Circle, Contour, Line, P, Part2D
+from .geometry2d import Path as CutPath
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from pirack.load import LoadedCluster
+
+Ring = list[P]  # a closed polygon's points (the last joins the first)
 
 FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
 LABEL_SIZES = (3.0, 2.2)  # cap height in mm: try the first, fall back to the smaller
 MARGIN = 2.0  # engraving to any cut, mm
-FLATTEN = 0.02  # mm: the largest deviation allowed when glyph or logo curves become lines
+LOGO_KEY = "rack.engraving.logo"
+LOGO_MAX_BYTES = 2 << 20  # a logo is a few KB; 2 MiB leaves room for a traced bitmap
 
 
-def add_engraving(parts: list[Part2D], lc, warn=None) -> list[Part2D]:
+def add_engraving(parts: list[Part2D], lc: LoadedCluster, warn: Callable[[str], None] | None = None) -> list[Part2D]:
     """Return the parts with labels (rack.engraving.labels) and the logo (rack.engraving.logo) added."""
     eng = lc.spec.rack.engraving
     out = list(parts)
@@ -50,7 +60,7 @@ def label_text(p: Part2D) -> str:
 
 # --- outlines --------------------------------------------------------------------------------
 
-def text_polygons(text: str, cap_height: float) -> list[list[tuple[float, float]]]:
+def text_polygons(text: str, cap_height: float) -> list[Ring]:
     """Glyph outlines of `text` (lower-left at 0, 0), as closed polygons in mm."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
@@ -61,7 +71,23 @@ def text_polygons(text: str, cap_height: float) -> list[list[tuple[float, float]
     return _normalise(polys)
 
 
-def svg_polygons(path: Path, width: float) -> list[list[tuple[float, float]]]:
+def read_logo(base: Path, logo: str, display: str) -> tuple[Path, bytes]:
+    """The logo file (relative to the cluster file's folder) and its bytes, read only once it
+    is known to be a regular file under LOGO_MAX_BYTES (/dev/zero never ends, a FIFO blocks
+    forever) and then only if it is an SVG. InputError naming rack.engraving.logo otherwise."""
+    from pirack.errors import escape
+    from pirack.paths import read_input
+
+    path = Path(logo)
+    path = path if path.is_absolute() else base / path
+    data = read_input(path, LOGO_MAX_BYTES, display, LOGO_KEY,
+                      missing="no such file (an SVG logo, relative to the cluster file)")
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or b"<svg" not in data:
+        raise InputError(display, LOGO_KEY, f"{escape(str(path))}: not an SVG file (no <svg> element)")
+    return path, data
+
+
+def svg_polygons(path, width: float) -> list[list[tuple[float, float]]]:
     """The filled shapes of an SVG file as closed polygons (outer rings and their holes, for an
     even-odd fill), scaled to `width` mm, y up. Shapes filled white are cut out of what is
     under them, as the logo looks on screen."""
@@ -70,7 +96,7 @@ def svg_polygons(path: Path, width: float) -> list[list[tuple[float, float]]]:
     from shapely.geometry import Polygon
     from svgelements import SVG, Close, Color, Line as SLine, Move, Path as SPath, Shape
 
-    svg = SVG.parse(str(path))
+    svg = SVG.parse(path if hasattr(path, "read") else str(path))  # a file name or the logo's bytes as a stream
     region = None
     for el in svg.elements():
         if not isinstance(el, Shape) or el.fill is None or el.fill.value is None:
@@ -108,7 +134,7 @@ def svg_polygons(path: Path, width: float) -> list[list[tuple[float, float]]]:
     return _normalise(polys)
 
 
-def _normalise(polys):
+def _normalise(polys: list[Ring]) -> list[Ring]:
     """Move to the origin and drop repeated points; each polygon closed implicitly."""
     if not polys:
         return polys
@@ -128,14 +154,14 @@ def _normalise(polys):
     return out
 
 
-def polygon_contour(poly, dx: float = 0.0, dy: float = 0.0) -> Contour:
+def polygon_contour(poly: Ring, dx: float = 0.0, dy: float = 0.0) -> Contour:
     pts = [(x + dx, y + dy) for x, y in poly]
     return Contour(tuple(Line(a, b) for a, b in zip(pts, pts[1:] + pts[:1])))
 
 
 # --- free space ------------------------------------------------------------------------------
 
-def _shape(path, res: int = 16):
+def _shape(path: CutPath, res: int = 16) -> BaseGeometry:
     from shapely.geometry import Point, Polygon
 
     if isinstance(path, Circle):
@@ -156,7 +182,7 @@ def free_space(p: Part2D, margin: float = MARGIN):
     return inner.difference(unary_union(blocked)) if blocked else inner
 
 
-def place_polygons(p: Part2D, polys, prefer: str = "bottom", step: float = 0.5):
+def place_polygons(p: Part2D, polys: list[Ring], prefer: str = "bottom", step: float = 0.5) -> list[Contour] | None:
     """Find a spot for a group of polygons in the plate's free space; return them as contours
     placed there, or None. prefer='bottom': nearest the middle of the lower edge (labels);
     'clear': the spot with the most room around it (logos)."""
@@ -202,19 +228,17 @@ def place_polygons(p: Part2D, polys, prefer: str = "bottom", step: float = 0.5):
     return [polygon_contour(q, float(gx[i]), float(gy[i])) for q in polys]
 
 
-def _place_logo(parts: list[Part2D], lc) -> list[Part2D]:
+def _place_logo(parts: list[Part2D], lc: LoadedCluster) -> list[Part2D]:
+    import io
+
     from pirack.units import mm
 
     eng = lc.spec.rack.engraving
-    key = "rack.engraving.logo"
-    path = Path(eng.logo)
-    if not path.is_absolute():
-        path = lc.base_dir / path
-    if not path.is_file():
-        raise InputError(lc.display, key, f"{path}: no such file (an SVG logo, relative to the cluster file)")
+    key = LOGO_KEY
+    path, data = read_logo(lc.base_dir, eng.logo, lc.display)
     width = mm(eng.logo_width)
     try:
-        polys = svg_polygons(path, width)
+        polys = svg_polygons(io.BytesIO(data), width)
     except Exception as exc:  # svgelements raises many kinds on broken files
         raise InputError(lc.display, key, f"{path}: not a readable SVG ({exc})") from None
     if not polys:

@@ -6,37 +6,44 @@
     exports/<cluster>/model/rack.step, rack.stl                      the CadQuery assembly
 
 Everything is rendered to memory first (pure functions returning bytes); only then are files
-written, into a temporary folder beside the target and moved into place file by file, so a
-failed export leaves earlier outputs untouched. Preflight findings stop the export before
-anything is rendered.
+written, each atomically (pirack.fsutil.atomic_write), so a failed export leaves earlier
+outputs untouched. Preflight problems (rackdesign.preflight) stop the export before anything
+is rendered. The stages it shares with `rack bom` (the fabricator profile, the flat parts,
+the sheets) are rackdesign.pipeline's.
 
-Cache: a finished export is kept under $XDG_CACHE_HOME/pirack/export/ (when XDG_CACHE_HOME is
-set) or ./.cache/pirack/export/, keyed on the cluster file's bytes, the catalog's content, the
-code (pirack.__version__ + a hash of pirack/ and rackdesign/ sources), the fabricator and the
-format. A hit copies the cached files without parsing the cluster file or importing the CAD
-stack. This module imports only the standard library at the top for that reason.
+Cache (rackdesign/cache.py): a finished export is kept in the user's cache folder, keyed on
+everything that made it; a hit copies the cached files without parsing the cluster file or
+importing the CAD stack. This module imports only the standard library at the top for that reason.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import functools
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from . import cache
+
+if TYPE_CHECKING:  # the cache path imports only the standard library
+    from concurrent.futures import Future, ThreadPoolExecutor
+    from multiprocessing.connection import Connection
+
+    import cadquery as cq
+
+    from pirack.catalog import Catalog, Fabricator
+    from pirack.load import LoadedCluster
+
+    from .geometry2d import Part2D
+    from .layout.placed import Layout
+    from .nesting import CutSheet
 
 FORMATS = ("pdf", "svg", "dxf", "step", "stl", "coupon", "all")
 CUT_FORMATS = ("pdf", "svg", "dxf")
-CACHE_KEEP = 8  # cached exports kept (newest first)
 
-
-class PreflightFailed(Exception):
-    def __init__(self, findings):
-        self.findings = findings
-        super().__init__(f"{len(findings)} preflight finding(s)")
+Job = tuple[str, Callable[[], "bytes | dict[str, bytes] | Future[bytes]"]]  # (relative path, what renders it)
 
 
 @dataclass
@@ -48,7 +55,7 @@ class ExportResult:
     seconds: float = 0.0
 
 
-def bom_files(lc, layout, parts, prof) -> dict[str, bytes]:
+def bom_files(lc: LoadedCluster, layout: Layout, parts: list[Part2D], prof: Fabricator) -> dict[str, bytes]:
     """bom/bom.{csv,md,json,pdf}: the bill of materials and cost table, its acrylic priced by
     the export's fabricator over the plates the export cut."""
     from .bom import build_bom
@@ -57,96 +64,29 @@ def bom_files(lc, layout, parts, prof) -> dict[str, bytes]:
     return export_files(build_bom(lc, layout, parts, prof))
 
 
-# --- cache keys (standard library only) ------------------------------------------------------
-
-def _here() -> Path:
-    return Path(__file__).resolve().parent
-
-
-def _tree_digest(root: Path, pattern: str) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob(pattern)):
-        if "__pycache__" in p.parts:
-            continue
-        h.update(str(p.relative_to(root)).encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-def _cluster_text(file: Path | None) -> tuple[Path | None, str | None]:
-    """The file `load_cluster` would read, and its text (None when it cannot be read)."""
-    from pirack.paths import default_text, resolve
-
-    p = resolve(file)
-    try:
-        return p, (p.read_text(encoding="utf-8") if p is not None else default_text())
-    except (OSError, UnicodeDecodeError):
-        return p, None
-
-
-def cache_dir() -> Path:
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path(".cache")) / "pirack" / "export"
-
-
-def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None) -> str:
-    import pirack
-    from pirack.paths import catalog_dir
-
-    h = hashlib.sha256()
-    for part in (
-        hashlib.sha256(text.encode()).hexdigest(),
-        _tree_digest(catalog_dir(), "*.toml"),
-        pirack.__version__,
-        _tree_digest(_here(), "*.py"),
-        _tree_digest(_here().parent / "pirack", "*.py"),
-        fmt,
-        fabricator or "",
-        str(base_dir.resolve()) if base_dir else "",  # a logo path is relative to the cluster file
-    ):
-        h.update(part.encode())
-        h.update(b"\0")
-    return h.hexdigest()[:32]
-
-
-def _logo_digest(text: str, base: Path) -> str:
-    """A logo file's bytes belong in the key too: it is input that is not in the cluster file.
-    Read with the TOML parser (any quoting, inline tables, dotted keys), not by pattern."""
-    import tomllib
-
-    try:
-        logo = tomllib.loads(text)
-        for key in ("rack", "engraving", "logo"):
-            logo = logo[key]
-    except (tomllib.TOMLDecodeError, KeyError, TypeError):
-        return ""  # no logo, or a file the loader will refuse
-    if not isinstance(logo, str):
-        return ""
-    p = Path(logo)
-    p = p if p.is_absolute() else base / p
-    try:
-        return hashlib.sha256(p.read_bytes()).hexdigest()
-    except OSError:
-        return "missing"
-
-
 # --- the export --------------------------------------------------------------------------------
 
-def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabricator: str | None = None,
-           warn: Callable[[str], None] | None = None, use_cache: bool = True, progress=None,
-           kerf: float | None = None) -> ExportResult:
-    """Render and write one format (or `all`). Raises InputError (bad input) or PreflightFailed."""
-    t0 = time.perf_counter()
-    if fmt not in FORMATS:
+def check_format(fmt: str) -> str:
+    """The format, lower-cased, or InputError naming the FORMAT argument."""
+    if fmt.lower() not in FORMATS:
         from pirack.errors import InputError
 
-        raise InputError(None, "FORMAT", f"'{fmt}' is not one of {', '.join(FORMATS)}")
-    path, text = _cluster_text(file)
+        raise InputError(None, "FORMAT", f"'{fmt}' is not one of {' | '.join(FORMATS)}")
+    return fmt.lower()
+
+
+def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabricator: str | None = None,
+           warn: Callable[[str], None] | None = None, use_cache: bool = True,
+           progress: Callable[[int], Progress] | None = None, kerf: float | None = None) -> ExportResult:
+    """Render and write one format (or `all`). Raises InputError (bad input), or WorkFailed
+    (PreflightFailed, LayoutError) when the design cannot be cut."""
+    t0 = time.perf_counter()
+    fmt = check_format(fmt)
+    path, text = cache.cluster_text(file)
     key = None
     if use_cache and text is not None:
-        base = path.parent if path else Path.cwd()
-        key = cache_key(text + _logo_digest(text, base) + f"\0kerf={kerf}", fmt, fabricator, base)
-        hit = _cache_read(key)
+        key = cache.export_key(text, path, fmt, fabricator, kerf)
+        hit = cache.read(key)
         if hit is not None:
             name, files, warnings = hit
             for w in warnings:
@@ -178,112 +118,125 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
     root = Path(out) / lc.spec.cluster.name
     written = write_tree(root, files)
     if key is not None:
-        _cache_write(key, lc.spec.cluster.name, files, warnings)
+        cache.write(key, lc.spec.cluster.name, files, warnings)
     return ExportResult(root, written, warnings, seconds=time.perf_counter() - t0)
 
 
-def profile_for(lc, fabricator: str | None):
-    from pirack.errors import InputError
+class Progress:
+    """What `export` tells a progress display (the CLI's bar)."""
 
-    name = fabricator or lc.spec.rack.fabricator
-    prof = lc.catalog.get(name, "fabricator")
-    if prof is None:
-        known = ", ".join(lc.catalog.ids("fabricator"))
-        if fabricator:
-            raise InputError(None, "--fabricator", f"'{fabricator}' is not a fabricator profile in the catalog (known: {known})")
-        raise InputError(lc.display, "rack.fabricator", f"'{name}' is not a fabricator profile in the catalog (known: {known})")
-    return prof
+    def step(self, name: str) -> None: ...
+
+    def done(self) -> None: ...
 
 
-def flat_parts_for(lc, layout, warn) -> list:
-    """The plates as flat parts with their engraving (labels, logo)."""
-    from .engrave import add_engraving
-    from .plates import flat_parts
-
-    return add_engraving(flat_parts(layout), lc, warn=warn)
-
-
-def sheets_for(parts, prof, kerf: float | None = None) -> list:
-    """The parts kerf-compensated (--kerf, else the profile's default) and nested on sheets."""
-    from pirack.units import mm
-
-    from .kerf import compensated, kerf_for
-    from .nesting import nest
-
-    parts = compensated(parts, kerf_for(prof, kerf))
-    return nest(parts, mm(prof.sheet_width), mm(prof.sheet_height), mm(prof.spacing))
-
-
-def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None, kerf=None) -> dict[str, bytes]:
+def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[str], None],
+           progress: Callable[[int], Progress] | None = None, cad: CadWorker | None = None,
+           kerf: float | None = None) -> dict[str, bytes]:
     """Every file of one export as {relative path: bytes}; nothing touches the disk here."""
-    from .layout import build_layout
-    from .preflight import preflight
+    from concurrent.futures import ThreadPoolExecutor
 
-    prof = profile_for(lc, fabricator)
+    from . import pipeline
+    from .layout import build_layout
+    from .preflight import PreflightFailed, preflight
+
+    prof = pipeline.profile_for(lc, fabricator)
     formats = [f for f in FORMATS if f not in ("all", "coupon")] if fmt == "all" else [fmt]
+    _warn_unaccepted(formats, prof, warn)
+    layout = build_layout(lc)
+    parts = pipeline.flat_parts_for(lc, layout, warn)
+    problems = preflight(parts, prof)
+    if problems:
+        raise PreflightFailed(problems)
+    sheets = pipeline.sheets_for(parts, prof, kerf)
+    drawings = [f for f in formats if f in ("pdf", "svg")] + (["png"] if fmt == "all" else [])
+    models = [f for f in ("step", "stl") if f in formats]
+    cad = _cad_for(cad, drawings, models, layout, lc.catalog)
+    png_pool = ThreadPoolExecutor(1) if "png" in drawings else None  # pdftoppm runs while we go on
+    try:
+        jobs = (_cut_jobs(formats, sheets, prof) + _drawing_jobs(drawings, parts, cad, lc.spec.cluster.name, png_pool)
+                + [(f"model/rack.{m}", functools.partial(cad.result, m)) for m in models])
+        if fmt == "all":
+            jobs.append(("bom/bom.*", lambda: bom_files(lc, layout, parts, prof)))
+        return _run(jobs, progress)
+    finally:
+        if png_pool:
+            png_pool.shutdown(cancel_futures=True)
+
+
+def render_coupon(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[str], None],
+                  progress: Callable[[int], Progress] | None = None, cad: CadWorker | None = None,
+                  kerf: float | None = None) -> dict[str, bytes]:
+    """`rack export coupon`: the test piece (rackdesign.coupon) instead of the rack, through
+    its own preflight."""
+    from . import pipeline
+    from .coupon import coupon_files, coupon_for
+    from .layout import build_layout
+    from .preflight import PreflightFailed, preflight
+
+    prof = pipeline.profile_for(lc, fabricator)
+    coupon = coupon_for(lc, pipeline.flat_parts_for(lc, build_layout(lc), warn), prof, kerf, warn)
+    problems = preflight(coupon.parts, prof)
+    if problems:
+        raise PreflightFailed(problems)
+    return coupon_files(coupon, prof)
+
+
+def _warn_unaccepted(formats: list[str], prof: Fabricator, warn: Callable[[str], None]) -> None:
     for f in formats:
         if f in CUT_FORMATS and f not in prof.formats:
             warn(f"'{prof.id}' ({prof.service.split(':')[0]}) does not take {f.upper()} files "
                  f"(it takes {', '.join(x.upper() for x in prof.formats)}): written anyway")
-    layout = build_layout(lc)
-    parts = flat_parts_for(lc, layout, warn)
-    findings = preflight(parts, prof)
-    if findings:
-        raise PreflightFailed(findings)
-    sheets = sheets_for(parts, prof, kerf)
-    date = _date()
-    cluster = lc.spec.cluster.name
 
-    jobs: list[tuple[str, Callable[[], bytes]]] = []
-    memo: dict[str, bytes] = {}
 
-    def once(name, fn):
-        def run():
-            if name not in memo:
-                memo[name] = fn()
-            return memo[name]
-        return run
+def _cad_for(cad: CadWorker | None, drawings: list[str], models: list[str], layout: Layout,
+             catalog: Catalog) -> CadWorker | None:
+    """The CAD worker with its job (the front plan, the models), when the export needs one."""
+    if not (drawings or models):
+        return cad
+    cad = cad or CadWorker(inline=True)
+    cad.send(bool(drawings), layout, models, catalog)
+    return cad
 
-    drawings_wanted = [f for f in formats if f in ("pdf", "svg")] + (["png"] if fmt == "all" else [])
-    models = [f for f in ("step", "stl") if f in formats]
-    if (drawings_wanted or models) and cad is None:
-        cad = CadWorker(inline=True)
-    if cad:
-        cad.send("front" if drawings_wanted else None, layout, models, lc.catalog)
 
-    from concurrent.futures import ThreadPoolExecutor
-
+def _cut_jobs(formats: list[str], sheets: list[CutSheet], prof: Fabricator) -> list[Job]:
     from .writers.dxf import sheet_dxf
-    from .writers.pdf import drawing_pdf, pdf_to_png, sheet_pdf
-    from .writers.svg import drawing_svg, sheet_svg
+    from .writers.pdf import sheet_pdf
+    from .writers.svg import sheet_svg
 
-    cut_writer = {"pdf": sheet_pdf, "svg": sheet_svg, "dxf": sheet_dxf}
-    for f in formats:
-        if f in CUT_FORMATS:
-            for sh in sheets:
-                jobs.append((f"cut/{sh.name}.{f}", (lambda sh=sh, w=cut_writer[f]: w(sh, prof))))
+    writer = {"pdf": sheet_pdf, "svg": sheet_svg, "dxf": sheet_dxf}
+    return [(f"cut/{sh.name}.{f}", functools.partial(writer[f], sh, prof))
+            for f in formats if f in CUT_FORMATS for sh in sheets]
 
-    # pdftoppm runs in other processes: PNG previews render while we go on
-    png_pool = ThreadPoolExecutor(1) if "png" in drawings_wanted else None
-    if drawings_wanted:
-        from .floorplan import floor_plan
 
-        plans = [(f"floor-plan-{p.name}", (lambda p=p: floor_plan(p, cluster))) for p in parts]
-        plans.append(("front-plan", lambda: cad.result("front")))  # last: the worker needs the most time
-        for stem, make in plans:
-            dr = once(stem, make)
-            pdf = once(stem + ".pdf", lambda dr=dr: drawing_pdf(dr(), cluster, date))
-            if "pdf" in drawings_wanted:
-                jobs.append((f"drawings/{stem}.pdf", pdf))
-            if "svg" in drawings_wanted:
-                jobs.append((f"drawings/{stem}.svg", lambda dr=dr: drawing_svg(dr(), cluster, date)))
-            if "png" in drawings_wanted:
-                jobs.append((f"drawings/{stem}.png", lambda pdf=pdf: png_pool.submit(pdf_to_png, pdf(), 100)))
-    for m in models:
-        jobs.append((f"model/rack.{m}", lambda m=m: cad.result(m)))
-    if fmt == "all":
-        jobs.append(("bom/bom.*", lambda: bom_files(lc, layout, parts, prof)))
+def _drawing_jobs(wanted: list[str], parts: list[Part2D], cad: CadWorker | None, cluster: str,
+                  png_pool: ThreadPoolExecutor | None) -> list[Job]:
+    """Floor plans of every flat part and the front plan (last: the CAD worker needs the most
+    time), each as PDF, SVG and PNG as wanted; each drawing and PDF made once."""
+    if not wanted:
+        return []
+    from .floorplan import floor_plan
+    from .writers.pdf import drawing_pdf, pdf_to_png
+    from .writers.svg import drawing_svg
 
+    date = _date()
+    plans = [(f"floor-plan-{p.name}", functools.partial(floor_plan, p, cluster)) for p in parts]
+    plans.append(("front-plan", functools.partial(cad.result, "front")))
+    jobs: list[Job] = []
+    for stem, make in plans:
+        drawing = functools.cache(make)
+        pdf = functools.cache(lambda drawing=drawing: drawing_pdf(drawing(), cluster, date))
+        if "pdf" in wanted:
+            jobs.append((f"drawings/{stem}.pdf", pdf))
+        if "svg" in wanted:
+            jobs.append((f"drawings/{stem}.svg", lambda drawing=drawing: drawing_svg(drawing(), cluster, date)))
+        if "png" in wanted:
+            jobs.append((f"drawings/{stem}.png", lambda pdf=pdf: png_pool.submit(pdf_to_png, pdf(), 100)))
+    return jobs
+
+
+def _run(jobs: list[Job], progress: Callable[[int], Progress] | None) -> dict[str, bytes]:
+    """Each job in order (a progress bar when there are several); the BOM's job gives several files."""
     files: dict = {}
     bar = progress(len(jobs)) if (progress and len(jobs) > 1) else None
     try:
@@ -291,7 +244,7 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None, 
             if bar:
                 bar.step(rel)
             data = job()
-            if isinstance(data, dict):  # the BOM's several files
+            if isinstance(data, dict):
                 files.update(data)
             else:
                 files[rel] = data
@@ -299,26 +252,9 @@ def render(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None, 
             if hasattr(data, "result"):  # a PNG still rendering
                 files[rel] = data.result()
     finally:
-        if png_pool:
-            png_pool.shutdown(cancel_futures=True)
         if bar:
             bar.done()
     return files
-
-
-def render_coupon(fmt: str, lc, fabricator: str | None, warn, progress=None, cad=None, kerf=None) -> dict[str, bytes]:
-    """`rack export coupon`: the test piece (rackdesign.coupon) instead of the rack, through
-    its own preflight."""
-    from .coupon import coupon_files, coupon_for
-    from .layout import build_layout
-    from .preflight import preflight
-
-    prof = profile_for(lc, fabricator)
-    coupon = coupon_for(lc, flat_parts_for(lc, build_layout(lc), warn), prof, kerf, warn)
-    findings = preflight(coupon.parts, prof)
-    if findings:
-        raise PreflightFailed(findings)
-    return coupon_files(coupon, prof)
 
 
 # --- the CAD worker ----------------------------------------------------------------------------
@@ -331,10 +267,10 @@ class CadWorker:
         self.inline = inline
         self.results: dict[str, object] = {}
         self.proc = self.conn = None
-        self.job = None
+        self.job: tuple | None = None
 
     @classmethod
-    def start(cls) -> "CadWorker":
+    def start(cls) -> CadWorker:
         import multiprocessing as mp
 
         if "fork" not in mp.get_all_start_methods():
@@ -347,14 +283,16 @@ class CadWorker:
         child.close()
         return self
 
-    def send(self, front: str | None, layout, models: list[str], catalog) -> None:
+    def send(self, front: bool, layout: Layout, models: list[str], catalog: Catalog) -> None:
         """The job; the worker process gets the catalog's folder (it reads the part files it
         needs itself), the inline worker the catalog."""
-        self.job = (bool(front), layout, list(models), catalog)
+        self.job = (front, layout, list(models), catalog)
         if not self.inline:
-            self.conn.send((bool(front), layout, list(models), catalog.root))
+            self.conn.send((front, layout, list(models), catalog.root))
 
-    def result(self, what: str):
+    def result(self, what: str) -> object:
+        """"front" (the front plan's Drawing), "step" or "stl" (the file's bytes). The worker's
+        own failure is raised here as it was raised there (an OSError keeps its path)."""
         if what not in self.results:
             if self.inline:
                 self.results.update(_cad_work(*self.job))
@@ -363,7 +301,9 @@ class CadWorker:
                     try:
                         kind, payload = self.conn.recv()
                     except EOFError:
-                        raise RuntimeError("the CAD worker process died (see its error above)") from None
+                        from pirack.errors import WorkFailed
+
+                        raise WorkFailed("the CAD worker process died (see its error above)") from None
                     if kind == "error":
                         raise payload
                     self.results[kind] = payload
@@ -375,7 +315,7 @@ class CadWorker:
             self.proc.join(2)
 
 
-def _cad_work(front: bool, layout, models: list[str], catalog):
+def _cad_work(front: bool, layout: Layout, models: list[str], catalog: Catalog) -> Iterator[tuple[str, object]]:
     """Yields (name, result): the front plan first (the parent turns it into PDF/SVG/PNG while
     the models are written), then each model file's bytes."""
     from .model import build_assembly
@@ -389,7 +329,7 @@ def _cad_work(front: bool, layout, models: list[str], catalog):
         yield kind, _model_bytes(kind, assy)
 
 
-def _cad_worker_main(conn) -> None:
+def _cad_worker_main(conn: Connection) -> None:
     try:
         import cadquery  # noqa: F401  (the slow part: done while the parent works)
 
@@ -403,15 +343,26 @@ def _cad_worker_main(conn) -> None:
     except EOFError:
         pass  # the parent gave up (bad input, preflight): nothing to do
     except BaseException as exc:  # hand the failure to the parent, which reports it
-        try:
-            conn.send(("error", exc))
-        except Exception:
-            conn.send(("error", RuntimeError(f"CAD worker: {type(exc).__name__}: {exc}")))
+        conn.send(("error", _portable(exc)))
     finally:
         conn.close()
 
 
-def _model_bytes(kind: str, assy) -> bytes:
+def _portable(exc: BaseException) -> BaseException:
+    """The exception itself when it survives the trip through the pipe (an OSError does, path and
+    all), else a WorkFailed with its text: the parent must never fail on unpickling it."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        from pirack.errors import WorkFailed
+
+        return WorkFailed(f"CAD worker: {type(exc).__name__}: {exc}")
+
+
+def _model_bytes(kind: str, assy: cq.Assembly) -> bytes:
     import tempfile
 
     from . import model
@@ -430,29 +381,16 @@ def _date() -> str:
 # --- writing -----------------------------------------------------------------------------------
 
 def write_tree(root: Path, files: dict[str, bytes]) -> list[tuple[Path, int]]:
-    """Write all files under root: first into a temporary folder beside it, then move each into
-    place (os.replace is atomic per file). Stale cut sheets of the same formats are removed."""
+    """Write every file under root, each atomically (pirack.fsutil.atomic_write); a file whose
+    bytes are already there is left alone. Everything was rendered before the first write, so a
+    failed render leaves earlier outputs untouched. Stale cut sheets of the same formats are
+    removed: a design that now needs fewer sheets must not leave an old sheet behind."""
+    from pirack.fsutil import atomic_write
+
     root = Path(root)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.parent / f".{root.name}.tmp-{os.getpid()}"
-    try:
-        todo = [rel for rel, data in files.items() if not _same(root / rel, data)]  # unchanged: left alone
-        for rel in todo:
-            p = tmp / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            with open(p, "wb") as fh:
-                fh.write(files[rel])
-                fh.flush()
-                os.fsync(fh.fileno())
-        for rel in todo:
-            dst = root / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp / rel, dst)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    out = [(root / rel, len(files[rel])) for rel in sorted(files)]
-    # a design that now needs fewer sheets must not leave an old sheet behind
+    for rel, data in files.items():
+        if not _same(root / rel, data):
+            atomic_write(root / rel, data, mode=0o644)
     new = {root / rel for rel in files}
     exts = {Path(rel).suffix for rel in files if rel.startswith("cut/")}
     cut = root / "cut"
@@ -460,7 +398,7 @@ def write_tree(root: Path, files: dict[str, bytes]) -> list[tuple[Path, int]]:
         for old in cut.iterdir():
             if old.suffix in exts and old.name.startswith("cut-") and old not in new:
                 old.unlink()
-    return out
+    return [(root / rel, len(files[rel])) for rel in sorted(files)]
 
 
 def _same(path: Path, data: bytes) -> bool:
@@ -468,36 +406,3 @@ def _same(path: Path, data: bytes) -> bool:
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
-
-
-def _cache_read(key: str):
-    d = cache_dir() / key
-    try:
-        manifest = json.loads((d / "manifest.json").read_text())
-        files = {rel: (d / "files" / rel).read_bytes() for rel in manifest["files"]}
-    except (OSError, ValueError, KeyError):
-        return None
-    os.utime(d)
-    return manifest["cluster"], files, manifest.get("warnings", [])
-
-
-def _cache_write(key: str, cluster: str, files: dict[str, bytes], warnings: list[str]) -> None:
-    base = cache_dir()
-    d = base / key
-    tmp = base / f".{key}.tmp-{os.getpid()}"
-    try:
-        for rel, data in files.items():
-            p = tmp / "files" / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
-        (tmp / "manifest.json").write_text(json.dumps({"cluster": cluster, "files": sorted(files), "warnings": warnings}))
-        if d.exists():
-            shutil.rmtree(d)
-        os.replace(tmp, d)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # a cache that cannot be written is only slower
-        return
-    entries = sorted((e for e in base.iterdir() if e.is_dir() and not e.name.startswith(".")),
-                     key=lambda e: e.stat().st_mtime, reverse=True)
-    for old in entries[CACHE_KEEP:]:
-        shutil.rmtree(old, ignore_errors=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .drawing import Drawing
-from .geometry2d import Circle, Part2D
+from .geometry2d import Circle, P, Part2D, Path
 from .writers.plot import fmt_mm
 
 DIM_GAP = 7.0  # mm between stacked dimension lines (model mm at 1:1)
@@ -59,21 +59,21 @@ def floor_plan(part: Part2D, cluster: str = "") -> Drawing:
     return d
 
 
-def _centre(h) -> tuple[float, float]:
+def _centre(h: Path) -> P:
     if isinstance(h, Circle):
         return h.center
     x0, y0, x1, y1 = h.bbox()
     return ((x0 + x1) / 2, (y0 + y1) / 2)
 
 
-def _half_height(h) -> float:
+def _half_height(h: Path) -> float:
     if isinstance(h, Circle):
         return h.radius
     x0, y0, x1, y1 = h.bbox()
     return (y1 - y0) / 2
 
 
-def _size_label(h) -> str:
+def _size_label(h: Path) -> str:
     if isinstance(h, Circle):
         return f"Ø{fmt_mm(h.diameter)}"
     x0, y0, x1, y1 = h.bbox()

@@ -11,10 +11,15 @@ B-splines (circles seen edge-on, mostly) become one line when straight, else sho
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .drawing import Drawing
-from .geometry2d import Arc, Line
-from .layout import Layout
+from .geometry2d import Arc, Line, P, Segment
+from .layout.placed import Layout
+from .stack import ScrewChoice
+
+if TYPE_CHECKING:  # the CAD stack is imported where it is used (the CAD worker)
+    import cadquery as cq
 
 DIM_GAP = 7.0  # between stacked dimension lines, model mm
 STRAIGHT_TOL = 0.005  # mm: a B-spline this close to its chord is drawn as a line
@@ -29,7 +34,7 @@ def _wrap(line: str, cols: int) -> list[str]:
     return textwrap.wrap(line, cols, subsequent_indent=indent + "    ") or [line]
 
 
-def project_front(shape) -> tuple[list, list]:
+def project_front(shape: cq.Shape) -> tuple[list[Segment], list[Segment]]:
     """(visible, hidden) 2D segments of a CadQuery shape seen from the front (from −y):
     drawing x = rack x, drawing y = rack z."""
     import cadquery as cq
@@ -66,7 +71,7 @@ def project_front(shape) -> tuple[list, list]:
     return result["visible"], result["hidden"]
 
 
-def _key(s):
+def _key(s: Segment) -> tuple:
     if isinstance(s, Line):
         a, b = sorted((tuple(round(v, 3) for v in s.start), tuple(round(v, 3) for v in s.end)))
         return ("L", a, b)
@@ -74,7 +79,7 @@ def _key(s):
             round(s.start_angle, 2), round(s.end_angle, 2))
 
 
-def _segments(e) -> list:
+def _segments(e: cq.Edge) -> list[Segment]:
     """One projected edge as Lines/Arcs. Read through BRepAdaptor_Curve by parameter: cq's
     positionAt measures arc length on every call, which tripled the time of a big rack."""
     from OCP.BRepAdaptor import BRepAdaptor_Curve
@@ -83,7 +88,7 @@ def _segments(e) -> list:
     ad = BRepAdaptor_Curve(e.wrapped)
     u0, u1 = ad.FirstParameter(), ad.LastParameter()
 
-    def at(u):
+    def at(u: float) -> P:
         p = ad.Value(u)
         return (p.X(), p.Y())
 
@@ -111,7 +116,7 @@ def _segments(e) -> list:
     return [Line(p, q) for p, q in zip(pts, pts[1:]) if math.dist(p, q) > 1e-6]
 
 
-def e_radius_guess(pts) -> float:
+def e_radius_guess(pts: list[P]) -> float:
     """A rough radius of curvature from three sample points (for the chord count)."""
     a, b, c = pts[0], pts[len(pts) // 2], pts[-1]
     ab, bc, ca = math.dist(a, b), math.dist(b, c), math.dist(c, a)
@@ -119,7 +124,7 @@ def e_radius_guess(pts) -> float:
     return (ab * bc * ca) / (2 * area2) if area2 > 1e-12 else 1e6
 
 
-def _max_dev(pts, a, b) -> float:
+def _max_dev(pts: list[P], a: P, b: P) -> float:
     L = math.dist(a, b)
     if L < 1e-9:
         return max(math.dist(p, a) for p in pts)
@@ -156,7 +161,7 @@ def column_lines(lay: Layout) -> list[str]:
     return out
 
 
-def _eng(c) -> str:
+def _eng(c: ScrewChoice) -> str:
     lo, hi = c.engagement
     return f"{lo:.1f}–{hi:.1f} mm" + ("" if c.ok else " CHECK")
 
@@ -174,7 +179,7 @@ def _mount_lines(lay: Layout) -> list[str]:
     return out
 
 
-def front_plan(lay: Layout, assy) -> Drawing:
+def front_plan(lay: Layout, assy: cq.Assembly) -> Drawing:
     """The front elevation of the assembled rack as a Drawing in model mm (writers.plot chooses
     the paper and the scale)."""
     visible, hidden = project_front(assy.toCompound())
@@ -207,5 +212,5 @@ def front_plan(lay: Layout, assy) -> Drawing:
     for k, line in enumerate(lines):
         d.text((x0, z0 - 10.0 - 4.0 * k), line, 2.2, "start")
     d.notes.append(f"size {x1 - x0:.1f} x {y1 - y0:.1f} x {z1 - z0:.1f} mm (w x d x h); heights from the base's bottom face")
-    d.notes.extend(lay.notes)
+    d.notes.extend(f.sentence for f in lay.findings)
     return d

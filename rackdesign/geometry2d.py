@@ -168,7 +168,7 @@ class Part2D:
     def moved(self, dx: float, dy: float, rot: int = 0) -> "Part2D":
         """Rotated by rot·90° about the origin, then moved by (dx, dy)."""
 
-        def mv(p):
+        def mv(p: Path) -> Path:
             return p.moved(dx, dy, rot)
 
         return Part2D(

@@ -10,16 +10,19 @@ heights and the front plan, not a rendering.
 from __future__ import annotations
 
 import math
+from os import PathLike
 from pathlib import Path
 
 import cadquery as cq
 
+from pirack.catalog import Board, Catalog, Drive, Foot, Hat, Nut, Screw, Spacer, Switch
 from pirack.units import mm
 
-from .geometry2d import Arc, Circle, Contour, Line
-from .layout import Layout, Placed
+from .geometry2d import Arc, Circle, Contour, Line, Part2D
+from .geometry3d import Mm
+from .layout.placed import Layout, Placed
 from .plates import flat_parts
-from .stack import thread_diameter
+from .threads import thread_diameter
 
 # Simplified thread bodies: a male thread or shank drawn at 0.80·d, a female bore at 0.85·d,
 # so a screw in a spacer neither overlaps it nor leaves a visible gap.
@@ -42,7 +45,7 @@ COLOURS = {
 
 # -- 2D → 3D ------------------------------------------------------------------------------------
 
-def _wire(path) -> cq.Wire:
+def _wire(path: Contour | Circle) -> cq.Wire:
     if isinstance(path, Circle):
         return cq.Wire.makeCircle(path.radius, cq.Vector(*path.center, 0), cq.Vector(0, 0, 1))
     edges = []
@@ -58,22 +61,22 @@ def _wire(path) -> cq.Wire:
     return cq.Wire.assembleEdges(edges)
 
 
-def _plate_solid(part) -> cq.Solid:
+def _plate_solid(part: Part2D) -> cq.Solid:
     return cq.Solid.extrudeLinear(_wire(part.outline), [_wire(h) for h in part.holes],
                                   cq.Vector(0, 0, part.thickness))
 
 
 # -- simple solids --------------------------------------------------------------------------------
 
-def _box(x0, y0, z0, x1, y1, z1) -> cq.Solid:
+def _box(x0: Mm, y0: Mm, z0: Mm, x1: Mm, y1: Mm, z1: Mm) -> cq.Solid:
     return cq.Solid.makeBox(x1 - x0, y1 - y0, z1 - z0, cq.Vector(x0, y0, z0))
 
 
-def _cyl(r, z0, z1, x=0.0, y=0.0) -> cq.Solid:
+def _cyl(r: Mm, z0: Mm, z1: Mm, x: Mm = 0.0, y: Mm = 0.0) -> cq.Solid:
     return cq.Solid.makeCylinder(r, z1 - z0, cq.Vector(x, y, z0), cq.Vector(0, 0, 1))
 
 
-def _hex(across_flats, z0, z1) -> cq.Solid:
+def _hex(across_flats: Mm, z0: Mm, z1: Mm) -> cq.Solid:
     """A hex prism, flats facing ±x (so it reaches across_flats/2 towards a board edge)."""
     r = across_flats / math.sqrt(3)
     pts = [cq.Vector(r * math.cos(math.radians(30 + 60 * k)), r * math.sin(math.radians(30 + 60 * k)), z0)
@@ -82,7 +85,7 @@ def _hex(across_flats, z0, z1) -> cq.Solid:
     return cq.Solid.extrudeLinear(w, [], cq.Vector(0, 0, z1 - z0))
 
 
-def _spacer(p) -> cq.Shape:
+def _spacer(p: Spacer) -> cq.Shape:
     d = thread_diameter(p.thread)
     body = _hex(mm(p.across_flats), 0, mm(p.length)).cut(_cyl(BORE * d / 2, -1, mm(p.length) + 1))
     if p.style == "male-female" and p.male_thread_length:
@@ -91,13 +94,13 @@ def _spacer(p) -> cq.Shape:
     return body.clean()
 
 
-def _screw(p) -> cq.Shape:
+def _screw(p: Screw) -> cq.Shape:
     d = thread_diameter(p.thread)
     head = _cyl(mm(p.head_diameter) / 2, 0, mm(p.head_height))
     return head.fuse(_cyl(SHANK * d / 2, -mm(p.length), 0)).clean()
 
 
-def _nut(p) -> cq.Shape:
+def _nut(p: Nut) -> cq.Shape:
     d = thread_diameter(p.thread)
     h = mm(p.height)
     if p.style == "cap":
@@ -107,11 +110,11 @@ def _nut(p) -> cq.Shape:
     return _hex(mm(p.across_flats), 0, h).cut(_cyl(BORE * d / 2, -1, h + 1)).clean()
 
 
-def _foot(p) -> cq.Shape:
+def _foot(p: Foot) -> cq.Shape:
     return _cyl(mm(p.diameter) / 2, -mm(p.height), 0)
 
 
-def _board(p) -> cq.Shape:
+def _board(p: Board) -> cq.Shape:
     t = mm(p.thickness)
     pcb = _box(0, 0, 0, mm(p.width), mm(p.depth), t)
     for u, v in p.holes:
@@ -123,7 +126,7 @@ def _board(p) -> cq.Shape:
     return cq.Compound.makeCompound(parts)
 
 
-def _hat(p) -> cq.Shape:
+def _hat(p: Hat) -> cq.Shape:
     t, w, dp = mm(p.thickness), mm(p.width), mm(p.depth)
     pcb = _box(0, 0, 0, w, dp, t)
     hd = 2.75  # M2.5 clearance in the HAT's board (its holes match the Pi's)
@@ -139,7 +142,7 @@ def _hat(p) -> cq.Shape:
     return cq.Compound.makeCompound(parts)
 
 
-def _drive(p) -> cq.Shape:
+def _drive(p: Drive) -> cq.Shape:
     body = _box(0, 0, 0, mm(p.width), mm(p.length), mm(p.height))
     d = thread_diameter(p.thread)
     for u, v in p.bottom_holes:
@@ -147,11 +150,11 @@ def _drive(p) -> cq.Shape:
     return body
 
 
-def _switch(p) -> cq.Shape:
+def _switch(p: Switch) -> cq.Shape:
     return _box(0, 0, 0, mm(p.width), mm(p.depth), mm(p.height))
 
 
-def _support(lay: Layout, t, wall, foot, depth) -> cq.Shape:
+def _support(lay: Layout, t: Mm, wall: Mm, foot: Mm, depth: Mm) -> cq.Shape:
     """Bent at 90°: a wall (x 0..t) rising from the foot (x 0..foot), both t thick."""
     body = _box(0, 0, 0, t, depth, wall).fuse(_box(0, 0, 0, foot, depth, t)).clean()
     sp = lay.support
@@ -175,7 +178,7 @@ def location(p: Placed) -> cq.Location:
 class ShapeCache:
     """One shape per distinct part: catalog parts by id, plates by name."""
 
-    def __init__(self, lay: Layout, catalog):
+    def __init__(self, lay: Layout, catalog: Catalog):
         self.lay, self.cat = lay, catalog
         self.shapes: dict[tuple, cq.Shape] = {}
         self.plates = {p.name: p for p in flat_parts(lay)}
@@ -199,7 +202,7 @@ class ShapeCache:
                 "drive": _drive, "switch": _switch}[p.kind](part)
 
 
-def build_assembly(lay: Layout, catalog) -> cq.Assembly:
+def build_assembly(lay: Layout, catalog: Catalog) -> cq.Assembly:
     """The rack as a CadQuery assembly: one child per layout part, named f"{part_id}#{n}",
     with metadata (part id, kind, role) for counting and checks. `catalog`: the loaded
     cluster's (the layout names its parts by id)."""
@@ -220,10 +223,10 @@ def placed_solids(assy: cq.Assembly) -> dict[str, cq.Shape]:
     return out
 
 
-def export_step(assy: cq.Assembly, path) -> None:
+def export_step(assy: cq.Assembly, path: str | PathLike) -> None:
     assy.export(str(Path(path)), exportType="STEP")
 
 
-def export_stl(assy: cq.Assembly, path, tolerance: float = 0.05, angular: float = 0.2) -> None:
+def export_stl(assy: cq.Assembly, path: str | PathLike, tolerance: Mm = 0.05, angular: float = 0.2) -> None:
     cq.exporters.export(assy.toCompound(), str(Path(path)), exportType="STL",
                         tolerance=tolerance, angularTolerance=angular)

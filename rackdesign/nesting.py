@@ -11,14 +11,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .geometry2d import TOL, Arc, Circle, Contour, Line, Part2D, Segment
+from .geometry2d import TOL, Arc, Circle, Contour, Line, P, Part2D, Path, Segment
 
 _Q = 100  # rectpack works best on integers: pack in hundredths of a millimetre
 
 
 @dataclass
-class Sheet:
-    """One sheet of one material: the parts placed on it, in sheet coordinates (mm, y up)."""
+class CutSheet:
+    """One sheet of a cut job, of one material: the parts placed on it, in sheet coordinates
+    (mm, y up). Not the catalog's material (pirack.catalog.Sheet): one of the pieces a cut
+    file shows."""
 
     material: str
     thickness: float
@@ -33,6 +35,7 @@ class Sheet:
         return f"cut-{material_slug(self.material, self.thickness)}-sheet-{self.index}"
 
     def used_bbox(self) -> tuple[float, float, float, float]:
+        """The rectangle around the parts on this sheet (what an artboard-billing service charges)."""
         boxes = [p.bbox() for p in self.parts]
         return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
@@ -50,14 +53,14 @@ def fits_sheet(size: tuple[float, float], sheet_w: float, sheet_h: float, spacin
     return (w <= W + TOL and h <= H + TOL) or (h <= W + TOL and w <= H + TOL)
 
 
-def nest(parts: list[Part2D], sheet_w: float, sheet_h: float, spacing: float) -> list[Sheet]:
+def nest(parts: list[Part2D], sheet_w: float, sheet_h: float, spacing: float) -> list[CutSheet]:
     """Place every part on as many sheets as needed, per (material, thickness), in a stable order."""
     import rectpack
 
     groups: dict[tuple[str, float], list[Part2D]] = {}
     for p in parts:
         groups.setdefault((p.material, round(p.thickness, 3)), []).append(p)
-    sheets: list[Sheet] = []
+    sheets: list[CutSheet] = []
     for (material, thickness), group in sorted(groups.items()):
         for p in group:
             if not fits_sheet(p.size, sheet_w, sheet_h, spacing):
@@ -85,7 +88,7 @@ def nest(parts: list[Part2D], sheet_w: float, sheet_h: float, spacing: float) ->
         if sum(len(v) for v in placed.values()) != len(group):
             raise RuntimeError("rectpack left parts unplaced")  # cannot happen with an unlimited bin count
         for n, b in enumerate(sorted(placed), start=1):
-            sheets.append(Sheet(material, thickness, n, sheet_w, sheet_h, placed[b], rotated[b]))
+            sheets.append(CutSheet(material, thickness, n, sheet_w, sheet_h, placed[b], rotated[b]))
     return sheets
 
 
@@ -109,7 +112,7 @@ def compensate_kerf(part: Part2D, kerf: float) -> Part2D:
     )
 
 
-def offset_path(path, d: float):
+def offset_path(path: Path, d: float) -> Path:
     """Offset a closed path away from the region it encloses by d (negative: into it)."""
     if isinstance(path, Circle):
         if path.radius + d <= 0:
@@ -166,7 +169,7 @@ def offset_contour(c: Contour, d: float) -> Contour:
     return Contour(tuple(out))
 
 
-def _intersect(a: Line, b: Line):
+def _intersect(a: Line, b: Line) -> P | None:
     (x1, y1), (x2, y2) = a.start, a.end
     (x3, y3), (x4, y4) = b.start, b.end
     den = (x1 - x2) * (y3 - y4) - (y1 - y2) * (x3 - x4)

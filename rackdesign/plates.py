@@ -9,7 +9,7 @@ pass (rackdesign/engrave). `notes["holes"]` says what each hole is, aligned with
 from __future__ import annotations
 
 from .geometry2d import Circle, Contour, Line, Part2D, rounded_rect, slot
-from .layout import Layout, Plate
+from .layout.placed import Layout, Plate
 
 
 def plate_part(lay: Layout, plate: Plate) -> Part2D:

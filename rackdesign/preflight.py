@@ -8,22 +8,40 @@ contour, a duplicate or overlapping line. `rack export` exits 1 on any finding.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Iterator
 
-from .geometry2d import Arc, Circle, Contour, Line, Part2D
+from pirack.catalog import Fabricator
+from pirack.errors import WorkFailed
+
+from .geometry2d import Arc, Circle, Contour, Line, Part2D, Path
 from .nesting import fits_sheet
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 EPS = 1e-6
 
 
 @dataclass(frozen=True)
-class Finding:
+class PreflightProblem:
+    """Something in a cut file a laser service would reject (not a design check's Finding)."""
+
     plate: str
     feature: str
     message: str
 
     def __str__(self) -> str:
         return f"plate '{self.plate}': {self.feature}: {self.message}"
+
+
+class PreflightFailed(WorkFailed):
+    """The export stops before anything is written: one line per problem."""
+
+    def __init__(self, problems: list[PreflightProblem]):
+        super().__init__(f"preflight: {len(problems)} problem(s) a laser service would reject; nothing written",
+                         details=[str(p) for p in problems], data={"problems": [asdict(p) for p in problems]})
+        self.problems = problems
 
 
 def hole_name(part: Part2D, i: int) -> str:
@@ -45,11 +63,11 @@ def hole_name(part: Part2D, i: int) -> str:
     return f"hole {i + 1}{' [' + str(given) + ']' if given else ''} ({what})"
 
 
-def preflight(parts: list[Part2D], profile) -> list[Finding]:
+def preflight(parts: list[Part2D], profile: Fabricator) -> list[PreflightProblem]:
     from pirack.units import mm
 
     W, H, spacing = mm(profile.sheet_width), mm(profile.sheet_height), mm(profile.spacing)
-    out: list[Finding] = []
+    out: list[PreflightProblem] = []
     for p in parts:
         t = p.thickness
         min_hole, min_web = profile.min_hole.at(t), profile.min_web.at(t)
@@ -58,12 +76,12 @@ def preflight(parts: list[Part2D], profile) -> list[Finding]:
         for feature, c in _contours(p):
             if isinstance(c, Contour) and not c.is_closed():
                 gap = math.dist(c.segments[-1].end, c.segments[0].start) if c.segments else 0.0
-                out.append(Finding(p.name, feature, f"open contour (its ends are {gap:.3f} mm apart): a laser "
+                out.append(PreflightProblem(p.name, feature, f"open contour (its ends are {gap:.3f} mm apart): a laser "
                                                     "service needs every cut path closed"))
                 open_found = True
         w, h = p.size
         if not fits_sheet((w, h), W, H, spacing):
-            out.append(Finding(p.name, "outline", f"{w:.1f} x {h:.1f} mm is larger than the {W:g} x {H:g} mm sheet of "
+            out.append(PreflightProblem(p.name, "outline", f"{w:.1f} x {h:.1f} mm is larger than the {W:g} x {H:g} mm sheet of "
                                                   f"'{profile.id}' (with {spacing:g} mm to the edges)"))
         out += _duplicates(p)
         if open_found:
@@ -71,13 +89,13 @@ def preflight(parts: list[Part2D], profile) -> list[Finding]:
         for i, hole in enumerate(p.holes):
             size = _hole_size(hole)
             if size < min_hole - EPS:
-                out.append(Finding(p.name, hole_name(p, i), f"{size:.2f} mm is under the minimum hole {min_hole:.2f} mm "
+                out.append(PreflightProblem(p.name, hole_name(p, i), f"{size:.2f} mm is under the minimum hole {min_hole:.2f} mm "
                                                            f"for {t:g} mm material ('{profile.id}')"))
         out += _webs(p, min_web, profile.id)
     return out
 
 
-def _contours(p: Part2D):
+def _contours(p: Part2D) -> Iterator[tuple[str, Path]]:
     yield "outline", p.outline
     for i, h in enumerate(p.holes):
         yield hole_name(p, i), h
@@ -85,7 +103,7 @@ def _contours(p: Part2D):
         yield f"engrave region {i + 1}", e
 
 
-def _hole_size(hole) -> float:
+def _hole_size(hole: Path) -> float:
     if isinstance(hole, Circle):
         return hole.diameter
     r = _shape(hole).minimum_rotated_rectangle
@@ -94,7 +112,7 @@ def _hole_size(hole) -> float:
     return min(sides) if sides else 0.0
 
 
-def _shape(path, res: int = 64):
+def _shape(path: Path, res: int = 64) -> BaseGeometry:
     from shapely.geometry import Point, Polygon
 
     if isinstance(path, Circle):
@@ -105,7 +123,7 @@ def _shape(path, res: int = 64):
     return Polygon(pts).buffer(0)
 
 
-def _webs(p: Part2D, min_web: float, profile_id: str) -> list[Finding]:
+def _webs(p: Part2D, min_web: float, profile_id: str) -> list[PreflightProblem]:
     """Material left between two holes, and between a hole and the plate's edge."""
     out = []
     outline = _shape(p.outline)
@@ -113,11 +131,11 @@ def _webs(p: Part2D, min_web: float, profile_id: str) -> list[Finding]:
     shapes = [_shape(h) for h in p.holes]
     for i, (h, s) in enumerate(zip(p.holes, shapes)):
         if not outline.contains(s):
-            out.append(Finding(p.name, hole_name(p, i), "crosses or lies outside the plate's outline"))
+            out.append(PreflightProblem(p.name, hole_name(p, i), "crosses or lies outside the plate's outline"))
             continue
         web = edge.distance(s)
         if web < min_web - 1e-3:
-            out.append(Finding(p.name, f"{hole_name(p, i)} to the edge",
+            out.append(PreflightProblem(p.name, f"{hole_name(p, i)} to the edge",
                                f"web {web:.2f} mm is under the minimum web {min_web:.2f} mm ('{profile_id}')"))
     for i in range(len(p.holes)):
         for j in range(i + 1, len(p.holes)):
@@ -128,7 +146,7 @@ def _webs(p: Part2D, min_web: float, profile_id: str) -> list[Finding]:
                 web = shapes[i].distance(shapes[j])
             if web < min_web - 1e-3:
                 what = "overlap" if web <= 0 else f"web {web:.2f} mm is under the minimum web {min_web:.2f} mm ('{profile_id}')"
-                out.append(Finding(p.name, f"{hole_name(p, i)} to {hole_name(p, j)}", what))
+                out.append(PreflightProblem(p.name, f"{hole_name(p, i)} to {hole_name(p, j)}", what))
     return out
 
 
@@ -136,7 +154,7 @@ def _key(v: float) -> float:
     return round(v, 3) + 0.0
 
 
-def _duplicates(p: Part2D) -> list[Finding]:
+def _duplicates(p: Part2D) -> list[PreflightProblem]:
     """The same cut twice: identical segments or circles, or collinear lines that overlap."""
     out = []
     seen: dict = {}
@@ -159,7 +177,7 @@ def _duplicates(p: Part2D) -> list[Finding]:
                                   _key(s.start_angle % 360), _key(s.sweep)))
         for k in items:
             if k in seen:
-                out.append(Finding(p.name, feature, f"duplicate {k[0]} (also in {seen[k]}): the laser would cut it twice"))
+                out.append(PreflightProblem(p.name, feature, f"duplicate {k[0]} (also in {seen[k]}): the laser would cut it twice"))
             else:
                 seen[k] = feature
     reported = {(f.feature) for f in out}
@@ -169,7 +187,7 @@ def _duplicates(p: Part2D) -> list[Finding]:
             fb, b = lines[j]
             ov = _collinear_overlap(a, b)
             if ov > 1e-3 and fa not in reported:
-                out.append(Finding(p.name, fa, f"overlapping line ({ov:.2f} mm shared with {fb}): the laser would cut it twice"))
+                out.append(PreflightProblem(p.name, fa, f"overlapping line ({ov:.2f} mm shared with {fb}): the laser would cut it twice"))
                 reported.add(fa)
     return out
 

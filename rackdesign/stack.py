@@ -14,16 +14,9 @@ the plates (male threads are not counted: they sit inside the part above). Rules
 - the top segment ends either in an M-F whose male thread takes a cap nut above the top plate
   (the seed's look), or in a female-female (F-F) spacer and a pan screw from above.
 
-Thread engagement rule (our choice, stated once here):
-- at least MIN_ENGAGEMENT_D · d of thread inside the female part at the thickest sheet
-  (0.75·d: ≈ 4.5 turns of the M3 coarse pitch; a standard nut is 0.8·d, and a rack's loads
-  are a few newtons, so three quarters of a nut's length is ample);
-- never deeper than the female thread there is at the thinnest sheet: a spacer's female end is
-  taken as min(usable length, MAX_FEMALE_DEPTH_D · d), where the usable length is half the body
-  of an F-F (screws come from both ends) and the body minus 0.5 mm of an M-F (the end of its
-  tapped hole); a drive's is its catalog `thread_depth_bottom` (a hard limit: a deeper screw
-  presses on the drive's board); a cap nut's is its catalog `thread_depth`.
-- plate thickness is never nominal: cast acrylic comes within `Sheet.thickness_range_mm()`.
+Thread engagement and clearance rules: rackdesign.threads. A choice that breaks one of them
+still returns the closest part (ok=False) with the check code of what is wrong, and the
+layout records it as a finding.
 """
 
 from __future__ import annotations
@@ -31,83 +24,17 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
-from pirack.errors import WorkFailed
+from .findings import Finding, LayoutError
+from .geometry3d import Mm
+from .partspec import NutSpec, ScrewSpec, SpacerSpec
+from .threads import min_engagement
 
-MIN_ENGAGEMENT_D = 0.75
-MAX_FEMALE_DEPTH_D = 2.5
 DEFAULT_SLACK_MM = 2.0  # how much taller than needed a segment may grow to save parts
 MAX_PARTS = 4  # spacers per segment
-
-
-class LayoutError(WorkFailed):
-    """The rack cannot be laid out as asked. `code` is the design check's code for it
-    (STACK_HEIGHT, NO_SPACER, NO_SCREW, LAYOUT); the message says what, where (plate, column,
-    node) and what to do: `rack check` reports it as a finding, `rack export` and `rack bom`
-    print it and exit 1."""
-
-    def __init__(self, code: str, message: str, fix: str = ""):
-        super().__init__(f"{message}; {fix}" if fix else message, data={"code": code})
-        self.code, self.message, self.fix = code, message, fix
-
-
-def thread_diameter(thread: str) -> float:
-    """'M3' -> 3.0, 'M2.6' -> 2.6."""
-    m = re.fullmatch(r"M(\d+(?:\.\d+)?)", thread.strip())
-    if not m:
-        raise ValueError(f"not a metric thread: {thread!r}")
-    return float(m.group(1))
-
-
-# Through-hole clearances for metric screws, ISO 273 (JIS B 1001, which adds M2.6), in mm.
-# Plates are cut to the medium (2級) series: a laser's hole walls taper a little and four holes
-# must line up with four spacers on another plate. The checks hold holes to the fine (1級)
-# series: under it a thread may bind. Threads outside the tables: ×1.07 (fine; ISO 273's M6 is
-# 6.4) and ×1.12 (medium; a little over its M6's 6.6, for the taper).
-CLEARANCE_FINE = {"M2": 2.2, "M2.5": 2.7, "M2.6": 2.8, "M3": 3.2, "M4": 4.3, "M5": 5.3}
-CLEARANCE_MEDIUM = {"M2": 2.4, "M2.5": 2.9, "M2.6": 3.0, "M3": 3.4, "M4": 4.5, "M5": 5.5}
-_CLEARANCE = {"fine": (CLEARANCE_FINE, 1.07), "medium": (CLEARANCE_MEDIUM, 1.12)}
-
-
-def clearance_hole(thread: str, series: str = "medium") -> float:
-    """The ISO 273 through-hole diameter for `thread` in the `series` ("fine" | "medium")."""
-    if series not in _CLEARANCE:
-        raise ValueError(f"no ISO 273 series {series!r}: fine or medium")
-    table, ratio = _CLEARANCE[series]
-    if thread in table:
-        return table[thread]
-    return round(thread_diameter(thread) * ratio, 1)
-
-
-def min_engagement(thread: str) -> float:
-    return MIN_ENGAGEMENT_D * thread_diameter(thread)
-
-
-@dataclass(frozen=True)
-class SpacerSpec:
-    id: str
-    thread: str
-    length: float
-    style: str  # "female-female" | "male-female"
-    male: float = 0.0  # male thread length (M-F)
-    across_flats: float = 5.5
-
-    @property
-    def female_depth(self) -> float:
-        """Usable female thread depth at one end (see the module's rule)."""
-        usable = self.length / 2 if self.style == "female-female" else self.length - 0.5
-        return max(0.0, min(usable, MAX_FEMALE_DEPTH_D * thread_diameter(self.thread)))
-
-
-@dataclass(frozen=True)
-class ScrewSpec:
-    id: str
-    thread: str
-    length: float
-    head_diameter: float
-    head_height: float
+# what a layout finding about a fastener choice tells the user to do
+CHOSEN_CLOSEST = "see the note; the layout chose the closest parts the catalog has"
 
 
 @dataclass(frozen=True)
@@ -118,7 +45,7 @@ class Stack:
     end: str  # "through" | "screw" | "cap-nut"
 
     @property
-    def height(self) -> float:
+    def height(self) -> Mm:
         return round(sum(s.length for s in self.spacers), 6)
 
     @property
@@ -130,7 +57,7 @@ class Stack:
         return len(set(self.ids))
 
     def describe(self) -> str:
-        return " + ".join(f"{'M-F' if s.style == 'male-female' else 'F-F'} {s.length:g}" for s in self.spacers)
+        return " + ".join(f"{s.kind_label} {s.length:g}" for s in self.spacers)
 
 
 @dataclass(frozen=True)
@@ -138,13 +65,19 @@ class ScrewChoice:
     """A screw (or male thread) length choice and the engagement it gives over the sheet's range."""
 
     part_id: str | None
-    length: float
-    engagement: tuple[float, float]  # (at the thickest sheet, at the thinnest)
+    length: Mm
+    engagement: tuple[Mm, Mm]  # (at the thickest sheet, at the thinnest)
     ok: bool
     note: str = ""
+    code: str | None = None  # when not ok: SCREW_ENGAGEMENT, SCREW_DEPTH or NO_SCREW
+
+    def finding(self, where: str, node: str | None = None) -> Finding:
+        """The layout's warning that it settled for this choice."""
+        return Finding("warning", self.code or "SCREW_ENGAGEMENT", self.note, fix=CHOSEN_CLOSEST, node=node,
+                       where=where)
 
 
-def _as_tuple(specs) -> tuple:
+def _as_tuple(specs: list[SpacerSpec] | tuple[SpacerSpec, ...]) -> tuple[SpacerSpec, ...]:
     return tuple(sorted(specs, key=lambda s: (s.style, s.length, s.id)))
 
 
@@ -165,12 +98,13 @@ def _stacks(spacers: tuple[SpacerSpec, ...], end: str, max_parts: int) -> tuple[
     return tuple(out)
 
 
-def stacks(spacers, end: str, max_parts: int = MAX_PARTS) -> tuple[Stack, ...]:
+def stacks(spacers: list[SpacerSpec], end: str, max_parts: int = MAX_PARTS) -> tuple[Stack, ...]:
     """Every stack the catalog spacers can make for a segment ending in `end`."""
     return _stacks(_as_tuple(spacers), end, max_parts)
 
 
-def solve(target: float, spacers, end: str, tol: float = 0.05, max_parts: int = MAX_PARTS) -> Stack | None:
+def solve(target: Mm, spacers: list[SpacerSpec], end: str, tol: Mm = 0.05,
+          max_parts: int = MAX_PARTS) -> Stack | None:
     """The stack of height target ± tol with the fewest parts, then the fewest distinct sizes."""
     cands = [s for s in stacks(spacers, end, max_parts) if abs(s.height - target) <= tol]
     if not cands:
@@ -179,12 +113,12 @@ def solve(target: float, spacers, end: str, tol: float = 0.05, max_parts: int = 
 
 
 @functools.lru_cache(maxsize=256)
-def _by_height(spacers: tuple[SpacerSpec, ...], end: str, max_parts: int):
+def _by_height(spacers: tuple[SpacerSpec, ...], end: str, max_parts: int) -> tuple[list[Mm], list[Stack]]:
     st = sorted(_stacks(spacers, end, max_parts), key=lambda s: s.height)
     return [s.height for s in st], st
 
 
-def round_up(required: float, spacers, end: str, slack: float = DEFAULT_SLACK_MM,
+def round_up(required: Mm, spacers: list[SpacerSpec], end: str, slack: Mm = DEFAULT_SLACK_MM,
              max_parts: int = MAX_PARTS) -> Stack | None:
     """The stack for a gap of at least `required` mm: within `slack` above it the fewest parts
     win (then the lower height, then the fewest distinct sizes); past the slack, the lowest."""
@@ -200,8 +134,8 @@ def round_up(required: float, spacers, end: str, slack: float = DEFAULT_SLACK_MM
     return min(lowest, key=lambda s: (len(s.spacers), s.distinct, s.ids))
 
 
-def choose_screw(screws, thread: str, grip: tuple[float, float], max_depth: float,
-                 min_engage: float | None = None, what: str = "screw") -> ScrewChoice:
+def choose_screw(screws: list[ScrewSpec], thread: str, grip: tuple[Mm, Mm], max_depth: Mm,
+                 min_engage: Mm | None = None, what: str = "screw") -> ScrewChoice:
     """The shortest screw of `thread` that, through a grip of (thinnest, thickest) mm, engages at
     least `min_engage` at the thickest and no more than `max_depth` at the thinnest.
     If none does, the longest that still never goes deeper than `max_depth` (ok=False); if even
@@ -210,9 +144,9 @@ def choose_screw(screws, thread: str, grip: tuple[float, float], max_depth: floa
     need = min_engagement(thread) if min_engage is None else min_engage
     cands = sorted((s for s in screws if s.thread == thread), key=lambda s: (s.length, s.id))
     if not cands:
-        return ScrewChoice(None, 0.0, (0.0, 0.0), False, f"no {thread} {what} in the catalog")
+        return ScrewChoice(None, 0.0, (0.0, 0.0), False, f"no {thread} {what} in the catalog", "NO_SCREW")
 
-    def eng(s):
+    def eng(s: ScrewSpec) -> tuple[Mm, Mm]:
         return (round(s.length - gmax, 3), round(s.length - gmin, 3))
 
     for s in cands:
@@ -225,21 +159,26 @@ def choose_screw(screws, thread: str, grip: tuple[float, float], max_depth: floa
     if shallow:
         note = (f"{pick.id}: engages only {max(lo, 0):.1f} mm at the thickest sheet (want {need:.2f}); "
                 f"a longer screw would go deeper than {max_depth:g} mm at the thinnest. Measure the sheet")
-    else:
-        note = f"{pick.id}: goes {hi:.1f} mm deep at the thinnest sheet, past the {max_depth:g} mm of thread there"
-    return ScrewChoice(pick.id, pick.length, (lo, hi), False, note)
+        return ScrewChoice(pick.id, pick.length, (lo, hi), False, note, "SCREW_ENGAGEMENT")
+    note = f"{pick.id}: goes {hi:.1f} mm deep at the thinnest sheet, past the {max_depth:g} mm of thread there"
+    return ScrewChoice(pick.id, pick.length, (lo, hi), False, note, "SCREW_DEPTH")
 
 
-def check_male(spacer: SpacerSpec, grip: tuple[float, float], max_depth: float,
-               min_engage: float | None = None) -> ScrewChoice:
+def check_male(spacer: SpacerSpec, grip: tuple[Mm, Mm], max_depth: Mm,
+               min_engage: Mm | None = None) -> ScrewChoice:
     """The engagement of an M-F spacer's male thread through a plate into the part above."""
     gmin, gmax = grip
     need = min_engagement(spacer.thread) if min_engage is None else min_engage
     lo, hi = round(spacer.male - gmax, 3), round(spacer.male - gmin, 3)
-    ok = lo >= need - 1e-6 and hi <= max_depth + 1e-6
-    note = "" if ok else (f"{spacer.id}: its {spacer.male:g} mm male thread engages {lo:.1f}..{hi:.1f} mm "
-                          f"through the sheet; wanted {need:.2f}..{max_depth:g}")
-    return ScrewChoice(spacer.id, spacer.male, (lo, hi), ok, note)
+    if lo >= need - 1e-6 and hi <= max_depth + 1e-6:
+        return ScrewChoice(spacer.id, spacer.male, (lo, hi), True)
+    note = (f"{spacer.id}: its {spacer.male:g} mm male thread engages {lo:.1f}..{hi:.1f} mm "
+            f"through the sheet; wanted {need:.2f}..{max_depth:g}")
+    code = "SCREW_ENGAGEMENT" if lo < need - 1e-6 else "SCREW_DEPTH"
+    return ScrewChoice(spacer.id, spacer.male, (lo, hi), False, note, code)
+
+
+Gap = tuple[str, str, Mm]  # (lower plate, upper plate, the least gap the parts between them need)
 
 
 @dataclass(frozen=True)
@@ -248,45 +187,33 @@ class Segment:
 
     lower: str  # plate name below
     upper: str  # plate name above
-    required: float  # the least gap the parts between the plates need
+    required: Mm  # the least gap the parts between the plates need
     stack: Stack
     joint: ScrewChoice  # what engages the bottom spacer's female end from below
     top: ScrewChoice | None = None  # top segment: the screw from above or the cap nut's thread
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def height(self) -> float:
+    def height(self) -> Mm:
         return self.stack.height
 
+    @property
+    def problems(self) -> tuple[ScrewChoice, ...]:
+        """The joint and top choices that break a thread rule."""
+        return tuple(c for c in (self.joint, self.top) if c is not None and not c.ok)
 
-def solve_column(gaps: list[tuple[str, str, float]], spacers, screws, sheet_range: tuple[float, float],
-                 cap_nut=None, slack: float = DEFAULT_SLACK_MM) -> list[Segment]:
-    """Segments for one spacer column: `gaps` are (lower plate, upper plate, required gap) from
-    the base up. `cap_nut` is (part id, thread depth) or None. A screw from under the base goes
-    into the first spacer; each segment but the last ends in an M-F through the plate above;
-    the last ends in a cap nut if the male thread fits it over the sheet's whole thickness
-    range, else in an F-F and a screw from above."""
+
+def solve_column(gaps: list[Gap], spacers: list[SpacerSpec], screws: list[ScrewSpec],
+                 sheet_range: tuple[Mm, Mm], cap_nut: NutSpec | None = None,
+                 slack: Mm = DEFAULT_SLACK_MM) -> list[Segment]:
+    """Segments for one spacer column, from the base up. A screw from under the base goes into
+    the first spacer; each segment but the last ends in an M-F through the plate above; the
+    last ends in `cap_nut` if the male thread fits it over the sheet's whole thickness range,
+    else in an F-F and a screw from above."""
     if not gaps:
         return []
     thread = spacers[0].thread if spacers else "M3"
-    chosen: list[Stack] = []
-    for i, (lo, up, req) in enumerate(gaps):
-        last = i == len(gaps) - 1
-        st = capped = None
-        if last and cap_nut is not None:
-            st = capped = round_up(req, spacers, "cap-nut", slack)
-            if st is not None and not check_male(st.spacers[-1], sheet_range, cap_nut[1]).ok:
-                st = None
-        if st is None:
-            st = round_up(req, spacers, "screw" if last else "through", slack)
-        if st is None and capped is not None:
-            # no F-F allowed (rack.fasteners): keep the cap nut; its engagement note says the risk
-            st = capped
-        if st is None:
-            tallest = max((x.height for x in stacks(spacers, "screw" if last else "through")), default=0.0)
-            raise LayoutError("STACK_HEIGHT", f"no stack of up to {MAX_PARTS} {thread} spacers reaches the "
-                              f"{req:.1f} mm between {lo} and {up} (the tallest is {tallest:g} mm)")
-        chosen.append(st)
+    chosen = [_segment_stack(gap, spacers, sheet_range, cap_nut, slack, last=i == len(gaps) - 1, thread=thread)
+              for i, gap in enumerate(gaps)]
     out: list[Segment] = []
     for i, ((lo, up, req), st) in enumerate(zip(gaps, chosen)):
         bottom = st.spacers[0]
@@ -296,10 +223,29 @@ def solve_column(gaps: list[tuple[str, str, float]], spacers, screws, sheet_rang
             joint = check_male(chosen[i - 1].spacers[-1], sheet_range, bottom.female_depth)
         top = None
         if st.end == "cap-nut":
-            top = check_male(st.spacers[-1], sheet_range, cap_nut[1])
-            top = ScrewChoice(cap_nut[0], top.length, top.engagement, top.ok, top.note)
+            top = replace(check_male(st.spacers[-1], sheet_range, cap_nut.thread_depth), part_id=cap_nut.id)
         elif st.end == "screw":
             top = choose_screw(screws, thread, sheet_range, st.spacers[-1].female_depth, what="column screw")
-        notes = tuple(c.note for c in (joint, top) if c is not None and not c.ok)
-        out.append(Segment(lo, up, req, st, joint, top, notes))
+        out.append(Segment(lo, up, req, st, joint, top))
     return out
+
+
+def _segment_stack(gap: Gap, spacers: list[SpacerSpec], sheet_range: tuple[Mm, Mm], cap_nut: NutSpec | None,
+                   slack: Mm, last: bool, thread: str) -> Stack:
+    """The stack for one gap: the top one capped by the nut when its male thread fits it."""
+    lo, up, req = gap
+    st = capped = None
+    if last and cap_nut is not None:
+        st = capped = round_up(req, spacers, "cap-nut", slack)
+        if st is not None and not check_male(st.spacers[-1], sheet_range, cap_nut.thread_depth).ok:
+            st = None
+    if st is None:
+        st = round_up(req, spacers, "screw" if last else "through", slack)
+    if st is None and capped is not None:
+        # no F-F allowed (rack.fasteners): keep the cap nut; its engagement finding says the risk
+        st = capped
+    if st is None:
+        tallest = max((x.height for x in stacks(spacers, "screw" if last else "through")), default=0.0)
+        raise LayoutError("STACK_HEIGHT", f"no stack of up to {MAX_PARTS} {thread} spacers reaches the "
+                          f"{req:.1f} mm between {lo} and {up} (the tallest is {tallest:g} mm)")
+    return st

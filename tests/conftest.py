@@ -1,6 +1,22 @@
+import os
+
 import pytest
 
 from helpers import run_main
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_in_tmp(tmp_path_factory):
+    """The export cache lives in the user's cache folder: tests (and the commands they start)
+    keep theirs in a scratch folder, never in the home of whoever runs them."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
+
 
 @pytest.fixture
 def rack(monkeypatch, capsys):
@@ -26,9 +42,7 @@ def in_tmp(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def default_rack():
     """The built-in default cluster's layout and CadQuery assembly, built once per session.
-    Returns (loaded cluster, layout, assembly, assembly build seconds)."""
-    import time
-
+    Returns (loaded cluster, layout, assembly)."""
     pytest.importorskip("cadquery")
     from pirack.load import load_cluster
     from rackdesign.layout import build_layout
@@ -36,6 +50,4 @@ def default_rack():
 
     lc = load_cluster(None)
     lay = build_layout(lc)
-    t0 = time.perf_counter()
-    assy = build_assembly(lay, lc.catalog)
-    return lc, lay, assy, time.perf_counter() - t0
+    return lc, lay, build_assembly(lay, lc.catalog)

@@ -1,6 +1,7 @@
 """Helpers shared by the tests (plain functions; fixtures live in conftest.py)."""
 
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,25 @@ def netns_unavailable() -> str | None:
         return f"`ip netns add` is not possible here: {r.stderr.strip()}"
     subprocess.run(["ip", "netns", "del", probe], capture_output=True)
     return None
+
+
+def stl_extent(data: bytes) -> list[float]:
+    """The size (x, y, z) of what a binary STL holds: an 80-byte header, a triangle count, then
+    50 bytes a triangle (normal, three vertices, attributes). Fails on anything else."""
+    (n,) = struct.unpack_from("<I", data, 80)
+    assert n > 0 and len(data) == 84 + 50 * n, "not a binary STL"
+    tris = list(struct.iter_unpack("<12f2x", data[84:]))  # normal, then three vertices
+    return [max(max(t[3 + i], t[6 + i], t[9 + i]) for t in tris) - min(min(t[3 + i], t[6 + i], t[9 + i]) for t in tris)
+            for i in range(3)]
+
+
+def tree_state(root: Path) -> dict:
+    """Every entry under `root` (files, folders, links) with what a write would change: kind,
+    size, mode, mtime. Two equal states mean nothing under `root` was written or removed."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath, name)
+            st = p.lstat()
+            out[str(p.relative_to(root))] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return out

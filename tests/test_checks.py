@@ -1,8 +1,8 @@
-"""`rack check`: each check fails on a fault built for it (a cluster file under tests/checks/,
+"""`rack check`: each check fails on a fault built for it (a case of tests/checks/cases.toml,
 a catalog fixture, or a mutated layout) and passes on the default cluster.
 
-Geometry (CadQuery) runs are few: the default through the CLI, and the collision and keep-out
-faults; everything else runs with geometry=False (pure Python, ~0.1 s each)."""
+Geometry (CadQuery, marked `cad`) runs are few: the default through the CLI, and the collision
+and keep-out faults; everything else runs with geometry=False (pure Python, ~0.1 s each)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from overlay import load_cases, overlay_text
 from pirack.catalog import Catalog, Source, load_catalog
 from pirack.init_template import init_text
-from pirack.units import parse_length
 from pirack.load import LoadedCluster, default_text, load_cluster, load_text, parse_cluster
+from pirack.units import parse_length
 from rackdesign.checks import run_checks
 from rackdesign.layout import build_layout
 
-HERE = Path(__file__).parent / "checks"
+CASES = {c["name"]: c for c in load_cases(Path(__file__).parent / "checks" / "cases.toml")}
 
 
 def _codes(report, severity="error"):
@@ -62,7 +63,8 @@ def default_report(default):
 
 # -- the default: passes, with its warnings ------------------------------------------------------
 
-def test_default_passes_with_the_seeds_warnings(rack, in_tmp):
+@pytest.mark.cad
+def test_default_passes_with_its_known_warnings(rack, in_tmp):
     code, out, err = rack("check", "--json")
     assert code == 0, out + err
     data = json.loads(out)
@@ -96,58 +98,63 @@ def test_bad_input_exits_2(rack, in_tmp):
     assert code == 2 and "broken.toml" in err and "Traceback" not in err
 
 
-# -- cluster files: each fails with its code -----------------------------------------------------
+# -- cases: each fails (or passes) as its case says -------------------------------------------
 
-@pytest.mark.parametrize("name,code", [
-    ("stack-height-fail", "STACK_HEIGHT"),
-    ("screw-depth-fail", "SCREW_DEPTH"),
-    ("screw-engagement-fail", "SCREW_ENGAGEMENT"),
-    ("poe-ports-fail", "POE_PORTS"),
-])
-def test_fault_files_fail_with_their_code(rack, in_tmp, name, code):
-    rc, out, err = rack("check", str(HERE / f"{name}.toml"), "--json", "--no-geometry")
-    assert rc == 1, out + err
+def _case_file(dest: Path, name: str) -> Path:
+    case = CASES[name]
+    dest.write_text(overlay_text(case.get("patch"), case.get("delete")))
+    return dest
+
+
+def _matches(f: dict, expect: dict) -> bool:
+    return (f["code"] == expect["code"] and f["severity"] == expect.get("severity", "error")
+            and all(w in f["message"] for w in expect.get("message_has", [])))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_check_case(rack, in_tmp, name):
+    expect = CASES[name]["expect"]
+    rc, out, err = rack("check", str(_case_file(in_tmp / f"{name}.toml", name)), "--json", "--no-geometry")
+    assert rc == expect["exit"], out + err
     data = json.loads(out)
     errors = [f for f in data["findings"] if f["severity"] == "error"]
-    assert code in {f["code"] for f in errors}
-    assert data["summary"]["exit"] == 1 and data["summary"]["error"] == len(errors)
+    assert data["summary"]["exit"] == expect["exit"] and data["summary"]["error"] == len(errors)
+    assert (err.count("error:") == 1 and "the design has" in err) if expect["exit"] else err == ""
+    assert not {f["code"] for f in data["findings"]} & set(expect.get("absent", []))
+    if "code" not in expect:
+        return
+    found = [f for f in data["findings"] if _matches(f, expect)]
+    assert found, [f["message"] for f in data["findings"] if f["code"] == expect["code"]]
+    for f in found if expect.get("all") else found[:1]:
+        for key in ("value", "limit", "count", "node"):
+            if key in expect:
+                want = expect[key]
+                assert f[key] == (pytest.approx(want) if isinstance(want, float) else want), (key, f)
 
 
-def test_screw_depth_numbers():
-    r = run_checks(load_cluster(HERE / "screw-depth-fail.toml"), geometry=False)
-    f = _of(r, "SCREW_DEPTH")[0]
-    # a 4 mm screw through a 2 mm sheet at its thinnest (1.4 mm) reaches 2.6 mm into a 2.5 mm thread
-    assert f.value == pytest.approx(2.6) and f.limit == pytest.approx(2.5) and f.count == 4
-    assert "drive" in f.message
+def test_design_failed_is_work_failed_listing_the_errors_when_asked():
+    """What `rack check` raises to exit 1 (its errors already printed), and what an export that
+    refuses a failing design raises with the errors listed."""
+    from pirack.errors import WorkFailed
+    from rackdesign.checks.report import DesignFailed
 
-
-def test_screw_engagement_numbers():
-    r = run_checks(load_cluster(HERE / "screw-engagement-fail.toml"), geometry=False)
-    col = [f for f in _of(r, "SCREW_ENGAGEMENT") if "(column)" in f.message]
-    assert col and all(f.limit == pytest.approx(2.25) for f in col)  # 0.75 d of M3
-    assert all(f.value == pytest.approx(0.1) for f in col)  # 6 mm stud through 5.9 mm at the thickest
-
-
-def test_stack_height_fail_names_the_gap():
-    r = run_checks(load_cluster(HERE / "stack-height-fail.toml"), geometry=False)
-    f = _of(r, "STACK_HEIGHT")[0]
-    assert "base" in f.message and "tier-1-master" in f.message
-
-
-def test_usb_current_passes_with_a_powered_drive():
-    r = run_checks(load_cluster(HERE / "usb-current-pass.toml"), geometry=False)
-    assert not [f for f in r.findings if f.code == "USB_CURRENT"]
-    assert r.exit_code == 0
+    r = run_checks(_loaded(overlay_text(CASES["screw-depth-fail"]["patch"])), geometry=False)
+    errors = [f for f in r.findings if f.severity == "error"]
+    quiet, listed = DesignFailed(r), DesignFailed(r, list_errors=True)
+    assert isinstance(quiet, WorkFailed) and str(quiet) == f"{r.file}: the design has {len(errors)} error"
+    assert quiet.details == [] and quiet.data["summary"]["exit"] == 1
+    assert listed.details == [f"{f.code}: {f.sentence}" for f in errors] and listed.details[0].startswith("SCREW_DEPTH: ")
 
 
 def test_hat_fit_loader_refuses_and_checks_report_it(rack, in_tmp):
-    rc, out, err = rack("check", str(HERE / "hat-fit-fail.toml"))
+    text = overlay_text({"nodes[1].board": "rpi5-8gb"})  # the Pi 4 PoE+ HAT on a Pi 5
+    Path("hat-fit.toml").write_text(text)
+    rc, out, err = rack("check", "hat-fit.toml")
     assert rc == 2 and "nodes[1].hat" in err and "Pi 5" in err
     # a spec that bypasses the loader still gets HAT_FIT from the checks
-    lc = _loaded((HERE / "hat-fit-fail.toml").read_text(), check=False)
-    r = run_checks(lc, geometry=False)
+    r = run_checks(_loaded(text, check=False), geometry=False)
     f = _of(r, "HAT_FIT")
-    assert len(f) == 1 and f[0].node == "slave1" and r.exit_code == 1
+    assert len(f) == 1 and f[0].node == "slave1" and r.failed
 
 
 # -- power, by catalog fixtures ------------------------------------------------------------------
@@ -202,9 +209,7 @@ def test_hole_smaller_than_the_thread():
 # -- layout mutations ----------------------------------------------------------------------------
 
 def _moved(p, dx=0.0, dy=0.0, dz=0.0):
-    b = p.bbox
-    return dataclasses.replace(p, pos=(p.pos[0] + dx, p.pos[1] + dy, p.pos[2] + dz),
-                               bbox=(b[0] + dx, b[1] + dy, b[2] + dz, b[3] + dx, b[4] + dy, b[5] + dz))
+    return dataclasses.replace(p, pos=(p.pos[0] + dx, p.pos[1] + dy, p.pos[2] + dz), bbox=p.bbox.moved(dx, dy, dz))
 
 
 def test_hole_drift_fires_on_a_0_05_mm_shift(default):
@@ -224,7 +229,7 @@ def test_hole_drift_fires_on_a_0_05_mm_shift(default):
 
 def test_clearance_fires_when_a_hat_grows(default):
     lc, lay = default
-    parts = [dataclasses.replace(p, bbox=p.bbox[:5] + (p.bbox[5] + 2.5,)) if p.name == "rpi-poe-plus-hat#2" else p
+    parts = [dataclasses.replace(p, bbox=p.bbox._replace(z1=p.bbox.z1 + 2.5)) if p.name == "rpi-poe-plus-hat#2" else p
              for p in lay.parts]
     r = run_checks(lc, dataclasses.replace(lay, parts=parts), geometry=False)
     f = _of(r, "CLEARANCE")
@@ -262,11 +267,12 @@ def test_solver_output_is_what_is_built(clearance):
 
 # -- geometry (CadQuery): collisions and keep-outs ------------------------------------------------
 
+@pytest.mark.cad
 def test_spacer_moved_into_the_drive_collides(default):
     pytest.importorskip("cadquery")
     lc, lay = default
     drive = lay.parts_of("drive")[0]
-    sp = next(p for p in lay.parts if p.role == "column" and p.column == "front-left" and p.bbox[2] == lay.thickness)
+    sp = next(p for p in lay.parts if p.role == "column" and p.column == "front-left" and p.bbox.z0 == lay.thickness)
     dx, dy = drive.pos[0] + 20 - sp.pos[0], drive.pos[1] + 20 - sp.pos[1]
     parts = [_moved(p, dx, dy) if p.name == sp.name else p for p in lay.parts]
     r = run_checks(lc, dataclasses.replace(lay, parts=parts), geometry=True)
@@ -276,9 +282,10 @@ def test_spacer_moved_into_the_drive_collides(default):
     want = (math.sqrt(3) / 2 * 5.5 ** 2 - math.pi * (0.85 * 3 / 2) ** 2) * 7.0
     assert f.value == pytest.approx(want, rel=1e-3) and f.unit == "mm³"
     assert "column" in f.fix
-    assert r.exit_code == 1
+    assert r.failed
 
 
+@pytest.mark.cad
 def test_old_jack_keepout_makes_the_hat_collide():
     """The catalog's earlier jack box (from x = 64) overlapped the PoE+ HAT's 65 mm board."""
     pytest.importorskip("cadquery")
@@ -294,34 +301,56 @@ def test_old_jack_keepout_makes_the_hat_collide():
     assert r.stats["collisions"]["boolean_cache_hits"] > 0  # the second tier reused the first's boolean
 
 
+@pytest.mark.cad
 def test_part_in_front_of_the_switch_ports_is_a_keepout(default, default_report):
     pytest.importorskip("cadquery")
     lc, lay = default
     assert not _of(default_report, "KEEPOUT") and not _of(default_report, "COLLISION")
     sw = lay.parts_of("switch")[0]
     sp = next(p for p in lay.parts if p.role == "column")
-    x = (sw.bbox[0] + sw.bbox[3]) / 2
-    extra = dataclasses.replace(_moved(sp, x - sp.pos[0], sw.bbox[1] - 4.0 - sp.pos[1], lay.thickness - sp.pos[2]),
+    x = (sw.bbox.x0 + sw.bbox.x1) / 2
+    extra = dataclasses.replace(_moved(sp, x - sp.pos[0], sw.bbox.y0 - 4.0 - sp.pos[1], lay.thickness - sp.pos[2]),
                                 name="intruder#1")
     r = run_checks(lc, dataclasses.replace(lay, parts=lay.parts + [extra]), geometry=True)
     f = _of(r, "KEEPOUT")
     assert len(f) == 1 and "intruder#1" in f[0].parts and "rj45-plugs-front" in f[0].message and f[0].value > 1.0
 
 
-def test_layout_notes_become_coded_findings():
-    from rackdesign.checks.fasteners import note_findings
+def test_layout_findings_are_typed_and_not_repeated(default):
+    """The layout records where it settled for a part as typed findings (code, severity, where,
+    node); the checks add those that no measurement covers (same code and node), never by
+    reading a message."""
+    from rackdesign import stack
+    from rackdesign.checks.fasteners import layout_findings
+    from rackdesign.findings import Finding
+    from rackdesign.partspec import screw_spec, spacer_spec
 
-    class Lay:
-        notes = ["master: HAT screws a (M2.6) into HAT spacers b (M2.5): the threads differ",
-                 "drive screws: screw-m3-pan-4: goes 2.6 mm deep at the thinnest sheet, past the 2.5 mm of thread there",
-                 "column base→tier-1: spacer-m3-mf-15: engages only 0.1 mm at the thickest sheet (want 2.25)",
-                 "something new the layout says"]
-
-    got = note_findings(Lay, {"master"}, have=set())
-    assert [f.code for f in got] == ["THREAD_MISMATCH", "SCREW_DEPTH", "SCREW_ENGAGEMENT", "LAYOUT_NOTE"]
-    assert got[0].node == "master" and all(f.severity == "warning" for f in got)
-    # a note the measurements already cover (same code and node) is not repeated
-    assert [f.code for f in note_findings(Lay, {"master"}, have={("THREAD_MISMATCH", "master")})][0] == "SCREW_DEPTH"
+    lc, lay = default
+    mount = [("warning", "HOLE_SIZE"), ("warning", "THREAD_MISMATCH"), ("warning", "THREAD_MISMATCH")]
+    assert [(f.severity, f.code, f.where, f.node) for f in lay.findings] == (
+        [(*m, "master", "master") for m in mount] + [(*m, "slave1", "slave1") for m in mount]
+        + [("warning", "SCREW_ENGAGEMENT", "drive screws", None)])
+    assert lay.findings[-1].sentence.startswith("drive screws: screw-m3-pan-4: engages only 0.3 mm")
+    # each way a fastener choice breaks a rule has its own code
+    screws = [screw_spec(p) for p in lc.catalog.of_kind("screw")]
+    mf30 = spacer_spec(lc.catalog["spacer-m3-mf-30"])
+    choices = {
+        "SCREW_DEPTH": stack.choose_screw(screws, "M3", (1.4, 2.6), 2.5, min_engage=1.0),  # even 4 mm is too deep
+        "SCREW_ENGAGEMENT": stack.choose_screw(screws, "M3", (2.3, 3.7), 2.5, min_engage=1.0),
+        "NO_SCREW": stack.choose_screw(screws, "M7", (2.3, 3.7), 2.5),
+    }
+    assert {code: c.code for code, c in choices.items()} == {code: code for code in choices}
+    assert not any(c.ok for c in choices.values())
+    assert stack.check_male(mf30, (4.1, 5.9), 7.5).code == "SCREW_ENGAGEMENT"  # 6 mm stud through a 5 mm sheet
+    assert stack.check_male(mf30, (1.4, 2.6), 1.0).code == "SCREW_DEPTH"  # into a 1 mm deep thread
+    f = choices["SCREW_DEPTH"].finding("drive screws")
+    assert (f.severity, f.code, f.where, f.node) == ("warning", "SCREW_DEPTH", "drive screws", None)
+    # a layout finding the measurements already cover (same code and node) is not repeated
+    left = layout_findings(lay, [Finding("warning", "THREAD_MISMATCH", "measured", node="master")])
+    assert len(left) == len(lay.findings) - 2
+    assert {(f.code, f.node) for f in left} == {(f.code, f.node) for f in lay.findings} - {("THREAD_MISMATCH", "master")}
+    with pytest.raises(ValueError):  # a finding's code is one of findings.CODES
+        Finding("warning", "LAYOUT_NOTE", "something new the layout says")
 
 
 # -- a rack that cannot be laid out: `rack check` reports it, export and bom refuse cleanly -------
@@ -337,7 +366,7 @@ def _no_m3_spacer_file(path: Path) -> Path:
 def test_unstackable_column_check_export_bom(rack, in_tmp, monkeypatch, which):
     monkeypatch.setenv("XDG_CACHE_HOME", str(in_tmp / "xdg"))
     if which == "min-clearance":
-        f = HERE / "stack-height-fail.toml"
+        f = _case_file(in_tmp / "stack-height-fail.toml", "stack-height-fail")
         said = ("spacer columns", "between base and tier-1-master", "rack.min_clearance (now 150 mm)")
     else:
         f = _no_m3_spacer_file(in_tmp / "no-m3.toml")

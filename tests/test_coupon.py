@@ -15,7 +15,7 @@ CAT = load_catalog()
 def coupon_and_files(kerf=None, pid="anymany-pdf"):
     from pirack.load import load_cluster
     from rackdesign.coupon import coupon_files, coupon_for
-    from rackdesign.export import flat_parts_for
+    from rackdesign.pipeline import flat_parts_for
     from rackdesign.layout import build_layout
 
     lc = load_cluster(None)
@@ -26,7 +26,7 @@ def coupon_and_files(kerf=None, pid="anymany-pdf"):
 
 def coupon_design_parts():
     from pirack.load import load_cluster
-    from rackdesign.export import flat_parts_for
+    from rackdesign.pipeline import flat_parts_for
     from rackdesign.layout import build_layout
 
     lc = load_cluster(None)
@@ -148,7 +148,7 @@ def test_rack_export_coupon_writes_three_formats(rack, in_tmp):
 
 
 def test_the_profile_default_applies_when_the_option_is_absent():
-    from rackdesign.export import sheets_for
+    from rackdesign.pipeline import sheets_for
     from rackdesign.geometry2d import Circle, Part2D, rounded_rect
 
     plate = Part2D("p", rounded_rect(0, 0, 40, 30, 3), [Circle((20, 15), 1.7)], thickness=3.0, material="m")

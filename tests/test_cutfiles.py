@@ -33,14 +33,14 @@ def sample_parts() -> list[Part2D]:
 
 
 def nested(parts, prof):
-    from rackdesign.export import sheets_for
+    from rackdesign.pipeline import sheets_for
 
     return sheets_for(parts, prof)
 
 
 def default_sheets(prof):
     from pirack.load import load_cluster
-    from rackdesign.export import flat_parts_for
+    from rackdesign.pipeline import flat_parts_for
     from rackdesign.layout import build_layout
 
     lc = load_cluster(None)

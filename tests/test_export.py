@@ -2,16 +2,13 @@
 the cache. CAD-heavy exports run once per session (two `rack export all` runs in total)."""
 
 import io
-import math
-import os
 import re
 import sys
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from helpers import ROOT, sh
+from helpers import sh, stl_extent
 
 SVGNS = "{http://www.w3.org/2000/svg}"
 
@@ -37,6 +34,7 @@ def test_export_dxf_default_measured(rack, in_tmp):
     assert "does not take DXF" in err  # anymany-pdf takes PDF/AI: written with a warning
     files = tree(in_tmp / "exports")
     assert files == ["seed/cut/cut-acrylic-cast-3mm-sheet-1.dxf"]
+    assert (in_tmp / "exports" / files[0]).stat().st_mode & 0o777 == 0o644  # for the person who sends it on
     doc = ezdxf.readfile(in_tmp / "exports" / files[0])
     assert doc.header["$INSUNITS"] == 4
     assert {"CUT", "ENGRAVE", "SCORE"} <= {la.dxf.name for la in doc.layers}
@@ -90,6 +88,47 @@ def test_unknown_format_exit_2(rack, in_tmp):
     assert not (in_tmp / "exports").exists()
 
 
+def test_unwritable_out_is_one_line_naming_the_path(rack, in_tmp):
+    code, out, err = rack("export", "dxf", "--out", "/proc/forbidden", "--no-cache")
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("error: /proc/forbidden") and err.count("error:") == 1
+
+
+@pytest.mark.cad
+def test_cad_worker_failure_comes_back_as_it_was(monkeypatch):
+    """An OSError in the CAD worker crosses the pipe as it was, its path with it (run_app then
+    prints it as one line, exit 1); an exception that cannot cross comes back as WorkFailed."""
+    import multiprocessing
+
+    import rackdesign.export as ex
+    from pirack.catalog import load_catalog
+
+    def fails(front, layout, models, catalog):
+        raise PermissionError(13, "Permission denied", "/proc/forbidden/rack.step")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(ex, "_cad_work", fails)
+    parent, child = multiprocessing.Pipe()
+    worker = ex.CadWorker()
+    worker.conn = parent
+    parent.send((False, None, ["step"], load_catalog().root))
+    ex._cad_worker_main(child)  # what the forked process runs
+    with pytest.raises(PermissionError) as ei:
+        worker.result("step")
+    assert (ei.value.filename, ei.value.strerror) == ("/proc/forbidden/rack.step", "Permission denied")
+
+    class Unpicklable(Exception):
+        def __init__(self, a, b):
+            super().__init__(f"{a} {b}")
+
+    from pirack.errors import WorkFailed
+
+    got = ex._portable(Unpicklable("x", "y"))
+    assert isinstance(got, WorkFailed) and str(got) == "CAD worker: Unpicklable: x y"
+    lost = FileNotFoundError(2, "No such file", "/x")
+    assert ex._portable(lost) is lost  # an OSError crosses as it is, its path with it
+
+
 def test_fabricator_override(rack, in_tmp):
     code, out, err = rack("export", "dxf", "--fabricator", "generic-dxf", "--no-cache")
     assert code == 0 and "does not take" not in err
@@ -98,10 +137,10 @@ def test_fabricator_override(rack, in_tmp):
 @pytest.fixture
 def bad_plate(monkeypatch):
     """Make the design produce one plate with a given problem (see test_writers.bad_parts)."""
-    import rackdesign.export as ex
+    import rackdesign.pipeline as pipeline
 
     def use(part):
-        monkeypatch.setattr(ex, "flat_parts_for", lambda lc, layout, warn: [part])
+        monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn: [part])
 
     return use
 
@@ -122,11 +161,12 @@ def test_preflight_exit_1_writes_nothing(rack, in_tmp, bad_plate, case):
 
 def test_failed_export_leaves_earlier_files_untouched(rack, in_tmp, monkeypatch):
     import rackdesign.export as ex
+    import rackdesign.pipeline as pipeline
     import rackdesign.writers.dxf as wdxf
     from test_writers import pi_plate
 
     plates = [pi_plate(f"p{i}", 180, 180, d=3.0) for i in range(7)]  # six fit a 600 x 400 sheet: two sheets
-    monkeypatch.setattr(ex, "flat_parts_for", lambda lc, layout, warn: plates)
+    monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn: plates)
     code, out, err = rack("export", "dxf", "--no-cache")
     assert code == 0, err
     root = in_tmp / "exports" / "seed"
@@ -155,11 +195,9 @@ def test_failed_export_leaves_earlier_files_untouched(rack, in_tmp, monkeypatch)
 def default_all(tmp_path_factory):
     d = tmp_path_factory.mktemp("export-default")
     env = {"XDG_CACHE_HOME": str(d / "cache"), "SOURCE_DATE_EPOCH": "1725062400"}
-    t = time.perf_counter()
     r = sh("rack", "export", "all", cwd=d, env=env)
-    took = time.perf_counter() - t
     assert r.returncode == 0, r.stderr + r.stdout
-    return d, env, took
+    return d, env, r.stderr
 
 
 @pytest.fixture(scope="session")
@@ -223,22 +261,42 @@ def _red(p):
     return p[0] > 200 and p[0] - p[1] > 40 and p[0] - p[2] > 40
 
 
+DARK = bytes(1 if v < 160 else 0 for v in range(256))
+
+
+def _longest_dark_runs(img) -> list[int]:
+    """Per pixel row of a grey image, its longest run of dark pixels."""
+    rows = img.tobytes().translate(DARK)
+    return [max(map(len, re.findall(b"\x01+", rows[y * img.width:(y + 1) * img.width])), default=0)
+            for y in range(img.height)]
+
+
 @pytest.mark.cad
-def test_front_plan_not_blank(default_all):
+def test_front_plan_png_shows_the_rack_to_scale(default_all):
+    """The PNG preview is the front plan at its printed scale: the lowest line as wide as the base
+    is the base's bottom edge, and every line as wide as the stack plates lies at one of their
+    faces' heights above it, the top plate's top face highest."""
     from PIL import Image
     from pypdf import PdfReader
 
+    from pirack.load import load_cluster
+    from rackdesign.layout import build_layout
+
     d, _, _ = default_all
     dr = d / "exports" / "seed" / "drawings"
-    img = Image.open(dr / "front-plan.png").convert("L")
-    dark = sum(1 for v in img.tobytes() if v < 128)
-    assert dark > 2000
-    # the drawing itself (inside the frame, above the title block) has ink, not only the frame
-    w, h = img.size
-    inner = img.crop((int(w * 0.08), int(h * 0.08), int(w * 0.6), int(h * 0.7)))
-    assert sum(1 for v in inner.tobytes() if v < 128) > 300
     text = PdfReader(dr / "front-plan.pdf").pages[0].extract_text()
     assert "seed" in text and "2024-08-31" in text
+    scale = int(re.search(r"scale 1:(\d+)", text).group(1))
+    px_per_mm = 100 / 25.4 / scale  # the PNG is the PDF at 100 dpi
+    img = Image.open(dr / "front-plan.png").convert("L")
+    runs = [n / px_per_mm for n in _longest_dark_runs(img)]  # in model mm
+    lay = build_layout(load_cluster(None))
+    base, top = lay.plate("base"), lay.plate("top")
+    bottom = max(y for y, r in enumerate(runs) if abs(r - base.width) < 1.0)
+    heights = {(bottom - y) / px_per_mm for y, r in enumerate(runs) if abs(r - top.width) < 1.0}
+    faces = [z for p in lay.plates if p.role != "base" for z in (p.z, p.top)]
+    assert len(heights) >= 3 and max(heights) == pytest.approx(top.top, abs=0.6)
+    assert all(min(abs(h - z) for z in faces) < 0.6 for h in heights), (sorted(heights), faces)
 
 
 @pytest.mark.cad
@@ -253,30 +311,31 @@ def test_step_reimports_to_the_layout_size(default_all):
     bb = shape.val().BoundingBox()
     w, dp, h = build_layout(load_cluster(None)).size
     assert (bb.xlen, bb.ylen, bb.zlen) == (pytest.approx(w, abs=0.5), pytest.approx(dp, abs=0.5), pytest.approx(h, abs=0.5))
-    stl = (d / "exports" / "seed" / "model" / "rack.stl").read_bytes()
-    assert len(stl) > 10_000
+    # the STL holds the same rack
+    extent = stl_extent((d / "exports" / "seed" / "model" / "rack.stl").read_bytes())
+    assert extent == [pytest.approx(w, abs=0.1), pytest.approx(dp, abs=0.1), pytest.approx(h, abs=0.1)]
 
 
 @pytest.mark.cad
-def test_cache_hit_is_fast_and_light(default_all):
+def test_cache_hit_is_light(default_all):
+    """A re-export of an unchanged file comes from the cache without loading the CAD stack or even
+    the cluster loader, and writes the same bytes (how fast: bench/bench_export.py)."""
     d, env, _ = default_all
     before = snapshot(d / "exports")
     probe = (
-        "import sys, time; t = time.perf_counter()\n"
+        "import sys\n"
         "sys.argv = ['rack', 'export', 'all']\n"
         "from rackdesign.cli import main\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-        "took = time.perf_counter() - t\n"
         "heavy = [m for m in ('cadquery', 'OCP', 'ezdxf', 'reportlab', 'shapely', 'matplotlib', 'pirack.load') if m in sys.modules]\n"
-        "print('PROBE', took, ','.join(heavy))\n"
+        "print('PROBE', ','.join(heavy))\n"
     )
     r = sh(sys.executable, "-c", probe, cwd=d, env=env)
     assert r.returncode == 0, r.stderr
     line = next(l for l in r.stdout.splitlines() if l.startswith("PROBE"))
-    _, took, heavy = (line.split(" ") + [""])[:3]
+    heavy = line.split(" ", 1)[1] if " " in line else ""
     assert heavy == "", f"the cache path imported {heavy}"
     assert "from cache" in r.stdout
-    assert float(took) < 1.0  # target 0.5 s; slack for a loaded CI machine (bench/bench_export.py reports it)
     assert snapshot(d / "exports") == before
 
 
@@ -303,7 +362,7 @@ def test_export_all_prices_the_acrylic_by_the_chosen_fabricator(init4_all):
 
     from pirack.load import load_cluster
     from rackdesign.bom import acrylic_estimate
-    from rackdesign.export import flat_parts_for
+    from rackdesign.pipeline import flat_parts_for
     from rackdesign.layout import build_layout
 
     data = json.loads((init4_all / "exports" / "four" / "bom" / "bom.json").read_text())

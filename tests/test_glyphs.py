@@ -31,7 +31,7 @@ def font_names(data: bytes) -> set[str]:
 @pytest.fixture(scope="module")
 def default():
     from pirack.load import load_cluster
-    from rackdesign.export import flat_parts_for
+    from rackdesign.pipeline import flat_parts_for
     from rackdesign.layout import build_layout
 
     lc = load_cluster(None)
@@ -41,7 +41,7 @@ def default():
 
 def test_cut_sheets_and_coupon_have_no_text_and_no_font(default):
     from rackdesign.coupon import coupon_files, coupon_for
-    from rackdesign.export import sheets_for
+    from rackdesign.pipeline import sheets_for
     from rackdesign.writers.pdf import sheet_pdf
 
     lc, _, parts = default
@@ -68,7 +68,7 @@ def test_front_plan_every_glyph_covered(default_rack):
     from rackdesign.frontplan import front_plan
     from rackdesign.writers.pdf import drawing_pdf
 
-    lc, lay, assy, _ = default_rack
+    lc, lay, assy = default_rack
     data = drawing_pdf(front_plan(lay, assy), lc.spec.cluster.name, "2024-08-31")
     assert shown(data) and uncovered(data) == []
 

@@ -73,7 +73,7 @@ def test_what_is_not_priced_is_said():
 @pytest.fixture(scope="module")
 def seed_parts():
     from pirack.load import load_cluster
-    from rackdesign.export import flat_parts_for
+    from rackdesign.pipeline import flat_parts_for
     from rackdesign.layout import build_layout
 
     lc = load_cluster(None)

@@ -1,16 +1,19 @@
 """The cluster description: loading, the defaults, and every cross-field rule."""
 
-import tomllib
 from pathlib import Path
 
 import pytest
+from overlay import load_cases, overlay_text
 
 from pirack.errors import InputError
 from pirack.init_template import init_text
 from pirack.load import default_text, load_cluster, parse_cluster
 from pirack.units import mm
 
-BROKEN = sorted((Path(__file__).parent / "broken").glob("*.toml"))
+BROKEN_DIR = Path(__file__).parent / "broken"
+BROKEN_CASES = load_cases(BROKEN_DIR / "cases.toml")
+# what cannot be an overlay on the default: not UTF-8, a TOML syntax error
+BROKEN_RAW = sorted(p for p in BROKEN_DIR.glob("*.toml") if p.name != "cases.toml")
 
 
 def header(path: Path) -> dict:
@@ -18,8 +21,19 @@ def header(path: Path) -> dict:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:
         return {"key": None, "word": "UTF-8"}
-    meta = dict(l[2:].split(": ", 1) for l in lines[:3] if l.startswith("# ") and ": " in l)
+    meta = dict(ln[2:].split(": ", 1) for ln in lines[:3] if ln.startswith("# ") and ": " in ln)
     return {"key": meta.get("expect-key"), "word": meta.get("expect-word", "")}
+
+
+def assert_names_key(path: Path, key: str | None, word: str):
+    with pytest.raises(InputError) as err:
+        load_cluster(path)
+    e = err.value
+    assert e.file == str(path)
+    msg = e.render()
+    if key:
+        assert e.key is not None and e.key.startswith(key) or key in msg, msg
+    assert word.lower() in msg.lower(), msg
 
 
 def test_default_is_the_seed_cluster(in_tmp):
@@ -59,21 +73,21 @@ def test_lengths_read_with_units():
     assert mm(spec.rack.margin) == pytest.approx(6.35)
 
 
-@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
-def test_broken_file_names_its_key(path):
+@pytest.mark.parametrize("case", BROKEN_CASES, ids=[c["name"] for c in BROKEN_CASES])
+def test_broken_file_names_its_key(case, tmp_path):
+    path = tmp_path / f"{case['name']}.toml"
+    path.write_text(overlay_text(case.get("patch"), case.get("delete")), encoding="utf-8")
+    assert_names_key(path, case["key"], case["word"])
+
+
+@pytest.mark.parametrize("path", BROKEN_RAW, ids=[p.stem for p in BROKEN_RAW])
+def test_broken_raw_file_names_its_problem(path):
     meta = header(path)
-    with pytest.raises(InputError) as err:
-        load_cluster(path)
-    e = err.value
-    assert e.file == str(path)
-    msg = e.render()
-    if meta["key"]:
-        assert e.key is not None and e.key.startswith(meta["key"]) or meta["key"] in msg, msg
-    assert meta["word"].lower() in msg.lower(), msg
+    assert_names_key(path, meta["key"], meta["word"])
 
 
 def test_corpus_is_large_enough():
-    assert len(BROKEN) >= 25
+    assert len(BROKEN_CASES) + len(BROKEN_RAW) >= 25
 
 
 def test_valid_variants_pass():
@@ -127,3 +141,160 @@ def test_loader_imports_without_cad_stack():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "2"
+
+
+# --- grammars, ranges, files: what the hostile corpus (tests/test_hostile.py) does not show ----
+
+@pytest.mark.parametrize("key, value, normal", [
+    ("storage.tftp_root", "boot//tftp/", "boot/tftp"), ("storage.tftp_root", "./tftp", "tftp"),
+    ("storage.mount_point", "/srv/ssd/", "/srv/ssd"), ("storage.mount_point", "/mnt//ssd", "/mnt/ssd"),
+    ("network.domain", "Cluster.LAN.", "cluster.lan"), ("nodes[1].mac", "DC-A6-32-00-00-11", "dc:a6:32:00:00:11"),
+    ("storage.uuid", "0B1C2D3E-1111-2222-3333-444455556666", "0b1c2d3e-1111-2222-3333-444455556666"),
+    ("network.lease_time", "2m", "2m"), ("network.lease_time", "365d", "365d"), ("network.lease_time", "infinite", "infinite"),
+    ("cluster.description", "ラズパイ・クラスタ (Pi cluster) #1; \"quoted\"", None),
+])
+def test_legal_values_are_taken_and_normalised(key, value, normal):
+    spec = parse_cluster(overlay_text({key: value}), "x")
+    got = spec
+    for step in key.replace("[", ".").replace("]", "").split("."):
+        got = got[int(step)] if step.isdigit() else getattr(got, step)
+    assert got == (value if normal is None else normal)
+
+
+@pytest.mark.parametrize("value", ["/", "/etc", "/etc/pirack", "/proc/x", "/boot/firmware", "/usr/local/ssd", "/home",
+                                   "/var", "/run/media/ssd", "/mnt", "/tmp"])
+def test_system_folders_are_no_mount_point(value):
+    with pytest.raises(InputError) as err:
+        parse_cluster(overlay_text({"storage.mount_point": value}), "x")
+    assert err.value.key == "storage.mount_point" and "system folder" in err.value.message
+
+
+@pytest.mark.parametrize("value", ["/mnt/ssd", "/srv/nfs", "/home/pi/ssd", "/var/lib/pirack", "/data"])
+def test_own_folders_are_mount_points(value):
+    assert parse_cluster(overlay_text({"storage.mount_point": value}), "x").storage.mount_point == value
+
+
+def test_messages_escape_what_the_user_wrote():
+    """A newline or an RTL mark in a value cannot start a new line or turn the message around."""
+    for bad in ("slave1\nerror: all is well", "\u202eslave1", "slave1\x1b[2K"):
+        with pytest.raises(InputError) as err:
+            parse_cluster(overlay_text({"nodes[1].name": bad}), "x")
+        text = err.value.render()
+        assert "\n" not in text and "\u202e" not in text and "\x1b" not in text
+        assert text.startswith("x: nodes[1].name: expected a host name")
+
+
+def test_library_texts_become_what_the_key_expects():
+    cases = {
+        "nodes[1].owned": ("yes", "expected true or false, like owned = false; got the text \"yes\""),
+        "nodes[1].role": ("worker", "expected one of \"master\" | \"slave\", like role = \"slave\"; got the text \"worker\""),
+        "network.upstream_dns": ("192.168.11.1", "expected a list in brackets, like upstream_dns = [\"192.168.11.1\"]"),
+        "purchases.spare_percent": (101, "expected a number ≤ 100"),
+        "network.subnet": ("192.168.50.0/33",
+                           "expected an IPv4 network with its prefix length, like subnet = \"192.168.50.0/24\""),
+    }
+    for key, (value, said) in cases.items():
+        with pytest.raises(InputError) as err:
+            parse_cluster(overlay_text({key: value}), "x")
+        assert said in err.value.message, err.value.message
+        for raw in ("Input should be", "String should match", "valid boolean"):
+            assert raw not in err.value.render()
+
+
+def test_unknown_key_lists_the_keys_there():
+    with pytest.raises(InputError) as err:
+        parse_cluster(overlay_text({"nodes[1].bot": "sd"}, delete=["nodes[1].boot"]), "x")
+    assert err.value.key == "nodes[1].bot" and "boot" in err.value.message and "mac" in err.value.message
+
+
+def test_root_squash_off_is_a_warning(rack, bringup_cli, in_tmp):
+    from pirack.load import cluster_warnings
+
+    (in_tmp / "c.toml").write_text(overlay_text({"storage.exports[0].root_squash": False}))
+    ws = cluster_warnings(load_cluster(in_tmp / "c.toml").spec)
+    assert [w.key for w in ws] == ["storage.exports[0].root_squash"] and "root on every node" in ws[0].message
+    assert not cluster_warnings(load_cluster(None).spec)
+    code, _, err = rack("validate", "c.toml")
+    assert code == 0 and "storage.exports[0].root_squash" in err and "root on every node" in err
+    (in_tmp / "root").mkdir()
+    code, out, err = bringup_cli("plan", "c.toml", "--root", "root", "--node", "master")
+    assert code == 0 and "warning: storage.exports[0].root_squash" in err
+
+
+def test_node_count_is_capped_at_what_is_tested():
+    from pirack.spec import MAX_NODES
+
+    assert MAX_NODES == 64
+    parse_cluster(init_text(MAX_NODES), "x")
+    doc_nodes = parse_cluster(init_text(MAX_NODES), "x").model_dump(mode="json", exclude_none=True)["nodes"]
+    extra = {**doc_nodes[-1], "name": "one-more", "mac": "02:00:00:51:00:01", "address": "192.168.50.250"}
+    with pytest.raises(InputError) as err:
+        parse_cluster(overlay_text({"nodes": doc_nodes + [extra]}, base=init_text(2)), "x")
+    assert err.value.key == "nodes" and "at most 64" in err.value.message
+
+
+@pytest.mark.parametrize("make, said", [
+    (lambda p: p.write_bytes(b"\xff\xfe bad"), "not UTF-8"),
+    (lambda p: p.write_text(default_text() + "# \x00\n"), "NUL"),
+    (lambda p: p.write_text(default_text() + "#" * (1 << 20)), "limit"),
+    (lambda p: p.mkdir(), "folder"),
+    (lambda p: p.symlink_to("/dev/zero"), "limit"),  # a stream is read up to the limit, never further
+    (lambda p: __import__("socket").socket(__import__("socket").AF_UNIX).bind(str(p)), "not a regular file"),
+    (lambda p: p.write_text(default_text() + "\nx = " + "[" * 2000 + "]" * 2000 + "\n"), "levels deep"),
+    (lambda p: p.write_text(default_text() + "\n" + "x." * 50000 + "y = 1\n"), "levels deep"),
+])
+def test_a_file_that_is_no_cluster_file_is_refused_at_once(tmp_path, make, said):
+    path = tmp_path / "c.toml"
+    make(path)
+    with pytest.raises(InputError) as err:
+        load_cluster(path)
+    assert err.value.file == str(path) and said in err.value.message
+
+
+def test_a_cluster_file_may_come_through_a_pipe(tmp_path):
+    """`bringup plan /dev/stdin < cluster.toml` (the fleet's check mode does this)."""
+    import os
+
+    r, w = os.pipe()
+    os.write(w, init_text(3).encode())
+    os.close(w)
+    try:
+        assert len(load_cluster(f"/dev/fd/{r}").spec.nodes) == 3
+    finally:
+        os.close(r)
+
+
+def test_a_bom_at_the_start_of_the_file_is_dropped(tmp_path):
+    (tmp_path / "c.toml").write_text("\ufeff" + default_text(), encoding="utf-8")
+    assert load_cluster(tmp_path / "c.toml").spec.cluster.name == "seed"
+
+
+# The edges of each length's range (pirack/spec.py): inside them nothing crashes. A margin of
+# 50 mm once crashed OCP and 10000 mm made the engraving raster ask for GiB; the ranges keep
+# such values out, and these values show the commands stay whole at both ends (exit 0, 1 for
+# a design that fails its checks, 2 for a logo that fits no plate; never an exception).
+EDGES = {"rack.margin": ("1 mm", "25 mm"), "rack.corner_radius": ("0 mm", "15 mm"),
+         "rack.min_clearance": ("1 mm", "200 mm"), "rack.engraving.logo_width": ("5 mm", "600 mm")}
+LOGO = """<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" viewBox="0 0 10 10">
+<circle cx="5" cy="5" r="5" fill="black"/></svg>"""
+
+
+@pytest.mark.parametrize("key, value", [(k, v) for k, vs in EDGES.items() for v in vs])
+def test_range_edges_never_crash(rack, in_tmp, key, value):
+    pytest.importorskip("shapely")
+    (in_tmp / "logo.svg").write_text(LOGO)
+    (in_tmp / "c.toml").write_text(overlay_text({key: value, "rack.engraving.logo": "logo.svg"}))
+    for args in (("check", "c.toml", "--no-geometry"), ("bom", "c.toml"), ("export", "dxf", "c.toml", "--no-cache")):
+        code, out, err = rack(*args)
+        assert code in (0, 1, 2), (args, code, err)
+        assert code != 2 or "does not fit" in err, (args, err)
+
+
+@pytest.mark.cad
+def test_largest_lengths_pass_the_geometry_checks(rack, in_tmp):
+    """The solids at the top of every range (a 50 mm margin once crashed OCP here)."""
+    pytest.importorskip("cadquery")
+    (in_tmp / "c.toml").write_text(overlay_text({"rack.margin": "25 mm", "rack.corner_radius": "15 mm",
+                                                 "rack.min_clearance": "20 mm"}))
+    code, out, err = rack("check", "c.toml", "--json")
+    assert code == 0, err

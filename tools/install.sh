@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install pirack and what it needs on a fresh Debian 12 machine (as root).
-#   bash tools/install.sh          the rack designer (CadQuery stack) and bringup
-#   bash tools/install.sh --test   also the daemons and tools the test suite runs for real
+#   bash tools/install.sh          the rack designer (CadQuery stack), `rack serve` (the web extra and
+#                                  its JavaScript from the npm registry) and bringup
+#   bash tools/install.sh --test   also the daemons and tools the test suite runs for real, and
+#                                  Debian's chromium for the browser tests
 # Idempotent. Package installs never start services on this machine (policy-rc.d exits 101).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,8 @@ want_test=0
 # the PDFs embed Liberation Sans (Latin, ≥ Ø ±; Helvetica's metrics), DejaVu Sans (rarer symbols)
 # and IPAGothic (Japanese).
 pkgs=(libgl1 libglu1-mesa libxrender1 poppler-utils fonts-ipafont-gothic fonts-liberation fonts-dejavu-core)
+# npm fetches the viewer's JavaScript for `rack serve` (skipped where a Node.js with npm exists).
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
   # The real daemons and checkers bringup renders for, and the lab's clients.
   # NEVER network-manager (its install rewrites /etc/resolv.conf) and no dhclient.
@@ -20,6 +24,9 @@ if [ "$want_test" = 1 ]; then
   # The VM lab (bringup lab --vm, tests/vm): QEMU (TCG works without KVM), qemu-img for the
   # overlays, mmdebstrap for the Debian image; e2fsprogs' mkfs.ext4 -d makes its disk.
   pkgs+=(qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client)
+  # tests/web drive Debian's chromium with Playwright's Python package (never `playwright
+  # install`, which downloads a browser of its own).
+  pkgs+=(chromium)
 fi
 
 missing=()
@@ -38,11 +45,23 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$created_policy" = 1 ] && rm -f "$policy"
 fi
 
-extras="rack"
+extras="rack,web"
 # fleet: ansible-core, so the suite drives the lab through `bringup fleet run --lab`.
-[ "$want_test" = 1 ] && extras="rack,test,fleet"
+[ "$want_test" = 1 ] && extras="rack,web,test,fleet"
 python3 -m pip install -q --disable-pip-version-check -e ".[${extras}]"
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 # An editable install compiles nothing, and with PYTHONDONTWRITEBYTECODE set (as on these
 # machines) every run would compile our modules from source again: compile them once here.
 python3 -m compileall -q pirack bringup rackdesign >/dev/null || true
+
+# The browser libraries `rack serve` loads (three.js, svg-pan-zoom): from the npm registry at the
+# versions pinned in rackdesign/web/package-lock.json, into a folder outside git that the app
+# serves (rackdesign/web/assets.py reads the same variables). Nothing is fetched at run time.
+web_assets="${PIRACK_WEB_ASSETS:-${XDG_DATA_HOME:-$HOME/.local/share}/pirack/web}"
+if ! cmp -s rackdesign/web/package-lock.json "$web_assets/package-lock.json" \
+   || ! cmp -s rackdesign/web/package.json "$web_assets/package.json" \
+   || [ ! -f "$web_assets/node_modules/three/package.json" ]; then
+  mkdir -p "$web_assets"
+  cp rackdesign/web/package.json rackdesign/web/package-lock.json "$web_assets/"
+  (cd "$web_assets" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+fi

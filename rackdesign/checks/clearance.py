@@ -10,54 +10,66 @@ a board's its jacks): conservative, as the layout itself sizes the gaps.
 
 from __future__ import annotations
 
+import bisect
+
 from pirack.units import mm
 
-from . import Finding
+from ..findings import Finding
+from ..geometry3d import Box, Mm
+from ..layout.placed import Placed, Plate
+from .design import Design
 
 EPS = 1e-6
 SKIP_ROLES = ("column", "column-screw", "column-top")
+HANGS_BELOW = 50.0  # mm: nothing hangs further than this below its plate
 
 
-def _overlap_xy(a, b) -> bool:
-    return a[0] < b[3] - EPS and b[0] < a[3] - EPS and a[1] < b[4] - EPS and b[1] < a[4] - EPS
+def _overlap_xy(a: Box, b: Box) -> bool:
+    return a.x0 < b.x1 - EPS and b.x0 < a.x1 - EPS and a.y0 < b.y1 - EPS and b.y0 < a.y1 - EPS
 
 
-def check(ctx) -> list[Finding]:
-    lay = ctx.lay
-    clr = mm(ctx.spec.rack.min_clearance)
+def _between(parts: list[Placed], zs: list[Mm], lower: Plate, upper: Plate) -> tuple[list[Placed], list[Placed]]:
+    """What stands on `lower` under `upper`, and what hangs from `upper` through its holes."""
+    area = Box(upper.x, upper.y, 0.0, upper.x + upper.width, upper.y + upper.depth, 0.0)
+    floor, ceiling = [], []
+    for p in parts[bisect.bisect_left(zs, lower.z - HANGS_BELOW):bisect.bisect_right(zs, upper.top)]:
+        b = p.bbox
+        if not _overlap_xy(b, area):
+            continue
+        if b.z0 < upper.z - EPS and b.z1 > upper.z + EPS and b.z0 > lower.top - EPS:
+            ceiling.append(p)
+        elif b.z1 > lower.top + EPS and b.z1 <= upper.z + EPS and b.z0 < upper.z - EPS:
+            floor.append(p)
+    return floor, ceiling
+
+
+def _smallest_gap(floor: list[Placed], ceiling: list[Placed], upper: Plate) -> tuple[Mm, Placed, str]:
+    """(gap, the part under it, what is above it) where the gap is smallest."""
+    best = None
+    for f in floor:
+        cands = [(upper.z - f.bbox.z1, upper.name)]
+        cands += [(c.bbox.z0 - f.bbox.z1, c.name) for c in ceiling if _overlap_xy(f.bbox, c.bbox)]
+        g, above = min(cands)
+        if best is None or g < best[0]:
+            best = (g, f, above)
+    return best
+
+
+def check(design: Design) -> list[Finding]:
+    lay = design.lay
+    clr = mm(design.spec.rack.min_clearance)
     stack = sorted((p for p in lay.plates if p.role in ("base", "tier", "top")), key=lambda p: p.z)
     parts = sorted((p for p in lay.parts if p.kind not in ("plate", "support", "foot") and p.role not in SKIP_ROLES),
-                   key=lambda p: p.bbox[2])
+                   key=lambda p: p.bbox.z0)
+    zs = [p.bbox.z0 for p in parts]
     out = []
-    zs = [p.bbox[2] for p in parts]
-    import bisect
-
     for lower, upper in zip(stack, stack[1:]):
-        area = (upper.x, upper.y, 0.0, upper.x + upper.width, upper.y + upper.depth, 0.0)
-        i0 = bisect.bisect_left(zs, lower.z - 50.0)  # nothing hangs 50 mm below its plate
-        i1 = bisect.bisect_right(zs, upper.top)
-        floor, ceiling = [], []
-        for p in parts[i0:i1]:
-            b = p.bbox
-            if not _overlap_xy(b, area):
-                continue
-            if b[2] < upper.z - EPS and b[5] > upper.z + EPS and b[2] > lower.top - EPS:
-                ceiling.append(p)  # hangs from the upper plate through its hole
-            elif b[5] > lower.top + EPS and b[5] <= upper.z + EPS and b[2] < upper.z - EPS:
-                floor.append(p)
+        floor, ceiling = _between(parts, zs, lower, upper)
         if not floor:
             continue
-        best = None  # (gap, low part, what is above)
-        for f in floor:
-            cands = [(upper.z - f.bbox[5], upper.name)]
-            cands += [(c.bbox[2] - f.bbox[5], c.name) for c in ceiling if _overlap_xy(f.bbox, c.bbox)]
-            g, above = min(cands)
-            if best is None or g < best[0]:
-                best = (g, f, above)
-        g, f, above = best
-        where = f"{lower.name} → {upper.name}"
-        msg = (f"{where}: {f.name} ({f.role}) tops out at z {f.bbox[5]:.1f}, {above} is at z "
-               f"{f.bbox[5] + g:.1f}: gap {g:.2f} mm (min {clr:g})")
+        g, f, above = _smallest_gap(floor, ceiling, upper)
+        msg = (f"{lower.name} → {upper.name}: {f.name} ({f.role}) tops out at z {f.bbox.z1:.1f}, {above} is at z "
+               f"{f.bbox.z1 + g:.1f}: gap {g:.2f} mm (min {clr:g})")
         if g < clr - 1e-6:
             out.append(Finding("error", "CLEARANCE", msg, fix="taller spacers between these plates (the layout sizes them "
                                "from the parts' heights: check the catalog heights)", parts=(f.name, above),

@@ -25,22 +25,26 @@ unless the same pair already collides.
 from __future__ import annotations
 
 import time
+from typing import Iterator
 
 import cadquery as cq
 
-from rackdesign.layout import world_box
-from rackdesign.model import ShapeCache, location
-
+from pirack.catalog import Catalog
 from pirack.units import mm
 
-from . import Finding
+from ..findings import Finding
+from ..geometry2d import Part2D
+from ..geometry3d import Box, world_box
+from ..layout.placed import Layout, Placed, Plate
+from ..model import ShapeCache, location
+from .design import Design
 
 BOX_EPS = 1e-4  # mm: boxes overlapping less than this only touch
 VOLUME_EPS = 1e-3  # mm³: less than this is touching, not overlapping
 ROUND = 4  # decimals of the relative placement in the cache key
 
 
-def _plate_sig(p) -> tuple:
+def _plate_sig(p: Plate) -> tuple:
     r = lambda v: round(v, ROUND)  # noqa: E731
     holes = tuple(sorted((r(h.x - p.x), r(h.y - p.y), r(h.diameter)) for h in p.holes))
     cuts = tuple(sorted((c.kind, r(c.cx - p.x), r(c.cy - p.y), r(c.length), r(c.width), c.vertical) for c in p.cutouts))
@@ -50,26 +54,26 @@ def _plate_sig(p) -> tuple:
 class Shapes(ShapeCache):
     """model.ShapeCache, but plates of equal geometry share one solid (tiers repeat)."""
 
-    def __init__(self, lay, catalog, parts2d):
+    def __init__(self, lay: Layout, catalog: Catalog, parts2d: list[Part2D]):
         self.lay, self.cat = lay, catalog
         self.shapes = {}
         self.plates = {p.name: p for p in parts2d}
         self.builds = 0
         self.sig = {p.name: _plate_sig(p) for p in lay.plates}
-        self.bbox: dict = {}
+        self.bbox: dict[tuple, Box] = {}
 
-    def key(self, p) -> tuple:
+    def key(self, p: Placed) -> tuple:
         if p.kind == "plate":
             return ("plate", self.sig[p.part_id])
         return (p.part_id, p.kind, p.params)
 
-    def get(self, p):
+    def get(self, p: Placed) -> cq.Shape:
         k = self.key(p)
         s = self.shapes.get(k)
         if s is None:
             s = self.shapes[k] = self._build(p)
             bb = s.BoundingBox()
-            self.bbox[k] = (bb.xmin, bb.ymin, bb.zmin, bb.xmax, bb.ymax, bb.zmax)
+            self.bbox[k] = Box(bb.xmin, bb.ymin, bb.zmin, bb.xmax, bb.ymax, bb.zmax)
             self.builds += 1
         return s
 
@@ -77,27 +81,28 @@ class Shapes(ShapeCache):
 class _Item:
     __slots__ = ("name", "placed", "key", "shape", "loc", "bbox", "owner")
 
-    def __init__(self, name, placed, key, shape, loc, bbox, owner=None):
+    def __init__(self, name: str, placed: Placed, key: tuple, shape: cq.Shape, loc: cq.Location, bbox: Box,
+                 owner: str | None = None):
         self.name, self.placed, self.key, self.shape, self.loc, self.bbox = name, placed, key, shape, loc, bbox
         self.owner = owner  # keep-out zones: the part they belong to
 
 
-def _overlap(a, b) -> bool:
-    return (a[0] < b[3] - BOX_EPS and b[0] < a[3] - BOX_EPS and a[1] < b[4] - BOX_EPS and b[1] < a[4] - BOX_EPS
-            and a[2] < b[5] - BOX_EPS and b[2] < a[5] - BOX_EPS)
+def _overlap(a: Box, b: Box) -> bool:
+    return (a.x0 < b.x1 - BOX_EPS and b.x0 < a.x1 - BOX_EPS and a.y0 < b.y1 - BOX_EPS and b.y0 < a.y1 - BOX_EPS
+            and a.z0 < b.z1 - BOX_EPS and b.z0 < a.z1 - BOX_EPS)
 
 
-def sweep(items, others=None):
+def sweep(items: list[_Item], others: list[_Item] | None = None) -> Iterator[tuple[_Item, _Item]]:
     """Pairs of items whose boxes overlap: a sweep along z (items sorted by their bottom).
     With `others`, pairs (item of `items`, item of `others`) only."""
     if others is None:
-        tagged = [(it.bbox[2], 0, it) for it in items]
+        tagged = [(it.bbox.z0, 0, it) for it in items]
     else:
-        tagged = [(it.bbox[2], 0, it) for it in items] + [(it.bbox[2], 1, it) for it in others]
+        tagged = [(it.bbox.z0, 0, it) for it in items] + [(it.bbox.z0, 1, it) for it in others]
     tagged.sort(key=lambda t: t[0])
     active: list = []
     for z0, side, it in tagged:
-        active = [a for a in active if a[2].bbox[5] > z0 + BOX_EPS]
+        active = [a for a in active if a[2].bbox.z1 > z0 + BOX_EPS]
         for _, aside, a in active:
             if others is not None and aside == side:
                 continue
@@ -131,7 +136,7 @@ class Booleans:
         return v
 
 
-def _fix(a, b) -> str:
+def _fix(a: Placed, b: Placed) -> str:
     kinds = {a.kind, b.kind}
     roles = {a.role, b.role}
     if "column" in roles:
@@ -146,11 +151,11 @@ def _fix(a, b) -> str:
     return "move one of them, or check the catalog dimensions of both"
 
 
-def _keepouts(lay, cat, shapes):
+def _keepouts(lay: Layout, cat: Catalog) -> list[_Item]:
     """Keep-out zones as box solids in their owner's frame. Boards and HATs give z from their
     top face, switches from their bottom face (the catalog's frames)."""
     out = []
-    boxes: dict = {}
+    boxes: dict[tuple, cq.Solid] = {}
     for p in lay.parts:
         if p.kind not in ("board", "hat", "switch"):
             continue
@@ -158,19 +163,19 @@ def _keepouts(lay, cat, shapes):
         z0 = mm(part.thickness) if p.kind in ("board", "hat") else 0.0
         for k in part.keepouts:
             x, y, z = mm(k.x), mm(k.y), z0 + mm(k.z)
-            local = (x, y, z, x + mm(k.width), y + mm(k.depth), z + mm(k.height))
+            local = Box(x, y, z, x + mm(k.width), y + mm(k.depth), z + mm(k.height))
             key = ("keepout", p.part_id, k.name)
             if key not in boxes:
-                boxes[key] = cq.Solid.makeBox(local[3] - x, local[4] - y, local[5] - z, cq.Vector(x, y, z))
+                boxes[key] = cq.Solid.makeBox(local.width, local.depth, local.height, cq.Vector(x, y, z))
             out.append(_Item(f"{p.name}:{k.name}", p, key, boxes[key], location(p), world_box(local, p.pos, p.rot),
                              owner=p.name))
     return out
 
 
-def check(ctx, cache: bool = True):
+def check(design: Design, cache: bool = True) -> tuple[list[Finding], dict]:
     t0 = time.perf_counter()
-    lay, cat = ctx.lay, ctx.cat
-    shapes = Shapes(lay, cat, ctx.parts2d)
+    lay, cat = design.lay, design.cat
+    shapes = Shapes(lay, cat, design.parts2d)
     items = []
     for p in lay.parts:
         s = shapes.get(p)
@@ -191,7 +196,7 @@ def check(ctx, cache: bool = True):
                                f"{a.name} ({pa.role or pa.kind}) and {b.name} ({pb.role or pb.kind}) overlap by {v:.1f} mm³",
                                fix=_fix(pa, pb), parts=(a.name, b.name), value=round(v, 3), unit="mm³",
                                limit=VOLUME_EPS, node=pa.node or pb.node))
-    kos = _keepouts(lay, cat, shapes)
+    kos = _keepouts(lay, cat)
     kcands = 0
     for k, b in sweep(kos, items):
         if b.name == k.owner or frozenset((k.owner, b.name)) in hit:

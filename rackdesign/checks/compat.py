@@ -7,10 +7,12 @@ spec built in code, a catalog fixture), so a Pi 4 PoE+ HAT on a Pi 5 is never si
 
 from __future__ import annotations
 
-from . import Finding
+from pirack.load import LoadedCluster
+
+from ..findings import Finding
 
 
-def check(lc) -> list[Finding]:
+def check(lc: LoadedCluster) -> list[Finding]:
     out = []
     cat = lc.catalog
     for n in lc.spec.nodes:

@@ -22,12 +22,17 @@ Rules (the numbers come from the catalog; each part file names its sources):
 
 from __future__ import annotations
 
-from . import Finding
+from pirack.catalog import Board, Drive, Hat, PartBase, Switch
+from pirack.load import LoadedCluster
+from pirack.spec import Node
+
+from ..findings import Finding
 
 USB_V = 5.0
+HEADROOM = 0.8  # from this share of a limit: a warning
 
 
-def _verified(part, key: str) -> bool:
+def _verified(part: PartBase, key: str) -> bool:
     """True if a source checked against an official drawing or standard covers `key`."""
     for s in part.sources:
         for f in s.figures:
@@ -37,21 +42,27 @@ def _verified(part, key: str) -> bool:
     return False
 
 
-def _usb_a(lc, node) -> float:
-    """Peak current of bus-powered USB drives hanging on this node."""
+def _bus_powered_drive(lc: LoadedCluster) -> tuple[Drive | None, str | None]:
+    """The drive that draws its power from a node's USB ports, and that node (else None, None)."""
     st, cat = lc.spec.storage, lc.catalog
     if st is None:
-        return 0.0
+        return None, None
     drive = cat.get(st.drive, "drive")
     cable = cat.get(st.cable, "cable") if st.cable else None
     if drive is None or st.powered or (cable is not None and cable.powered):
-        return 0.0
-    if (st.node or lc.spec.master.name) != node.name:
+        return None, None
+    return drive, st.node or lc.spec.master.name
+
+
+def _usb_a(lc: LoadedCluster, node: Node) -> float:
+    """Peak current of bus-powered USB drives hanging on this node."""
+    drive, on = _bus_powered_drive(lc)
+    if drive is None or on != node.name:
         return 0.0
     return drive.power.current_5v_a or 0.0
 
 
-def _pse_draw(lc, node, hat) -> float:
+def _pse_draw(lc: LoadedCluster, node: Node, hat: Hat) -> float:
     """What a PoE node may take from its port under load: board max + bus-powered USB, through
     the HAT at the efficiency its ratings imply (output_w / input_max_w, 78 % for the PoE+ HAT:
     pessimistic), never more than its class allocation."""
@@ -66,99 +77,104 @@ def _names(names: list[str], k: int = 6) -> str:
     return ", ".join(names[:k]) + (f" and {len(names) - k} more" if len(names) > k else "")
 
 
-def check(lc) -> list[Finding]:
+def _ports(lc: LoadedCluster, switch: Switch, poe: list[tuple[Node, Hat]]) -> list[Finding]:
+    nodes, out = lc.spec.nodes, []
+    if len(nodes) > switch.ports:
+        out.append(Finding("error", "POE_PORTS", f"{len(nodes)} nodes but {switch.id} has {switch.ports} ports",
+                           fix="a switch with more ports, or fewer nodes", parts=(switch.id,),
+                           value=len(nodes), unit="ports", limit=switch.ports))
+    if len(poe) > switch.poe_ports:
+        unpowered = [n.name for n, _ in poe[switch.poe_ports:]]
+        out.append(Finding("error", "POE_PORTS",
+                           f"{len(poe)} PoE-powered nodes but {switch.id} has {switch.poe_ports} PoE ports: "
+                           f"{_names(unpowered)} {'gets' if len(unpowered) == 1 else 'get'} no power",
+                           fix="a switch with more PoE ports, or a separate supply for the others",
+                           parts=(switch.id,), value=len(poe), unit="ports", limit=switch.poe_ports))
+    for n, h in poe:
+        if h.input_max_w and h.input_max_w > switch.poe_port_max_w + 1e-9:
+            out.append(Finding("error", "POE_BUDGET",
+                               f"{n.name}: {h.id} may draw {h.input_max_w:g} W, a port of {switch.id} gives "
+                               f"{switch.poe_port_max_w:g} W", fix="a PoE++ switch, or another HAT",
+                               parts=(h.id, switch.id), value=h.input_max_w, unit="W", limit=switch.poe_port_max_w,
+                               node=n.name))
+    return out
+
+
+def _budget(lc: LoadedCluster, switch: Switch, poe: list[tuple[Node, Hat]]) -> list[Finding]:
+    if not poe:
+        return []
+    alloc = sum(h.input_max_w or 0.0 for _, h in poe)
+    worst = sum(_pse_draw(lc, n, h) for n, h in poe)
+    budget = switch.poe_budget_w
+    msg = (f"{len(poe)} PoE nodes: worst-case draw {worst:.1f} W, class allocation {alloc:g} W, "
+           f"{switch.id}'s budget {budget:g} W")
+    if worst > budget + 1e-9:
+        return [Finding("error", "POE_BUDGET", msg + ": the switch cuts power to a node under load",
+                        fix="a switch with a larger PoE budget, or power some nodes from their own supply",
+                        parts=(switch.id,), value=round(worst, 2), unit="W", limit=budget)]
+    if alloc > budget + 1e-9:
+        return [Finding("warning", "POE_BUDGET",
+                        msg + ": a switch that reserves each port's class allocation refuses the node that "
+                        "boots last; one that allocates by measured draw (check yours) powers them all",
+                        fix="a switch with a budget of at least the class allocation, or fewer PoE nodes",
+                        parts=(switch.id,), value=alloc, unit="W", limit=budget)]
+    return [Finding("info", "POE_BUDGET", msg + f"; {budget - alloc:g} W spare",
+                    parts=(switch.id,), value=alloc, unit="W", limit=budget)]
+
+
+def _node_power(node: Node, board: Board, hat: Hat, drive: Drive | None, usb_a: float) -> list[Finding]:
+    need = board.power.max_w + usb_a * USB_V
+    share = need / hat.output_w
+    msg = (f"{node.name}: board {board.power.max_w:g} W"
+           + (f" + {drive.id} {usb_a:g} A × 5 V = {usb_a * USB_V:g} W" if usb_a else "")
+           + f" = {need:g} W of {hat.id}'s {hat.output_w:g} W ({share:.0%})")
+    common = dict(parts=(board.id, hat.id), value=need, unit="W", limit=hat.output_w, node=node.name)
+    if share > 1.0 + 1e-9:
+        return [Finding("error", "NODE_POWER", msg,
+                        fix="a powered USB hub or enclosure for the drive, or a stronger supply", **common)]
+    if share >= HEADROOM:
+        return [Finding("warning", "NODE_POWER", msg + ": little headroom",
+                        fix="a powered USB hub or enclosure for the drive", **common)]
+    return [Finding("info", "NODE_POWER", msg, **common)]
+
+
+def _usb_current(node: Node, board: Board, drive: Drive, usb_a: float) -> list[Finding]:
+    lim = board.usb_current_max_a
+    typ = (f"; its measured sustained write draw is about {drive.power.typical_w / USB_V:.2f} A"
+           if drive.power.typical_w else "")
+    head = (f"{node.name}: bus-powered {drive.id} peaks at {usb_a:g} A on the USB ports of {board.id}, "
+            f"which give {lim:g} A in total ({usb_a / lim:.0%})")
+    fix = ("give the drive its own power (a powered USB hub or enclosure; storage.powered = true), "
+           "or a separate supply for this node")
+    story = (" — the seed's failure: its PoE-powered master lost this SSD when a slave booted, "
+             "and net boot was abandoned")
+    common = dict(fix=fix, parts=(drive.id, board.id), value=usb_a, unit="A", limit=lim, node=node.name)
+    if usb_a > lim + 1e-9:
+        if _verified(drive, "power.current_5v_a"):
+            return [Finding("error", "USB_CURRENT", head + story, **common)]
+        return [Finding("warning", "USB_CURRENT", head + f"{story}. The {usb_a:g} A figure is unverified (an error "
+                        f"once a checked source confirms it){typ}", **common)]
+    if usb_a >= HEADROOM * lim:
+        return [Finding("warning", "USB_CURRENT", head + ": little headroom" + typ, **common)]
+    return []
+
+
+def check(lc: LoadedCluster) -> list[Finding]:
     spec, cat = lc.spec, lc.catalog
     out: list[Finding] = []
-    rack = spec.rack
-    switch = cat.get(rack.switch, "switch") if rack.switch else None
-
-    # -- the switch -------------------------------------------------------------------------
+    switch = cat.get(spec.rack.switch, "switch") if spec.rack.switch else None
     poe = [(n, cat.get(n.hat, "hat")) for n in spec.nodes if n.hat]
     poe = [(n, h) for n, h in poe if h is not None and h.poe_standard]
     if switch is not None:
-        if len(spec.nodes) > switch.ports:
-            out.append(Finding("error", "POE_PORTS",
-                               f"{len(spec.nodes)} nodes but {switch.id} has {switch.ports} ports",
-                               fix="a switch with more ports, or fewer nodes", parts=(switch.id,),
-                               value=len(spec.nodes), unit="ports", limit=switch.ports))
-        if len(poe) > switch.poe_ports:
-            out.append(Finding("error", "POE_PORTS",
-                               f"{len(poe)} PoE-powered nodes but {switch.id} has {switch.poe_ports} PoE ports: "
-                               f"{_names([n.name for n, _ in poe[switch.poe_ports:]])} "
-                               f"{'gets' if len(poe) - switch.poe_ports == 1 else 'get'} no power",
-                               fix="a switch with more PoE ports, or a separate supply for the others",
-                               parts=(switch.id,), value=len(poe), unit="ports", limit=switch.poe_ports))
-        for n, h in poe:
-            if h.input_max_w and h.input_max_w > switch.poe_port_max_w + 1e-9:
-                out.append(Finding("error", "POE_BUDGET",
-                                   f"{n.name}: {h.id} may draw {h.input_max_w:g} W, a port of {switch.id} gives {switch.poe_port_max_w:g} W",
-                                   fix="a PoE++ switch, or another HAT", parts=(h.id, switch.id), value=h.input_max_w,
-                                   unit="W", limit=switch.poe_port_max_w, node=n.name))
-        if poe:
-            alloc = sum(h.input_max_w or 0.0 for _, h in poe)
-            worst = sum(_pse_draw(lc, n, h) for n, h in poe)
-            budget = switch.poe_budget_w
-            msg = (f"{len(poe)} PoE nodes: worst-case draw {worst:.1f} W, class allocation {alloc:g} W, "
-                   f"{switch.id}'s budget {budget:g} W")
-            if worst > budget + 1e-9:
-                out.append(Finding("error", "POE_BUDGET", msg + ": the switch cuts power to a node under load",
-                                   fix="a switch with a larger PoE budget, or power some nodes from their own supply",
-                                   parts=(switch.id,), value=round(worst, 2), unit="W", limit=budget))
-            elif alloc > budget + 1e-9:
-                out.append(Finding("warning", "POE_BUDGET",
-                                   msg + ": a switch that reserves each port's class allocation refuses the node that "
-                                   "boots last; one that allocates by measured draw (check yours) powers them all",
-                                   fix="a switch with a budget of at least the class allocation, or fewer PoE nodes",
-                                   parts=(switch.id,), value=alloc, unit="W", limit=budget))
-            else:
-                out.append(Finding("info", "POE_BUDGET", msg + f"; {budget - alloc:g} W spare",
-                                   parts=(switch.id,), value=alloc, unit="W", limit=budget))
-
-    # -- per node: its supply and its USB -----------------------------------------------------
-    st = spec.storage
-    drive = cat.get(st.drive, "drive") if st else None
-    cable = cat.get(st.cable, "cable") if (st and st.cable) else None
-    bus_powered = drive is not None and not st.powered and not (cable is not None and cable.powered)
-    drive_node = (st.node or spec.master.name) if st else None
+        out += _ports(lc, switch, poe) + _budget(lc, switch, poe)
+    drive, drive_node = _bus_powered_drive(lc)
     for n in spec.nodes:
         board = cat.get(n.board, "board")
         hat = cat.get(n.hat, "hat") if n.hat else None
-        usb_a = drive.power.current_5v_a if (bus_powered and n.name == drive_node and drive.power.current_5v_a) else 0.0
+        usb_a = drive.power.current_5v_a if (drive is not None and n.name == drive_node
+                                             and drive.power.current_5v_a) else 0.0
         if hat is not None and hat.output_w and board is not None and board.power.max_w:
-            need = board.power.max_w + usb_a * USB_V
-            share = need / hat.output_w
-            msg = (f"{n.name}: board {board.power.max_w:g} W" + (f" + {drive.id} {usb_a:g} A × 5 V = {usb_a * USB_V:g} W" if usb_a else "")
-                   + f" = {need:g} W of {hat.id}'s {hat.output_w:g} W ({share:.0%})")
-            if share > 1.0 + 1e-9:
-                out.append(Finding("error", "NODE_POWER", msg, fix="a powered USB hub or enclosure for the drive, or a stronger supply",
-                                   parts=(board.id, hat.id), value=need, unit="W", limit=hat.output_w, node=n.name))
-            elif share >= 0.8:
-                out.append(Finding("warning", "NODE_POWER", msg + ": little headroom",
-                                   fix="a powered USB hub or enclosure for the drive", parts=(board.id, hat.id),
-                                   value=need, unit="W", limit=hat.output_w, node=n.name))
-            else:
-                out.append(Finding("info", "NODE_POWER", msg, parts=(board.id, hat.id), value=need, unit="W",
-                                   limit=hat.output_w, node=n.name))
+            out += _node_power(n, board, hat, drive, usb_a)
         if usb_a and board is not None and board.usb_current_max_a:
-            lim = board.usb_current_max_a
-            verified = _verified(drive, "power.current_5v_a")
-            typ = (f"; its measured sustained write draw is about {drive.power.typical_w / USB_V:.2f} A"
-                   if drive.power.typical_w else "")
-            head = (f"{n.name}: bus-powered {drive.id} peaks at {usb_a:g} A on the USB ports of {board.id}, "
-                    f"which give {lim:g} A in total ({usb_a / lim:.0%})")
-            fix = ("give the drive its own power (a powered USB hub or enclosure; storage.powered = true), "
-                   "or a separate supply for this node")
-            story = (" — the seed's failure: its PoE-powered master lost this SSD when a slave booted, "
-                     "and net boot was abandoned")
-            if usb_a > lim + 1e-9:
-                if verified:
-                    out.append(Finding("error", "USB_CURRENT", head + story, fix=fix, parts=(drive.id, board.id),
-                                       value=usb_a, unit="A", limit=lim, node=n.name))
-                else:
-                    out.append(Finding("warning", "USB_CURRENT",
-                                       head + f"{story}. The {usb_a:g} A figure is unverified (an error once a checked source confirms it){typ}",
-                                       fix=fix, parts=(drive.id, board.id), value=usb_a, unit="A", limit=lim, node=n.name))
-            elif usb_a >= 0.8 * lim:
-                out.append(Finding("warning", "USB_CURRENT", head + ": little headroom" + typ, fix=fix,
-                                   parts=(drive.id, board.id), value=usb_a, unit="A", limit=lim, node=n.name))
+            out += _usb_current(n, board, drive, usb_a)
     return out

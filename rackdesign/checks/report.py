@@ -1,16 +1,56 @@
-"""`rack check` output: a rich table grouped by severity, or JSON for machines."""
+"""`rack check`'s report: its findings and the plates' heights, as a rich table grouped by
+severity, or JSON for machines."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
-from . import SEVERITIES, Report
+from rich.console import Console
+
+from pirack.errors import WorkFailed
+
+from ..findings import SEVERITIES, Finding
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 MAX_INFO = 12  # info rows shown in the table; --json has all
 
 
-def _measured(f) -> str:
+@dataclass
+class Report:
+    file: str
+    findings: list[Finding]
+    heights: dict[str, float] = field(default_factory=dict)  # plate -> z of its bottom face (mm)
+    stats: dict = field(default_factory=dict)  # timings and counts
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+
+    @property
+    def failed(self) -> bool:
+        """The design has errors."""
+        return any(f.severity == "error" for f in self.findings)
+
+    def to_dict(self) -> dict:
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        fs = sorted(self.findings, key=lambda f: order[f.severity])
+        return {"file": self.file, "findings": [f.to_dict() for f in fs],
+                "summary": {**self.counts(), "exit": int(self.failed)}, "heights": self.heights, "stats": self.stats}
+
+
+class DesignFailed(WorkFailed):
+    """The design has errors: exit 1. `rack check` has printed them already; a caller that has
+    not (an export refusing the design) passes `list_errors=True` to have them listed."""
+
+    def __init__(self, report: Report, list_errors: bool = False):
+        errors = [f for f in report.findings if f.severity == "error"]
+        super().__init__(f"{report.file}: the design has {len(errors)} error{'s' if len(errors) != 1 else ''}",
+                         details=[f"{f.code}: {f.sentence}" for f in errors] if list_errors else [],
+                         data=report.to_dict())
+        self.report = report
+
+
+def _measured(f: Finding) -> str:
     if f.value is None:
         return ""
     v = f"{f.value:g} {f.unit or ''}".strip()
@@ -19,7 +59,7 @@ def _measured(f) -> str:
     return v
 
 
-def render_table(report: Report, console) -> None:
+def render_table(report: Report, console: Console) -> None:
     from rich.table import Table
 
     counts = report.counts()
@@ -37,7 +77,7 @@ def render_table(report: Report, console) -> None:
             t.add_column("what to do", ratio=2)
         shown = rows if sev != "info" else rows[:MAX_INFO]
         for f in shown:
-            msg = f.message + (f"  [dim](×{f.count})[/]" if f.count > 1 else "")
+            msg = f.sentence + (f"  [dim](×{f.count})[/]" if f.count > 1 else "")
             cells = [f.code, msg, _measured(f)]
             if sev != "info":
                 cells.append(f.fix)
@@ -49,7 +89,7 @@ def render_table(report: Report, console) -> None:
         hs = ", ".join(f"{k} {v:g}" for k, v in report.heights.items())
         console.print(f"[dim]plate heights (z of the bottom face, mm): {hs}[/]")
     secs = report.stats.get("seconds", {}).get("total")
-    verdict = "[bold red]FAIL[/]" if report.exit_code else "[bold green]ok[/]"
+    verdict = "[bold red]FAIL[/]" if report.failed else "[bold green]ok[/]"
     console.print(f"{verdict}: {report.file} — {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info" + (f" ({secs:.2f} s)" if secs is not None else ""))
 

@@ -275,6 +275,7 @@ def test_storage_format_names_a_missing_mkfs(bringup_cli, tmp_path, monkeypatch)
     assert code == 1 and "mkfs.xfs is not installed" in err and "xfsprogs" in err and "Traceback" not in err
 
 
+@pytest.mark.root
 @pytest.mark.skipif(os.geteuid() != 0, reason="loop devices need root")
 def test_storage_format_on_a_loop_device(tmp_path):
     import subprocess

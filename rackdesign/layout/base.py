@@ -1,0 +1,48 @@
+"""The base plate: the columns' holes, the 2.5" drive screwed to it from below through its
+SFF-8201 bottom holes (its connector end at the back), and the switch beside the stack."""
+
+from __future__ import annotations
+
+from ..findings import Finding
+from ..stack import choose_screw
+from ..threads import clearance_hole
+from .inputs import RackInput
+from .placed import HEAD_DOWN, Carried, Hole, Placer, Plate
+from .plan import StackPlan
+from .switch_support import SwitchOnBase, place_switch
+
+DRIVE_SCREW_ENGAGEMENT = 1.0  # mm, two turns: a drive's bottom holes are shallow
+
+
+def place_base(placer: Placer, inp: RackInput, plan: StackPlan, column_holes: tuple[Hole, ...],
+               findings: list[Finding]) -> tuple[Plate, SwitchOnBase]:
+    """The base plate, with the drive and the switch placed on it (their findings added)."""
+    holes, carries = list(column_holes), []
+    if inp.drive is not None:
+        holes += _place_drive(placer, inp, plan, findings)
+        carries.append(Carried("drive", inp.drive.id, plan.drive_area))
+    switch = SwitchOnBase()
+    if inp.switch is not None:
+        switch = place_switch(placer, inp.switch, inp.switch_orientation, plan.switch_x, plan.base_depth, inp.sheet,
+                              inp.margin, inp.fasteners)
+        holes += switch.holes
+        carries += switch.carried
+        findings += switch.findings
+    plate = Plate("base", "base", 0.0, 0.0, 0.0, plan.base_width, plan.base_depth, inp.sheet.thickness,
+                  inp.corner_radius, tuple(holes), (), carries=tuple(carries))
+    return plate, switch
+
+
+def _place_drive(placer: Placer, inp: RackInput, plan: StackPlan, findings: list[Finding]) -> list[Hole]:
+    drive, fasteners = inp.drive, inp.fasteners
+    x0, y0 = plan.drive_area.x0, plan.drive_area.y0
+    holes = [Hole(x0 + u, y0 + v, clearance_hole(drive.thread), "drive", drive.thread) for u, v in drive.bottom_holes]
+    placer.add(drive.id, "drive", (x0, y0, inp.sheet.thickness), drive.box, role="drive")
+    choice = choose_screw(fasteners.screws, drive.thread, inp.sheet.thickness_range, drive.thread_depth_bottom,
+                          min_engage=DRIVE_SCREW_ENGAGEMENT, what="drive screw")
+    if not choice.ok:
+        findings.append(choice.finding("drive screws"))
+    screw = fasteners.chosen_screw(choice, drive.thread, f"drive {drive.id}", "base plate")
+    for u, v in drive.bottom_holes:
+        placer.add(screw.id, "screw", (x0 + u, y0 + v, 0.0), screw.box, HEAD_DOWN, role="drive-screw")
+    return holes

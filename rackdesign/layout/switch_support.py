@@ -1,0 +1,123 @@
+"""The PoE switch beside the stack, and what holds it.
+
+`side` (the seed's way): the switch stands on its side, port face to the front, its height
+along x, leaning on a bent ("く") acrylic support: a strip cut flat from the same sheet and
+bent 90° into a foot on the base and a wall along the switch. Two M3 screws come up through
+the base and the support's foot, hex nuts on the foot (the screw's end then rises beside the
+wall instead of reaching below the feet). `flat`: the switch lies on the base.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..findings import Finding
+from ..geometry3d import Box, Mm, Rect
+from ..partspec import NutSpec, SheetSpec, SwitchSpec
+from ..stack import ScrewChoice, choose_screw
+from ..threads import clearance_hole
+from .allowed import AllowedFasteners
+from .placed import HEAD_DOWN, ON_ITS_SIDE, Carried, Hole, Placer, SupportPattern
+
+# Heat-bent acrylic: inside bend radius ≈ sheet thickness (a strip heater's usual result).
+BEND_RADIUS_T = 1.0
+SUPPORT_WALL_FRACTION = 0.6  # the support's wall reaches this share of the standing switch
+SUPPORT_FOOT = 15.0  # mm the support's foot runs out from the wall (room for its screws)
+SUPPORT_GAP = 0.5  # switch face to the support's wall
+SUPPORT_SCREW_FROM_EDGE = 10.0  # the foot's two screws, from its front and back ends
+
+
+@dataclass(frozen=True)
+class SwitchOnBase:
+    """What the switch adds to the base plate."""
+
+    holes: tuple[Hole, ...] = ()
+    carried: tuple[Carried, ...] = ()
+    support: SupportPattern | None = None
+    findings: tuple[Finding, ...] = ()
+
+
+def base_size(stack_width: Mm, stack_depth: Mm, switch: SwitchSpec | None, orientation: str, clearance: Mm,
+              t: Mm, margin: Mm) -> tuple[Mm, Mm, Mm]:
+    """(the switch's x, the base's width, its depth): the switch `clearance` beside the stack,
+    the base out to the support's foot with its screw holes `margin` clear of the edge."""
+    if switch is None:
+        return 0.0, stack_width, stack_depth
+    switch_x = stack_width + clearance
+    if orientation == "side":
+        # the support screws' axis: midway along the foot past the wall
+        screw_x = switch.height + SUPPORT_GAP + t + (SUPPORT_FOOT - t) / 2
+        width = switch_x + max(switch.height + SUPPORT_GAP + SUPPORT_FOOT, screw_x + clearance_hole("M3") / 2 + margin)
+    else:
+        width = switch_x + switch.width + margin
+    return switch_x, width, max(stack_depth, switch.depth + 2 * margin)
+
+
+def support_hole_ys(depth: Mm) -> tuple[Mm, Mm]:
+    return (SUPPORT_SCREW_FROM_EDGE, depth - SUPPORT_SCREW_FROM_EDGE)
+
+
+def support_pattern(t: Mm, wall: Mm, foot: Mm, depth: Mm) -> SupportPattern:
+    """Flat pattern of the bent support: a strip whose bend (90°, inside radius BEND_RADIUS_T·t)
+    joins a foot of `foot` mm and a wall of `wall` mm (outside lengths). Flat length uses the
+    neutral axis at mid-thickness: legs minus (r + t) each, plus the arc (π/2)(r + t/2)."""
+    r = BEND_RADIUS_T * t
+    bend_arc = math.pi / 2 * (r + t / 2)
+    flat_foot = foot - (r + t)
+    flat_wall = wall - (r + t)
+    length = flat_foot + bend_arc + flat_wall
+    hole_x = foot - (t + (foot - t) / 2)  # from the foot's free end (x = 0 in the flat pattern)
+    holes = tuple((hole_x, y, clearance_hole("M3")) for y in support_hole_ys(depth))
+    return SupportPattern(round(length, 3), depth, round(flat_foot + bend_arc / 2, 3), 90.0, holes, foot, wall)
+
+
+def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x: Mm, base_depth: Mm,
+                 sheet: SheetSpec, margin: Mm, fasteners: AllowedFasteners) -> SwitchOnBase:
+    """The switch on the base (and its support, screws and nuts when it stands on its side)."""
+    base_top = sheet.thickness
+    switch_y = (base_depth - switch.depth) / 2
+    if orientation != "side":
+        placer.add(switch.id, "switch", (switch_x, switch_y, base_top), switch.box, role="switch")
+        area = Rect(switch_x, switch_y, switch_x + switch.width, switch_y + switch.depth)
+        return SwitchOnBase(carried=(Carried("switch", switch.id, area),))
+    placer.add(switch.id, "switch", (switch_x + switch.height, switch_y, base_top), switch.box, ON_ITS_SIDE,
+               role="switch")
+    t = sheet.thickness
+    wall = round(SUPPORT_WALL_FRACTION * switch.width, 1)
+    depth = round(min(switch.depth - 2 * margin, 0.6 * switch.depth), 1)
+    x = switch_x + switch.height + SUPPORT_GAP
+    y = (base_depth - depth) / 2
+    placer.add("switch-support", "support", (x, y, base_top), Box(0.0, 0.0, 0.0, SUPPORT_FOOT, depth, wall),
+               role="support", params=(t, wall, SUPPORT_FOOT, depth))
+    area = Rect(switch_x, switch_y, x + SUPPORT_FOOT, switch_y + switch.depth)
+    screw_x = x + t + (SUPPORT_FOOT - t) / 2  # midway along the foot past the wall
+    holes, findings = _support_screws(placer, screw_x, [y + dy for dy in support_hole_ys(depth)], sheet, fasteners)
+    return SwitchOnBase(tuple(holes), (Carried("switch", switch.id, area),), support_pattern(t, wall, SUPPORT_FOOT, depth),
+                        tuple(findings))
+
+
+def _support_screws(placer: Placer, x: Mm, ys: list[Mm], sheet: SheetSpec,
+                    fasteners: AllowedFasteners) -> tuple[list[Hole], list[Finding]]:
+    """Two M3 screws up through the base and the foot, a nut on each (a cap nut when
+    rack.fasteners allows only those)."""
+    nut, choice = _support_screw_choice(sheet, fasteners)
+    findings = [] if choice.ok else [choice.finding("switch support screws")]
+    screw = fasteners.chosen_screw(choice, "M3", "switch support", "base plate")
+    holes = []
+    for y in ys:
+        holes.append(Hole(x, y, clearance_hole("M3"), "support", "M3"))
+        placer.add(screw.id, "screw", (x, y, 0.0), screw.box, HEAD_DOWN, role="support-screw")
+        if nut:
+            placer.add(nut.id, "nut", (x, y, sheet.thickness + sheet.thickness), nut.box, role="support-nut")
+    return holes, findings
+
+
+def _support_screw_choice(sheet: SheetSpec, fasteners: AllowedFasteners) -> tuple[NutSpec | None, ScrewChoice]:
+    thinnest, thickest = sheet.thickness_range
+    grip = (2 * thinnest, 2 * thickest)  # the base and the support's foot
+    hex_nut, cap_nut = fasteners.nut("M3", "hex"), fasteners.nut("M3", "cap")
+    if hex_nut is None and cap_nut is not None:  # rack.fasteners allows only cap nuts
+        return cap_nut, choose_screw(fasteners.screws, "M3", grip, cap_nut.thread_depth, what="support screw")
+    nut_height = hex_nut.height if hex_nut else 0.0
+    return hex_nut, choose_screw(fasteners.screws, "M3", grip, 99.0, min_engage=nut_height, what="support screw")

@@ -1,0 +1,79 @@
+"""The live server end to end, in-process: the builder thread, the file watcher and the CAD
+worker process (front plan, checks, export files), as `rack serve` runs them."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+
+pytestmark = pytest.mark.cad
+
+
+def wait(predicate, what: str, timeout: float = 300.0):
+    """Poll until predicate() is truthy; the timeout is a hang guard, not a speed claim."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@pytest.fixture
+def running(cluster_file):
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from rackdesign.web.app import create_app
+    from rackdesign.web.live import Live
+    from rackdesign.web.watch import Watcher
+
+    live = Live(cluster_file)
+    watcher = Watcher()
+    watcher.watch_file(cluster_file, live.changed)
+    live.start()
+    try:
+        with TestClient(create_app(live, None)) as client:
+            yield live, client
+    finally:
+        watcher.stop()
+        live.stop()
+
+
+def test_saving_the_file_updates_the_design_and_the_worker_fills_in_the_rest(running, cluster_file):
+    from pirack.init_template import init_text
+
+    live, client = running
+    first = wait(lambda: live.design, "the first design")
+    wait(lambda: all(s.status != "pending" for s in live.design.slow.values()), "front plan and checks")
+    d = client.get("/api/state").json()["design"]
+    assert d["front"]["status"] == "ready" and d["checks"]["status"] == "ready", d
+    front = client.get(d["front"]["url"])
+    assert front.headers["content-type"].startswith("image/svg+xml") and b"<svg" in front.content
+    findings = d["checks"]["report"]["findings"]
+    assert findings and all("targets" in f for f in findings)
+    assert any(f["targets"]["scene"] for f in findings)  # the default rack's findings name parts
+
+    cluster_file.write_text(init_text(4))  # saved by "another editor": the watcher sees it
+    wait(lambda: live.design.version != first.version, "the design after the save")
+    assert len(live.design.plates) == 7 and live.design.nodes == 4
+
+
+def test_export_files_render_in_the_worker_and_download(running):
+    live, client = running
+    wait(lambda: live.design, "the first design")
+    assert client.post("/api/exports").status_code == 202
+    exp = wait(lambda: (e := client.get("/api/exports").json())["status"] != "pending" and e, "the export files")
+    assert exp["status"] == "ready", exp
+    paths = {f["path"] for f in exp["files"]}
+    for want in ("model/rack.step", "model/rack.stl", "drawings/front-plan.pdf", "bom/bom.csv"):
+        assert want in paths
+    assert any(p.startswith("cut/") and p.endswith(".dxf") for p in paths)
+    pdf = client.get("/exports/drawings/front-plan.pdf")
+    assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
+    z = zipfile.ZipFile(io.BytesIO(client.get("/exports.zip").content))
+    assert sorted(n.split("/", 1)[1] for n in z.namelist()) == sorted(paths)
