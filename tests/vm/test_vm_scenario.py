@@ -1,12 +1,14 @@
 """The VM lab's scenario, live: real Debian 12 nodes with systemd, NetworkManager and kernel NFS
 (bringup/lab/vm). One test, because every step stands on the one before and a boot under
 emulation costs a minute: the image is built (or taken from the cache), the master and an SD
-slave boot, the master formats its SSD and converges, a slave net-boots from it, a second run
-changes nothing, verify sees no drift, the lab's checks pass, the old `vers=4.1,proto=tcp` line
-hangs where the rendered one boots, every node reboots and the checks pass again, and revert on
-the master puts the package defaults back with the daemons still running.
+slave boot, the master formats its SSD and converges, a slave net-boots from it (the files it
+fetched over TFTP booted twice: the old `vers=4.1,proto=tcp` line hangs in the initramfs, the
+rendered one boots), a second run changes nothing, verify sees no drift, the lab's checks pass,
+every node reboots and the checks pass again, and revert on the master puts the package defaults
+back with the daemons still running.
 
-Times go to bench/bench_vm.py, not here.
+Times are not asserted: each phase's seconds go to the cache folder's last-scenario.json, which
+`python3 bench/bench_vm.py --last` prints beside the targets.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import shutil
 
 import pytest
 
+from bringup.lab.vm.scenario import OLD_NFSROOT
 from vm_cluster import NET_SLAVE, write_vm_cluster
 
 pytestmark = [pytest.mark.vm, pytest.mark.root]
 
 TOOLS = ("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4", "ssh", "busybox")
-OLD_NFSROOT = "vers=4.1,proto=tcp"
 HANG_SECONDS = 300  # the old line's initramfs must say it is retrying within this
 
 
@@ -62,64 +64,86 @@ def _failed_checks(checks, allow_system=()):
 
 def test_vm_scenario(lab):
     from bringup.lab.vm import scenario
+    from bringup.lab.vm.image import cached_image
     from bringup.lab.vm.lab import down
-    from bringup.lab.vm.verify import verify
 
     master, sd, net = lab.t.master.name, "slave1", NET_SLAVE["name"]
-    lab.up_infra()
-    lab.st.community = "vmtest-community"
-    lab.st.save()
-    assert lab.info.accel in ("tcg", "kvm") and lab.info.accel_why
-    scenario.boot_all(lab, [master, sd])
-    steps = scenario.converge(lab, lab.st.community)
-    assert [s.what for s in steps][:2] == [f"bringup storage format --device /dev/sda --yes-i-am-sure /dev/sda",
-                                           "bringup run"]
+    ph = scenario.Phases("tests/vm/test_vm_scenario.py")
+    ph.notes["image"] = "cached" if cached_image() else "built"
+    try:
+        with ph("up: image, namespaces, uplink, overlays"):
+            lab.up_infra()
+        lab.st.community = "vmtest-community"
+        lab.st.save()
+        assert lab.info.accel in ("tcg", "kvm") and lab.info.accel_why
+        ph.notes["accel"] = lab.info.accel
+        with ph("boot master + SD slave (parallel)"):
+            ph.notes["boot to SSH"] = {k: round(v) for k, v in scenario.boot_all(lab, [master, sd]).items()}
+        with ph("converge: format, run, netboot prepare, SD slave run"):
+            steps = scenario.converge(lab, lab.st.community, boot_net=False)
+        _first_run_converged(steps)
+        with ph("net boot: old line, then the rendered one"):
+            nb = scenario.old_line_then_rendered(lab, net, HANG_SECONDS)
+        ph.notes["net boot"] = {"TFTP": round(nb.fetch_seconds), "old line": round(nb.old_seconds),
+                                "rendered to SSH": round(nb.boot_seconds), "old line showed": nb.old_seen}
+        _old_line_hangs(nb)
+        with ph("rerun + bringup verify (master, SD slave)"):
+            _second_run_changes_nothing(lab)
+        with ph("lab verify"):
+            _lab_checks_pass(lab, net, first_boot=True)
+        with ph("reboot every VM"):
+            ph.notes["reboot to SSH"] = {k: round(v) for k, v in lab.reboot([master, sd, net]).items()}
+        with ph("lab verify after the reboot"):
+            _lab_checks_pass(lab, net, first_boot=False)
+        with ph("revert on the master"):
+            _revert_restores_package_defaults(lab, master)
+        with ph("down"):
+            removed, problems = down(lab.t.lab_id)
+        assert not problems and any(r.startswith("VM ") for r in removed)
+        ph.notes["passed"] = True
+    finally:
+        ph.save()
 
-    # The master's first run mounted the SSD and exported it; nothing fell back to the default.
+
+def _first_run_converged(steps):
+    """The master's first run mounted the SSD and exported it; nothing fell back to the default."""
+    assert [s.what for s in steps][:2] == ["bringup storage format --device /dev/sda --yes-i-am-sure /dev/sda",
+                                           "bringup run"]
     out = steps[1].output
     assert "built-in default" not in out and "/etc/pirack/cluster.toml" in out
     assert "command: mount the SSD at /mnt/usb" in out and "run None" not in out
 
-    # A second run changes nothing; verify, which reads live state, sees no drift.
+
+def _second_run_changes_nothing(lab):
+    """A second run changes nothing; verify, which reads live state, sees no drift."""
+    from bringup.lab.vm import scenario
+
     for s in scenario.run_everywhere(lab, "run"):
         assert s.ok and "no changes" in s.output, (s.node, s.output)
     for s in scenario.run_everywhere(lab, "verify"):
         assert s.ok and "no drift" in s.output, (s.node, s.output)
 
-    # The lab's probes, live. Before any reboot a node may still carry its first boot's failed
-    # wait for the network (no DHCP server existed yet): that is the OS before pirack, named.
+
+def _lab_checks_pass(lab, net, first_boot):
+    """The lab's probes, live. Before any reboot a node may still carry its first boot's failed
+    wait for the network (no DHCP server existed yet): that is the OS before pirack, named."""
+    from bringup.lab.vm.verify import verify
+
     checks = verify(lab, lab.st.community)
-    assert not _failed_checks(checks, allow_system=("NetworkManager-wait-online.service",))
+    allow = ("NetworkManager-wait-online.service",) if first_boot else ()
+    assert not _failed_checks(checks, allow_system=allow)
     names = {(c.name, c.where) for c in checks}
-    assert {("NFS root", net), ("boot firmware", net), ("TFTP", net), ("SNAT", sd)} <= names
-
-    _old_line_hangs(lab, master, net)
-
-    # Every node reboots; services come back by themselves.
-    lab.reboot([master, sd, net])
-    checks = verify(lab, lab.st.community)
-    assert not _failed_checks(checks)
-
-    _revert_restores_package_defaults(lab, master)
-
-    removed, problems = down(lab.t.lab_id)
-    assert not problems and any(r.startswith("VM ") for r in removed)
+    assert {("NFS root", net), ("boot firmware", net), ("TFTP", net), ("SNAT", "slave1")} <= names
 
 
-def _old_line_hangs(lab, master, net):
-    """The old cmdline.txt line, in the same VM: the Bookworm initramfs cannot mount it. Then the
-    slave boots its rendered line again."""
-    from bringup.lab.vm.qemu import wait_console
+def _old_line_hangs(nb):
+    """The old cmdline.txt options, in the same VM from the same fetched files: the Bookworm
+    initramfs cannot mount the root and retries; the rendered line booted to SSH."""
+    from bringup.lab.vm.scenario import HANG_SIGN
 
-    lab.power_off(net)
-    old = lab.ssh(master, f"cat /mnt/usb/tftpboot/{NET_SLAVE['serial'][-8:]}/cmdline.txt").stdout.splitlines()[0]
-    assert ",vers=3 " in old
-    lab.boot(net, cmdline=old.replace(",vers=3 ", f",{OLD_NFSROOT} "))
-    seen = wait_console(lab.console(net), ("Retrying nfs mount", "login:"), HANG_SECONDS, lambda: lab.alive(net))
-    assert seen == "Retrying nfs mount", f"the old line did not hang as reported: {seen}"
-    lab.power_off(net)
-    lab.boot(net)
-    lab.wait_ready(net)
+    assert ",vers=3 " in nb.rendered_line and f",{OLD_NFSROOT} " in nb.old_line
+    assert nb.old_line.replace(OLD_NFSROOT, "vers=3") == nb.rendered_line
+    assert nb.old_seen == HANG_SIGN, f"the old line did not hang as reported: {nb.old_seen}"
 
 
 def _revert_restores_package_defaults(lab, master):

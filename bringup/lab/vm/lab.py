@@ -173,10 +173,13 @@ class VmLab:
                            console_log=str(self.console(name)), qmp=str(self.work / f"{name}.qmp"),
                            nics=n.nics, disks=tuple(disks), accel=self.info.accel)
 
-    def boot(self, name: str, cmdline: str | None = None) -> None:
+    def boot(self, name: str, cmdline: str | None = None, fetch: bool = True) -> None:
         """Power the VM on (an SD node from its overlay; a net-booted slave through the loader;
-        `cmdline`: boot it with this line instead of the cmdline.txt it fetched)."""
+        `cmdline`: boot it with this line instead of the cmdline.txt it fetched; `fetch=False`:
+        boot the files the loader fetched last time again)."""
         if self.nodes[name].boot == "net":
+            if fetch or not (self.work / f"{name}.boot" / "cmdline.txt").exists():
+                self.fetch_netboot(name)
             vm = self._netboot_spec(name, cmdline)
         else:
             vm = self.vm_spec(name)
@@ -189,13 +192,13 @@ class VmLab:
         self.info.nodes[name]["boots"] += 1
         self.info.save()
 
-    def _netboot_spec(self, name: str, cmdline: str | None = None) -> qemu.VmSpec:
+    def fetch_netboot(self, name: str) -> float:
         """The loader: what a Pi 4's boot ROM does, done from the lab bench on the cluster bridge:
         fetch the slave's kernel, initramfs and cmdline.txt from the master's TFTP server (the
-        folder named by its serial), then boot exactly that command line. x86 has no serial0:
-        console=ttyS0 is added so the lab can read the console."""
+        folder named by its serial). Returns seconds."""
         from bringup.render.netboot import tftp_folder
 
+        t0 = time.monotonic()
         folder = tftp_folder(self.spec, self.spec.node(name))
         st = self.spec.storage
         rel = folder[len(st.mount_point + "/" + st.tftp_root.strip("/")):].strip("/")
@@ -210,6 +213,15 @@ class VmLab:
             if not (dest / f).exists() or (dest / f).stat().st_size == 0:
                 raise VmLabError(f"net boot of {name}: TFTP {rel}/{f} from {self.t.master.address} failed: "
                                  f"{(cp.stderr or cp.stdout).strip()[:200]}")
+        seconds = time.monotonic() - t0
+        size = sum((dest / f).stat().st_size for f in NETBOOT_FILES)
+        self.log(f"{name}: TFTP {size / 1e6:.1f} MB from {self.t.master.address} in {seconds:.0f} s")
+        return seconds
+
+    def _netboot_spec(self, name: str, cmdline: str | None = None) -> qemu.VmSpec:
+        """Boot exactly the fetched command line (or `cmdline`). x86 has no serial0:
+        console=ttyS0 is added so the lab can read the console."""
+        dest = self.work / f"{name}.boot"
         line = cmdline or (dest / "cmdline.txt").read_text().splitlines()[0]
         return self.vm_spec(name, kernel=str(dest / "kernel8.img"), initrd=str(dest / "initramfs8"),
                             append=f"{line} console=ttyS0")

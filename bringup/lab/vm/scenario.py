@@ -7,15 +7,24 @@ over SSH; nothing here writes a node's files behind its back.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import shlex
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from .qemu import wait_console
 from .lab import RPIOS_SERIAL, SLAVE_MASKED, SSD_SERIAL, VmLab, VmLabError
 
 CLUSTER_FILE = "/etc/pirack/cluster.toml"
+# What pirack's cmdline.txt said before Bookworm's initramfs (raspberrypi/documentation #3205).
+OLD_NFSROOT = "vers=4.1,proto=tcp"
+# What a net-booting slave's console shows when its initramfs cannot mount the root ("Retrying"),
+# or when it has booted ("login:", the serial getty).
+HANG_SIGN, BOOTED_SIGN = "Retrying nfs mount", "login:"
 SECRETS_FILE = "/etc/pirack/secrets.toml"
 
 
@@ -90,8 +99,9 @@ def boot_all(lab: VmLab, names: list[str]) -> dict[str, float]:
     return out
 
 
-def converge(lab: VmLab, community: str, log=print) -> list[Step]:
-    """The first bring-up of the whole cluster; stops at the first failed step (exit 1)."""
+def converge(lab: VmLab, community: str, log=print, boot_net: bool = True) -> list[Step]:
+    """The first bring-up of the whole cluster; stops at the first failed step (exit 1).
+    `boot_net=False`: the net-booting slaves' files are prepared, the slaves stay off."""
     master = lab.t.master.name
     sd_slaves = [n for n, v in lab.nodes.items() if v.role == "slave" and v.boot == "sd"]
     net_slaves = [n for n, v in lab.nodes.items() if v.boot == "net"]
@@ -114,7 +124,7 @@ def converge(lab: VmLab, community: str, log=print) -> list[Step]:
         do(prepare_netboot(lab, n))
     for n in sd_slaves:
         do(bringup(lab, n, "run"))
-    for n in net_slaves:
+    for n in net_slaves if boot_net else []:
         t0 = time.monotonic()
         lab.boot(n)
         lab.wait_ready(n)
@@ -125,8 +135,76 @@ def converge(lab: VmLab, community: str, log=print) -> list[Step]:
 def run_everywhere(lab: VmLab, args: str = "run") -> list[Step]:
     """`bringup ARGS` on the master, then on every SD slave."""
     names = [lab.t.master.name] + [n for n, v in lab.nodes.items() if v.role == "slave" and v.boot == "sd"]
-    return [bringup(lab, n, args) for n in names]
+    # At once: each waits mostly on its own emulated CPU.
+    with ThreadPoolExecutor(len(names)) as pool:
+        return list(pool.map(lambda n: bringup(lab, n, args), names))
 
 
 def sh(lab: VmLab, name: str, command: str) -> subprocess.CompletedProcess:
     return lab.ssh(name, command, check=False)
+
+
+def with_nfs_options(line: str, options: str) -> str:
+    """cmdline.txt's line with the options after nfsroot=IP:/path replaced."""
+    return re.sub(r"(nfsroot=[^ ,]+)(,[^ ]*)?", lambda m: f"{m.group(1)},{options}", line, count=1)
+
+
+@dataclass
+class NetBoot:
+    """One net-booting slave, booted twice from the same fetched files: first with the old
+    nfsroot options (what its console showed), then with the line pirack rendered."""
+
+    old_line: str
+    rendered_line: str
+    old_seen: str | None  # HANG_SIGN, BOOTED_SIGN, or None (neither within the time given)
+    fetch_seconds: float
+    old_seconds: float
+    boot_seconds: float
+
+
+def old_line_then_rendered(lab: VmLab, name: str, hang_seconds: float = 300) -> NetBoot:
+    """The lab telling a broken cmdline.txt from a working one, in the same VM: fetch the files
+    over TFTP once, boot them with the old `vers=4.1,proto=tcp` options until the console says
+    it is retrying the mount (or booted), pull the plug, boot them with the rendered line."""
+    fetch = lab.fetch_netboot(name)
+    rendered = (lab.work / f"{name}.boot" / "cmdline.txt").read_text().splitlines()[0]
+    old = with_nfs_options(rendered, OLD_NFSROOT)
+    t0 = time.monotonic()
+    lab.boot(name, cmdline=old, fetch=False)
+    seen = wait_console(lab.console(name), (HANG_SIGN, BOOTED_SIGN), hang_seconds, lambda: lab.alive(name))
+    t1 = time.monotonic()
+    lab.power_off(name)
+    lab.boot(name, fetch=False)
+    lab.wait_ready(name)
+    return NetBoot(old, rendered, seen, fetch, t1 - t0, time.monotonic() - t1)
+
+
+class Phases:
+    """Seconds per phase of one scenario, saved beside the image cache (outside git) for
+    bench/bench_vm.py to print: timing is reported, never asserted."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.seconds: dict[str, float] = {}
+        self.notes: dict[str, object] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        t0 = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.monotonic() - t0, 1)
+
+    def save(self, path=None) -> None:
+        from pirack.fsutil import atomic_write
+
+        from .image import cache_dir
+
+        path = path or cache_dir() / LAST_SCENARIO
+        doc = {"title": self.title, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "seconds": self.seconds, "total": round(sum(self.seconds.values()), 1), "notes": self.notes}
+        atomic_write(path, json.dumps(doc, indent=1) + "\n")
+
+
+LAST_SCENARIO = "last-scenario.json"
