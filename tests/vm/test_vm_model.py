@@ -119,3 +119,23 @@ def test_apt_archive_state_reads_release_files(tmp_path):
     one = image.apt_archive_state(lists)
     (lists / "deb.debian.org_debian_dists_bookworm_InRelease").write_text("Date: 2\n")
     assert len({empty, one, image.apt_archive_state(lists)}) == 3
+
+
+def test_the_old_line_differs_from_the_rendered_one_only_in_nfs_options(tmp_path):
+    """The broken line the VM scenario boots is pirack's rendered cmdline.txt with only the
+    nfsroot options swapped, so what the lab tells apart is those options alone."""
+    from pirack.load import load_cluster
+
+    from bringup.lab.vm.scenario import OLD_NFSROOT, with_nfs_options
+    from bringup.render.netboot import cmdline, nfs_root
+
+    f = tmp_path / "cluster.toml"
+    f.write_text(vm_cluster_text())
+    spec = load_cluster(f).spec
+    node = spec.node(NET_SLAVE["name"])
+    line = cmdline(spec, node).strip()
+    old = with_nfs_options(line, OLD_NFSROOT)
+    assert f"nfsroot={spec.network.master_address}:{nfs_root(spec, node)},vers=3 " in line
+    assert f"nfsroot={spec.network.master_address}:{nfs_root(spec, node)},{OLD_NFSROOT} " in old
+    assert old.replace(OLD_NFSROOT, "vers=3") == line and "proto=" not in line
+    assert with_nfs_options("root=/dev/nfs nfsroot=10.0.0.1:/r rw", "vers=3") == "root=/dev/nfs nfsroot=10.0.0.1:/r,vers=3 rw"

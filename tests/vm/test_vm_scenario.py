@@ -64,12 +64,12 @@ def _failed_checks(checks, allow_system=()):
 
 def test_vm_scenario(lab):
     from bringup.lab.vm import scenario
-    from bringup.lab.vm.image import cached_image
+    from bringup.lab.vm.image import cache_state
     from bringup.lab.vm.lab import down
 
     master, sd, net = lab.t.master.name, "slave1", NET_SLAVE["name"]
     ph = scenario.Phases("tests/vm/test_vm_scenario.py")
-    ph.notes["image"] = "cached" if cached_image() else "built"
+    ph.notes["image"] = cache_state()
     try:
         with ph("up: image, namespaces, uplink, overlays"):
             lab.up_infra()

@@ -376,6 +376,14 @@ def cached_image() -> Image | None:
     return Image(folder, key) if (folder / "manifest.json").exists() else None
 
 
+def cache_state() -> str:
+    """What build_image would do now: "cached" (a lookup), "pirack layer" (the base tree is
+    cached) or "cold" (mmdebstrap first). For the bench's figures."""
+    if cached_image():
+        return "cached"
+    return "pirack layer" if (cache_dir() / f"base-{base_key()}" / "manifest.json").exists() else "cold"
+
+
 def build_image(log=print) -> Image:
     """The image for this checkout: cached, else built (base tree cached separately)."""
     bkey = base_key()

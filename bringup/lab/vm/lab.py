@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -333,21 +332,9 @@ def down(lab_id: str) -> tuple[list[str], list[str]]:
     return removed, problems
 
 
-@contextlib.contextmanager
 def torn_down_on_failure(lab_id: str):
-    """SIGTERM/SIGHUP become KeyboardInterrupt; whatever stops the block removes the lab
+    """Whatever stops the block (an error, Ctrl-C, SIGTERM/SIGHUP) removes the VM lab
     (PIRACK_LAB_KEEP=1 keeps a broken lab to look at; then `bringup lab down --vm`)."""
-    from ..build import _install_signal_handlers
+    from ..build import torn_down_on_failure as guard
 
-    old = _install_signal_handlers()
-    try:
-        yield
-    except BaseException:
-        if not os.environ.get("PIRACK_LAB_KEEP"):
-            _, problems = down(lab_id)
-            for p in problems:
-                print(f"lab teardown: {p}", file=sys.stderr)
-        raise
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+    return guard(lambda: down(lab_id))
