@@ -18,10 +18,16 @@ import shutil
 
 import pytest
 
+from bringup.lab.vm.image import cache_dir
 from bringup.lab.vm.scenario import OLD_NFSROOT
 from vm_cluster import NET_SLAVE, write_vm_cluster
 
 pytestmark = [pytest.mark.vm, pytest.mark.root]
+
+# Read at collection, before tests/conftest.py points XDG_CACHE_HOME at a scratch folder: the
+# image (1-2 GB, minutes to build) is kept where `bringup lab up --vm` keeps it, so a second run
+# only boots and pytest's scratch folders never hold images.
+VM_CACHE = str(cache_dir())
 
 TOOLS = ("qemu-system-x86_64", "qemu-img", "mmdebstrap", "mkfs.ext4", "ssh", "busybox")
 HANG_SECONDS = 300  # the old line's initramfs must say it is retrying within this
@@ -43,11 +49,18 @@ def lab(tmp_path_factory):
 
     lc = load_cluster(write_vm_cluster(tmp_path_factory.mktemp("vmlab")))
     lab = VmLab(lc, "vmtest")
+    before = os.environ.get("PIRACK_VM_CACHE")
+    os.environ["PIRACK_VM_CACHE"] = VM_CACHE
     try:
         yield lab
     finally:
-        _, problems = down(lab.t.lab_id)
-        assert not problems
+        if before is None:
+            os.environ.pop("PIRACK_VM_CACHE", None)
+        else:
+            os.environ["PIRACK_VM_CACHE"] = before
+        if not os.environ.get("PIRACK_LAB_KEEP"):  # keep a failed run's VMs to look at
+            _, problems = down(lab.t.lab_id)
+            assert not problems
 
 
 def _failed_checks(checks, allow_system=()):
