@@ -61,7 +61,11 @@ PRUNED_MODULES = ("sound", "drivers/gpu", "drivers/media", "drivers/net/wireless
                   "net/wireless", "drivers/isdn", "drivers/net/ethernet", "drivers/hid", "drivers/input",
                   "drivers/usb", "drivers/mtd", "drivers/scsi/qla2xxx", "drivers/scsi/lpfc", "drivers/nvme",
                   "drivers/md", "drivers/edac", "drivers/hwmon", "drivers/platform", "drivers/thunderbolt",
-                  "drivers/video", "drivers/leds", "drivers/mmc", "drivers/misc", "drivers/target")
+                  "drivers/video", "drivers/leds", "drivers/mmc", "drivers/misc", "drivers/target",
+                  "drivers/comedi", "drivers/ata", "drivers/atm", "drivers/message", "drivers/ufs",
+                  "fs/xfs", "fs/btrfs", "fs/ocfs2", "fs/smb", "fs/f2fs", "fs/gfs2", "fs/afs", "fs/ceph",
+                  "fs/ubifs", "fs/nilfs2", "fs/dlm", "fs/jfs", "fs/reiserfs", "net/ceph", "net/tipc",
+                  "net/rxrpc", "net/nfc")
 IMAGE_SIZE = "3G"  # sparse: the tree is ~700 MB; the rest is room for the nodes' writes
 # A fixed time for the image's file times and mkfs (reproducible bytes for the same inputs).
 SOURCE_DATE_EPOCH = "1735689600"  # 2025-01-01T00:00:00Z

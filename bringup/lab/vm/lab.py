@@ -273,25 +273,34 @@ class VmLab:
 
     # --- reboot and down ------------------------------------------------------------------------------
     def reboot(self, names: list[str]) -> dict[str, float]:
-        """`systemctl reboot` in each guest; QEMU ends with it (-no-reboot) and the lab powers the VM
-        on again, a net-booted slave through the loader again, as a Pi fetches its files each boot."""
-        for name in names:
-            # Queued, not waited for: the SSH session would go down with the guest (on an NFS
-            # root it never returns).
+        """`systemctl reboot` in each SD-booted guest; QEMU ends with it (-no-reboot) and the lab
+        powers the VM on again. A net-booted slave is switched off first and on again once the
+        master is back, through the loader again, as a Pi fetches its files each boot: its root
+        is the master's NFS export, and an orderly shutdown while the master reboots hangs on it
+        ("nfs: server not responding"), as it would on Pis. Returns seconds to SSH-ready."""
+        net = [n for n in names if self.nodes[n].boot == "net"]
+        sd = [n for n in names if n not in net]
+        for name in net:
+            self.power_off(name)
+        for name in sd:
+            # Queued, not waited for: the SSH session goes down with the guest.
             self.ssh(name, "systemd-run --quiet --on-active=1 systemctl reboot", check=False, timeout=120)
-        for name in names:
+        for name in sd:
             self._wait_stopped(name)
-        order = [n for n in names if self.nodes[n].role == "master"] + [n for n in names if self.nodes[n].role != "master"]
-        seconds = {}
-        for name in order:
-            if self.nodes[name].boot == "net":
-                continue
+        t0 = time.monotonic()
+        for name in sd:
             self.boot(name)
-        for name in order:
-            if self.nodes[name].boot == "net":
-                self.wait_ready(self.t.master.name)
-                self.boot(name)
-            seconds[name] = self.wait_ready(name)
+        seconds = {}
+        for name in sd:
+            self.wait_ready(name)
+            seconds[name] = time.monotonic() - t0
+        if net:
+            self.wait_ready(self.t.master.name)
+        for name in net:
+            self.boot(name)
+        for name in net:
+            self.wait_ready(name)
+            seconds[name] = time.monotonic() - t0
         return seconds
 
     def power_off(self, name: str) -> None:

@@ -120,10 +120,14 @@ def converge(lab: VmLab, community: str, log=print, boot_net: bool = True) -> li
     if lab.spec.storage is not None:
         do(format_ssd(lab))
     do(bringup(lab, master, "run"))
-    for n in net_slaves:
-        do(prepare_netboot(lab, n))
-    for n in sd_slaves:
-        do(bringup(lab, n, "run"))
+    # The SD slaves' runs need only the master's services, which its run started: they go at
+    # the same time as the master's copies for the net-booting slaves (other emulated CPUs).
+    with ThreadPoolExecutor(max(1, len(sd_slaves))) as pool:
+        runs = [pool.submit(bringup, lab, n, "run") for n in sd_slaves]
+        for n in net_slaves:
+            do(prepare_netboot(lab, n))
+        for r in runs:
+            do(r.result())
     for n in net_slaves if boot_net else []:
         t0 = time.monotonic()
         lab.boot(n)
