@@ -89,14 +89,7 @@ def prepare_netboot(lab: VmLab, name: str) -> Step:
 
 def boot_all(lab: VmLab, names: list[str]) -> dict[str, float]:
     """Power on the SD nodes at once and wait for each; returns seconds to SSH-ready."""
-    t0 = time.monotonic()
-    for n in names:
-        lab.boot(n)
-    out = {}
-    for n in names:
-        lab.wait_ready(n)
-        out[n] = time.monotonic() - t0
-    return out
+    return lab.power_on(names)
 
 
 def converge(lab: VmLab, community: str, log=print, boot_net: bool = True) -> list[Step]:
