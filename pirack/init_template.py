@@ -1,6 +1,7 @@
 """The commented starting file that `rack init` writes.
 
-HEAD and NODE are format strings (filled per cluster and per node); TAIL is written as it is.
+HEAD and NODE are format strings (filled per cluster and per node); TAIL is written as it is but
+for its switch, the catalog's cheapest with a PoE port for every node (`switch_for`).
 Every commented example (`# key = value`) is valid TOML in its table when uncommented
 (tests/test_init_template.py uncomments them all).
 """
@@ -10,6 +11,24 @@ from __future__ import annotations
 # The cluster file's cap (what the tools are tested with); the template's addresses would allow 89
 # (slaves take .11 upwards, below the DHCP range at .100).
 from .spec import MAX_NODES
+
+SWITCH_MARK = "@SWITCH@"  # in TAIL (not a format string: its comments hold braces)
+
+
+def switch_for(nodes: int, catalog=None) -> tuple[str, str]:
+    """(switch id, comment): the cheapest catalog switch with a port and PoE for each of `nodes`
+    (every node in the template has a PoE HAT); when none has enough, the one with the most
+    PoE ports, and the comment says so."""
+    from .catalog import Switch, load_catalog
+
+    switches = (catalog or load_catalog()).of_kind(Switch)
+    fits = [s for s in switches if s.ports >= nodes and s.poe_ports >= nodes]
+    if fits:
+        pick = min(fits, key=lambda s: (s.price.amount if s.price else 0, s.ports, s.id))
+        return pick.id, f"{pick.poe_ports} PoE+ ports for {nodes} node{'s' if nodes > 1 else ''}"
+    pick = max(switches, key=lambda s: (s.poe_ports, s.ports, s.id))
+    return pick.id, (f"CHOOSE: no switch in the catalog has {nodes} PoE ports ({pick.id} has {pick.poe_ports}); "
+                     "add yours under parts/ beside this file")
 
 
 def nodes_phrase(nodes: int) -> str:
@@ -26,7 +45,8 @@ def init_text(nodes: int, name: str = "mycluster") -> str:
     for i in range(1, nodes):
         out.append(NODE.format(name=f"slave{i}", role="slave", mac=f"02:00:00:50:00:{10 + i:02x}",
                                addr=f"192.168.50.{10 + i}", owned="false"))
-    out.append(TAIL)
+    switch, why = switch_for(nodes)
+    out.append(TAIL.replace(SWITCH_MARK, f'"{switch}"'.ljust(20) + f"  # {why}"))
     return "".join(out)
 
 
@@ -69,7 +89,8 @@ TAIL = '''
 [storage]                       # the master's SATA SSD over USB; remove the section if none
 drive = "ssd-sata-2.5-500gb"
 cable = "sata-usb-c"
-powered = false                 # true if the drive has its own power supply
+powered = true                  # its own supply (powered enclosure or hub); false = bus-powered from the
+                                # master's USB, which `rack check` warns about (the seed lost its SSD that way)
 label = "pirack-ssd"            # filesystem label used in fstab (or uuid = "...")
 filesystem = "ext4"
 mount_point = "/mnt/ssd"
@@ -82,7 +103,7 @@ root_squash = true
 [rack]
 sheet = "acrylic-cast-3mm"      # material and thickness of the plates
 fabricator = "anymany-pdf"      # the laser-cutting service's profile (colours, sheet size, prices)
-switch = "tl-sg1005p"
+switch = @SWITCH@
 switch_orientation = "side"     # side | flat
 drive_placement = "base"        # base | none
 feet = "foot-rubber-tk"

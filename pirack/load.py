@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 from pydantic import ValidationError
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, load_catalog, user_parts_dir
 from .errors import InputError, from_validation_error, shown
 from .paths import default_text, read_cluster_file, resolve  # noqa: F401  (part of this module's interface)
 from .spec import Cluster
@@ -59,7 +59,7 @@ def load_text(text: str, display: str, path: Path | None = None, catalog: Catalo
     """A cluster file's text, parsed and checked (errors name `display`); `path` is the file it
     was read from (None for the built-in default or text made in memory)."""
     spec = parse_cluster(text, display)
-    catalog = catalog or load_catalog()
+    catalog = catalog or load_catalog(user_dir=user_parts_dir(path))  # parts/ beside the cluster file joins
     check_cluster(spec, catalog, display)
     return LoadedCluster(spec=spec, catalog=catalog, path=path, text=text)
 
@@ -283,7 +283,12 @@ def rack_parts(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
         yield "rack.drive_placement", "is 'base' but there is no [storage] drive to place (set it to \"none\")"
     for i, pid in enumerate(r.fasteners or []):
         part = catalog.get(pid)
-        if part is None or part.kind not in ("spacer", "screw", "nut"):
+        if part is not None and part.kind == "washer":
+            # every plate hole is cut within ISO 273's coarse clearance, so a screw head always
+            # bears on the sheet: the layout places no washer, and listing one changes nothing
+            yield (f"rack.fasteners[{i}]", f"{shown(pid)} is a washer: the layout places none (each screw head "
+                   "bears on the sheet around its hole); list spacers, screws and nuts")
+        elif part is None or part.kind not in ("spacer", "screw", "nut"):
             what = f"a {part.kind}" if part is not None else "not in the catalog"
             yield f"rack.fasteners[{i}]", f"{shown(pid)} is {what}: list spacers, screws and nuts"
 

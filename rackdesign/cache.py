@@ -76,6 +76,15 @@ def _tree_digest(root: Path, pattern: str) -> str:
     return h.hexdigest()
 
 
+def _user_parts_digest(path: Path | None) -> str:
+    """The cluster file's own parts/ folder (pirack.catalog.user_parts_dir), which joins the
+    catalog when it is loaded: a changed user part changes the rack."""
+    from pirack.catalog import user_parts_dir
+
+    folder = user_parts_dir(path)
+    return _tree_digest(folder, "*.toml") if folder else ""
+
+
 def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None) -> str:
     import pirack
     from pirack.paths import catalog_dir
@@ -96,11 +105,13 @@ def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None
     return h.hexdigest()[:32]
 
 
-def export_key(text: str, path: Path | None, fmt: str, fabricator: str | None, kerf: float | None = None) -> str:
+def export_key(text: str, path: Path | None, fmt: str, fabricator: str | None, kerf: float | None = None,
+               force: bool = False) -> str:
     """The key of one export: the cluster file's text and folder (a logo is relative to it),
-    the logo's bytes, the format, the fabricator and the kerf option."""
+    the logo's bytes, the user's parts/ beside it, the format, the fabricator and the kerf option."""
     base = path.parent if path else Path.cwd()
-    return cache_key(text + logo_digest(text, base, str(path)) + f"\0kerf={kerf}", fmt, fabricator, base)
+    extra = logo_digest(text, base, str(path)) + f"\0kerf={kerf}\0force={force}\0parts={_user_parts_digest(path)}"
+    return cache_key(text + extra, fmt, fabricator, base)
 
 
 def logo_digest(text: str, base: Path, display: str) -> str:

@@ -124,18 +124,19 @@ def export_cmd(
     fabricator: Annotated[Optional[str], typer.Option("--fabricator", help="Fabricator profile id (overrides rack.fabricator).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Render again even if nothing changed.")] = False,
     kerf: Annotated[Optional[float], typer.Option("--kerf", metavar="MM", help="Compensate this laser kerf (mm): outlines out and holes in by half of it; 0 turns it off. Default: the fabricator profile's.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Export a design with check errors anyway: every drawing's title block says NOT CHECKED: N errors.")] = False,
 ) -> None:
     """Write cut files (1:1 mm, per material and sheet), floor and front plans, and the 3D model.
 
     Files go to OUT/<cluster>/: cut/cut-<material>-sheet-<n>.<ext>, drawings/floor-plan-<plate>.<ext>, drawings/front-plan.<ext>, model/rack.step, model/rack.stl. `pdf` writes the cut PDFs and the plans as PDF; `all` writes every format (and PNG previews of the plans). `coupon` writes coupon/coupon-<material>.{pdf,svg,dxf}: a test piece to cut first (a 50.00 mm square; the design's hole sizes at nominal and ±0.1 mm; a slot as wide as the sheet is thick).
 
-    Preflight problems (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache ($XDG_CACHE_HOME/pirack/export, or ~/.cache/pirack/export).
+    The design checks run first: a design with errors (`rack check`) exits 1 and writes nothing, unless --force. Preflight problems (a plate larger than the sheet, holes or webs under the service's minimum, open contours, duplicate lines) exit 1 and write nothing. An unchanged cluster file is exported again from the cache ($XDG_CACHE_HOME/pirack/export, or ~/.cache/pirack/export).
     """
     from rackdesign.export import export
 
     err = Console(stderr=True)
     res = export(format, file, out, fabricator, warn=lambda m: err.print(f"[yellow]warning[/]: {m}"),
-                 use_cache=not no_cache, progress=_progress, kerf=kerf)
+                 use_cache=not no_cache, progress=_progress, kerf=kerf, force=force)
     t = Table(title=f"{res.root}  ({'from cache, ' if res.cached else ''}{res.seconds:.2f} s)", show_edge=False)
     t.add_column("file")
     t.add_column("size", justify="right")

@@ -7,8 +7,10 @@
 
 Everything is rendered to memory first (pure functions returning bytes); only then are files
 written, each atomically (pirack.fsutil.atomic_write), so a failed export leaves earlier
-outputs untouched. Preflight problems (rackdesign.preflight) stop the export before anything
-is rendered. The stages it shares with `rack bom` (the fabricator profile, the flat parts,
+outputs untouched. The design checks (`rack check`) run first: a design with errors is refused
+(DesignFailed, exit 1, the errors listed) unless `force`, and then every drawing's title block
+says "NOT CHECKED: N errors". Preflight problems (rackdesign.preflight) stop the export before
+anything is rendered. The stages it shares with `rack bom` (the fabricator profile, the flat parts,
 the sheets) are rackdesign.pipeline's.
 
 Cache (rackdesign/cache.py): a finished export is kept in the user's cache folder, keyed on
@@ -77,15 +79,17 @@ def check_format(fmt: str) -> str:
 
 def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabricator: str | None = None,
            warn: Callable[[str], None] | None = None, use_cache: bool = True,
-           progress: Callable[[int], Progress] | None = None, kerf: float | None = None) -> ExportResult:
+           progress: Callable[[int], Progress] | None = None, kerf: float | None = None,
+           force: bool = False) -> ExportResult:
     """Render and write one format (or `all`). Raises InputError (bad input), or WorkFailed
-    (PreflightFailed, LayoutError) when the design cannot be cut."""
+    (DesignFailed: the checks found errors and not `force`; PreflightFailed, LayoutError) when
+    the design cannot be cut."""
     t0 = time.perf_counter()
     fmt = check_format(fmt)
     path, text = cache.cluster_text(file)
     key = None
     if use_cache and text is not None:
-        key = cache.export_key(text, path, fmt, fabricator, kerf)
+        key = cache.export_key(text, path, fmt, fabricator, kerf, force)
         hit = cache.read(key)
         if hit is not None:
             name, files, warnings = hit
@@ -111,7 +115,11 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
             if warn:
                 warn(msg)
 
-        files = (render_coupon if fmt == "coupon" else render)(fmt, lc, fabricator, note, progress, cad, kerf)
+        if fmt == "coupon":  # a test piece of the sheet and the service, whatever the design
+            files = render_coupon(fmt, lc, fabricator, note, progress, cad, kerf)
+        else:
+            mark = checked(lc, fabricator, force, note)
+            files = render(fmt, lc, fabricator, note, progress, cad, kerf, mark)
     finally:
         if cad:
             cad.stop()
@@ -120,6 +128,30 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
     if key is not None:
         cache.write(key, lc.spec.cluster.name, files, warnings)
     return ExportResult(root, written, warnings, seconds=time.perf_counter() - t0)
+
+
+def checked(lc: LoadedCluster, fabricator: str | None, force: bool, warn: Callable[[str], None]) -> str:
+    """The design checks before anything is rendered: errors refuse the export (DesignFailed,
+    listing them) unless `force`; then the mark every drawing's title block carries."""
+    from . import pipeline
+    from .checks import run_checks
+    from .checks.report import DesignFailed
+    from .findings import LayoutError
+    from .layout import build_layout
+
+    try:
+        lay = build_layout(lc, pipeline.profile_for(lc, fabricator).id)
+    except LayoutError:
+        lay = None  # run_checks reports it as an error finding
+    report = run_checks(lc, lay)
+    errors = report.counts()["error"]
+    if not errors:
+        return ""
+    if not force:
+        raise DesignFailed(report, list_errors=True)
+    warn(f"exported with {errors} design error{'s' if errors != 1 else ''} (--force): every drawing is marked "
+         "NOT CHECKED")
+    return f"NOT CHECKED: {errors} error{'s' if errors != 1 else ''}"
 
 
 class Progress:
@@ -132,8 +164,9 @@ class Progress:
 
 def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[str], None],
            progress: Callable[[int], Progress] | None = None, cad: CadWorker | None = None,
-           kerf: float | None = None) -> dict[str, bytes]:
-    """Every file of one export as {relative path: bytes}; nothing touches the disk here."""
+           kerf: float | None = None, mark: str = "") -> dict[str, bytes]:
+    """Every file of one export as {relative path: bytes}; nothing touches the disk here.
+    `mark` goes in every drawing's title block (an export forced past its check errors)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from . import pipeline
@@ -143,7 +176,7 @@ def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[
     prof = pipeline.profile_for(lc, fabricator)
     formats = [f for f in FORMATS if f not in ("all", "coupon")] if fmt == "all" else [fmt]
     _warn_unaccepted(formats, prof, warn)
-    layout = build_layout(lc)
+    layout = build_layout(lc, prof.id)
     parts = pipeline.flat_parts_for(lc, layout, warn)
     problems = preflight(parts, prof)
     if problems:
@@ -154,7 +187,8 @@ def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[
     cad = _cad_for(cad, drawings, models, layout, lc.catalog)
     png_pool = ThreadPoolExecutor(1) if "png" in drawings else None  # pdftoppm runs while we go on
     try:
-        jobs = (_cut_jobs(formats, sheets, prof) + _drawing_jobs(drawings, parts, cad, lc.spec.cluster.name, png_pool)
+        jobs = (_cut_jobs(formats, sheets, prof)
+                + _drawing_jobs(drawings, parts, cad, lc.spec.cluster.name, png_pool, mark)
                 + [(f"model/rack.{m}", functools.partial(cad.result, m)) for m in models])
         if fmt == "all":
             jobs.append(("bom/bom.*", lambda: bom_files(lc, layout, parts, prof)))
@@ -175,7 +209,7 @@ def render_coupon(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Cal
     from .preflight import PreflightFailed, preflight
 
     prof = pipeline.profile_for(lc, fabricator)
-    coupon = coupon_for(lc, pipeline.flat_parts_for(lc, build_layout(lc), warn), prof, kerf, warn)
+    coupon = coupon_for(lc, pipeline.flat_parts_for(lc, build_layout(lc, prof.id), warn), prof, kerf, warn)
     problems = preflight(coupon.parts, prof)
     if problems:
         raise PreflightFailed(problems)
@@ -210,7 +244,7 @@ def _cut_jobs(formats: list[str], sheets: list[CutSheet], prof: Fabricator) -> l
 
 
 def _drawing_jobs(wanted: list[str], parts: list[Part2D], cad: CadWorker | None, cluster: str,
-                  png_pool: ThreadPoolExecutor | None) -> list[Job]:
+                  png_pool: ThreadPoolExecutor | None, mark: str = "") -> list[Job]:
     """Floor plans of every flat part and the front plan (last: the CAD worker needs the most
     time), each as PDF, SVG and PNG as wanted; each drawing and PDF made once."""
     if not wanted:
@@ -225,11 +259,11 @@ def _drawing_jobs(wanted: list[str], parts: list[Part2D], cad: CadWorker | None,
     jobs: list[Job] = []
     for stem, make in plans:
         drawing = functools.cache(make)
-        pdf = functools.cache(lambda drawing=drawing: drawing_pdf(drawing(), cluster, date))
+        pdf = functools.cache(lambda drawing=drawing: drawing_pdf(drawing(), cluster, date, mark))
         if "pdf" in wanted:
             jobs.append((f"drawings/{stem}.pdf", pdf))
         if "svg" in wanted:
-            jobs.append((f"drawings/{stem}.svg", lambda drawing=drawing: drawing_svg(drawing(), cluster, date)))
+            jobs.append((f"drawings/{stem}.svg", lambda drawing=drawing: drawing_svg(drawing(), cluster, date, mark)))
         if "png" in wanted:
             jobs.append((f"drawings/{stem}.png", lambda pdf=pdf: png_pool.submit(pdf_to_png, pdf(), 100)))
     return jobs
@@ -272,8 +306,11 @@ class CadWorker:
     @classmethod
     def start(cls) -> CadWorker:
         import multiprocessing as mp
+        import sys
 
-        if "fork" not in mp.get_all_start_methods():
+        # a process that has run OpenCascade (the design checks' collisions, in a test or a
+        # server) may hold its thread pool's locks: a forked child would wait on them forever
+        if "fork" not in mp.get_all_start_methods() or "OCP" in sys.modules:
             return cls(inline=True)
         self = cls()
         ctx = mp.get_context("fork")
@@ -288,7 +325,7 @@ class CadWorker:
         needs itself), the inline worker the catalog."""
         self.job = (front, layout, list(models), catalog)
         if not self.inline:
-            self.conn.send((front, layout, list(models), catalog.root))
+            self.conn.send((front, layout, list(models), catalog.root, catalog.user_dir))
 
     def result(self, what: str) -> object:
         """"front" (the front plan's Drawing), "step" or "stl" (the file's bytes). The worker's
@@ -337,8 +374,8 @@ def _cad_worker_main(conn: Connection) -> None:
 
         from . import frontplan, model  # noqa: F401
 
-        front, layout, models, catalog_root = conn.recv()
-        for item in _cad_work(front, layout, models, load_catalog(catalog_root)):
+        front, layout, models, catalog_root, user_dir = conn.recv()  # the user's parts/ joins, as in the parent
+        for item in _cad_work(front, layout, models, load_catalog(catalog_root, user_dir)):
             conn.send(item)
     except EOFError:
         pass  # the parent gave up (bad input, preflight): nothing to do

@@ -1,6 +1,7 @@
 """Findings: what the layout and the design checks say about a design, as typed values.
 
-A finding is (severity, code, where, message) plus what to do and the measured number. The
+A finding is (severity, code, where, message) plus what to do and the measured number; a
+warning that only holds until someone measures a figure says what to measure (`measure`). The
 layout records one where it had to settle for a part that breaks a rule (a screw that
 engages too little, threads that differ); `rack check` adds its measurements; the CLI, --json
 and the front plan's notes render the same objects. Nothing downstream reads a message to
@@ -38,6 +39,8 @@ CODES = {
     "NO_SCREW": "no allowed screw of a thread the layout needs (the catalog, rack.fasteners)",
     "LAYOUT": "the layout could not be built as asked",
     "SKIPPED": "a family of checks that did not run",
+    "MEASURE": "a figure of a part no source gives: measure it before cutting (what and how in `measure`)",
+    "STABILITY": "the rack's tip angle: how far it leans before it falls over (degrees)",
 }
 
 
@@ -54,6 +57,10 @@ class Finding:
     node: str | None = None
     count: int = 1  # identical findings folded into one (e.g. four screws of one board)
     where: str = ""  # the plate, column, node or fastener group it is about, when not in the message
+    # A warning that hangs on a figure to measure (a part's unsourced size, the sheet's real
+    # thickness, how the switch allocates PoE): what to measure and how. Empty: the warning is
+    # about the design itself.
+    measure: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES or self.code not in CODES:

@@ -137,6 +137,8 @@ class SwitchSpec:
     width: Mm  # lying flat: x
     depth: Mm  # front to back
     height: Mm
+    strap_width: Mm | None = None  # lying flat, held by a strap through two base slots (catalog flat_mount)
+    mount_gap: Mm = 0.5  # its outline to what holds it
 
     @property
     def box(self) -> Box:
@@ -196,7 +198,10 @@ def drive_spec(p: Drive) -> DriveSpec:
 
 
 def switch_spec(p: Switch) -> SwitchSpec:
-    return SwitchSpec(p.id, mm(p.width), mm(p.depth), mm(p.height))
+    fm = p.flat_mount
+    strap = mm(fm.strap_width) if fm is not None and fm.method == "strap" else None
+    gap = mm(fm.frame_gap) if fm is not None and fm.frame_gap is not None else 0.5
+    return SwitchSpec(p.id, mm(p.width), mm(p.depth), mm(p.height), strap, gap)
 
 
 def sheet_spec(p: Sheet) -> SheetSpec:

@@ -25,6 +25,7 @@ import bisect
 import functools
 import itertools
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from .findings import Finding, LayoutError
 from .geometry3d import Mm
@@ -119,19 +120,31 @@ def _by_height(spacers: tuple[SpacerSpec, ...], end: str, max_parts: int) -> tup
 
 
 def round_up(required: Mm, spacers: list[SpacerSpec], end: str, slack: Mm = DEFAULT_SLACK_MM,
-             max_parts: int = MAX_PARTS) -> Stack | None:
+             max_parts: int = MAX_PARTS, usable: Callable[[Stack], bool] | None = None) -> Stack | None:
     """The stack for a gap of at least `required` mm: within `slack` above it the fewest parts
-    win (then the lower height, then the fewest distinct sizes); past the slack, the lowest."""
+    win (then the lower height, then the fewest distinct sizes); past the slack, the lowest.
+    `usable` leaves out stacks whose threaded ends cannot take what goes into them."""
     heights, st = _by_height(_as_tuple(spacers), end, max_parts)
     i = bisect.bisect_left(heights, required - 1e-6)
-    if i == len(st):
-        return None
     j = bisect.bisect_right(heights, required + slack + 1e-6)
-    near = st[i:j]
+    ok = usable or (lambda s: True)
+    near = [s for s in st[i:j] if ok(s)]
     if near:
         return min(near, key=lambda s: (len(s.spacers), s.height, s.distinct, s.ids))
-    lowest = [s for s in st[i:] if s.height <= heights[i] + 1e-6]
+    rest = [s for s in st[i:] if ok(s)]
+    if not rest:
+        return None
+    lowest = [s for s in rest if s.height <= rest[0].height + 1e-6]
     return min(lowest, key=lambda s: (len(s.spacers), s.distinct, s.ids))
+
+
+def _takes(female: Mm, male: Mm | None, grip: tuple[Mm, Mm], need: Mm) -> bool:
+    """A female end `female` mm deep takes a male thread of `male` mm (a screw of any length:
+    None) through a grip of (thinnest, thickest): at least `need` engaged at the thickest,
+    no deeper than the thread at the thinnest."""
+    if male is None:  # some screw length fits when the window is as wide as the sheet's range
+        return female - need >= grip[1] - grip[0] - 1e-6
+    return male - grip[1] >= need - 1e-6 and male - grip[0] <= female + 1e-6
 
 
 def choose_screw(screws: list[ScrewSpec], thread: str, grip: tuple[Mm, Mm], max_depth: Mm,
@@ -212,8 +225,11 @@ def solve_column(gaps: list[Gap], spacers: list[SpacerSpec], screws: list[ScrewS
     if not gaps:
         return []
     thread = spacers[0].thread if spacers else "M3"
-    chosen = [_segment_stack(gap, spacers, sheet_range, cap_nut, slack, last=i == len(gaps) - 1, thread=thread)
-              for i, gap in enumerate(gaps)]
+    chosen: list[Stack] = []
+    for i, gap in enumerate(gaps):
+        below = chosen[-1].spacers[-1].male if chosen else None  # the male thread coming up into it
+        chosen.append(_segment_stack(gap, spacers, sheet_range, cap_nut, slack, last=i == len(gaps) - 1,
+                                     thread=thread, below=below))
     out: list[Segment] = []
     for i, ((lo, up, req), st) in enumerate(zip(gaps, chosen)):
         bottom = st.spacers[0]
@@ -231,16 +247,27 @@ def solve_column(gaps: list[Gap], spacers: list[SpacerSpec], screws: list[ScrewS
 
 
 def _segment_stack(gap: Gap, spacers: list[SpacerSpec], sheet_range: tuple[Mm, Mm], cap_nut: NutSpec | None,
-                   slack: Mm, last: bool, thread: str) -> Stack:
-    """The stack for one gap: the top one capped by the nut when its male thread fits it."""
+                   slack: Mm, last: bool, thread: str, below: Mm | None = None) -> Stack:
+    """The stack for one gap: the top one capped by the nut when its male thread fits it. Its
+    bottom spacer must take what comes up into it (the screw from under the base, or `below`,
+    the male thread of the segment underneath), and an F-F at the top the screw from above;
+    failing that, the closest stack (its joint finding says what is wrong)."""
     lo, up, req = gap
+    need = min_engagement(thread)
+
+    def usable(s: Stack) -> bool:
+        top = s.spacers[-1]
+        return (_takes(s.spacers[0].female_depth, below, sheet_range, need)
+                and (s.end != "screw" or _takes(top.female_depth, None, sheet_range, need)))
+
     st = capped = None
     if last and cap_nut is not None:
-        st = capped = round_up(req, spacers, "cap-nut", slack)
+        st = capped = round_up(req, spacers, "cap-nut", slack, usable=usable) or round_up(req, spacers, "cap-nut", slack)
         if st is not None and not check_male(st.spacers[-1], sheet_range, cap_nut.thread_depth).ok:
             st = None
     if st is None:
-        st = round_up(req, spacers, "screw" if last else "through", slack)
+        end = "screw" if last else "through"
+        st = round_up(req, spacers, end, slack, usable=usable) or round_up(req, spacers, end, slack)
     if st is None and capped is not None:
         # no F-F allowed (rack.fasteners): keep the cap nut; its engagement finding says the risk
         st = capped

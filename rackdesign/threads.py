@@ -31,10 +31,12 @@ PITCH = {"M2": 0.4, "M2.2": 0.45, "M2.5": 0.45, "M2.6": 0.45, "M3": 0.5, "M3.5":
 # Plates are cut to the medium (2級) series: a laser's hole walls taper a little and four holes
 # must line up with four spacers on another plate. The checks hold holes to the fine (1級)
 # series: under it a thread may bind. Threads outside the tables: ×1.07 (fine; ISO 273's M6 is
-# 6.4) and ×1.12 (medium; a little over its M6's 6.6, for the taper).
+# 6.4) and ×1.12 (medium; a little over its M6's 6.6, for the taper), ×1.2 (coarse; its M6 is 7.0).
+# A plate hole may widen to the fabricator's minimum hole up to the coarse (3級) series (plate_hole).
 CLEARANCE_FINE = {"M2": 2.2, "M2.5": 2.7, "M2.6": 2.8, "M3": 3.2, "M4": 4.3, "M5": 5.3}
 CLEARANCE_MEDIUM = {"M2": 2.4, "M2.5": 2.9, "M2.6": 3.0, "M3": 3.4, "M4": 4.5, "M5": 5.5}
-_CLEARANCE = {"fine": (CLEARANCE_FINE, 1.07), "medium": (CLEARANCE_MEDIUM, 1.12)}
+CLEARANCE_COARSE = {"M2": 2.6, "M2.5": 3.1, "M2.6": 3.2, "M3": 3.6, "M4": 4.8, "M5": 5.8}
+_CLEARANCE = {"fine": (CLEARANCE_FINE, 1.07), "medium": (CLEARANCE_MEDIUM, 1.12), "coarse": (CLEARANCE_COARSE, 1.2)}
 
 
 def thread_diameter(thread: str) -> Mm:
@@ -50,13 +52,25 @@ def pitch(thread: str) -> Mm:
 
 
 def clearance_hole(thread: str, series: str = "medium") -> Mm:
-    """The ISO 273 through-hole diameter for `thread` in the `series` ("fine" | "medium")."""
+    """The ISO 273 through-hole diameter for `thread` in the `series` ("fine" | "medium" | "coarse")."""
     if series not in _CLEARANCE:
-        raise ValueError(f"no ISO 273 series {series!r}: fine or medium")
+        raise ValueError(f"no ISO 273 series {series!r}: fine, medium or coarse")
     table, ratio = _CLEARANCE[series]
     if thread in table:
         return table[thread]
     return round(thread_diameter(thread) * ratio, 1)
+
+
+def plate_hole(thread: str, min_hole: Mm = 0.0) -> Mm:
+    """The hole cut for `thread` in a plate whose fabricator cuts no hole under `min_hole`: the
+    medium clearance, widened to the fabricator's minimum while that stays within the coarse
+    (3級) series — the hole still locates the part to ISO 273's loosest fit, and the service can
+    cut it (M2.5 in 3 mm acrylic: Ø3.0 rather than Ø2.9). Past the coarse series the medium
+    hole stays: widening further would let boards wander, and preflight says the service
+    cannot cut it (a thinner sheet, or a service that cuts smaller holes)."""
+    medium = clearance_hole(thread, "medium")
+    widened = max(medium, round(min_hole, 2))
+    return widened if widened <= clearance_hole(thread, "coarse") + 1e-9 else medium
 
 
 def min_engagement(thread: str) -> Mm:

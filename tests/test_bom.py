@@ -72,7 +72,9 @@ def test_seed_lines_and_total(seed_bom):
     names = [ln.display_name for ln in seed_bom.lines]
     assert [n for n in names if n in {o for _, o, *_ in SEED_TABLE}] == [o for _, o, *_ in SEED_TABLE]
     others = [ln for ln in seed_bom.lines if ln.display_name not in {o for _, o, *_ in SEED_TABLE}]
-    assert [(ln.part_id, ln.included, int(ln.amount.amount)) for ln in others] == [("spacer-m2.5-ff-11", 8, 0)]
+    # the PoE+ HAT's standoffs: 9 mm, as the original PoE HAT's (geerlingguy/raspberry-pi-dramble#135;
+    # parts/hats/rpi-poe-plus-hat.toml flags it to measure), not the 11 mm once derived
+    assert [(ln.part_id, ln.included, int(ln.amount.amount)) for ln in others] == [("spacer-m2.5-ff-9", 8, 0)]
     assert seed_bom.total == Money(amount=Decimal(SEED_TOTAL))
     # the one Pi already owned is listed, not charged
     pi = seed_bom.line("rpi4b-8gb")
@@ -104,9 +106,9 @@ def test_pack_rounding_owned_spares_and_boxes(default_bom, tmp_path):
     lc, lay, b = default_bom
     feet = b.line("foot-rubber-tk")  # 4 needed, packs of 6
     assert (feet.needed, feet.packs, feet.buy, int(feet.amount.amount)) == (4, 1, 6, 108)
-    hat_screw = b.line("screw-m2.6-pan-4")  # 4 per HAT box, 2 HATs
-    assert (hat_screw.included, hat_screw.buy, int(hat_screw.amount.amount)) == (8, 0, 0)
-    assert "PoE+ HATに付属していたものを流用" in hat_screw.note_ja
+    # the box's M2.6 screws (the seed's word) do not match its M2.5 spacers: the default buys M2.5 screws
+    hat_screw = b.line("screw-m2.5-pan-5")
+    assert (hat_screw.needed, hat_screw.included) == (8, 0) and hat_screw.buy >= 8
     pi = b.line("rpi4b-8gb")
     assert (pi.owned, pi.buy, pi.amount.amount) == (1, 1, 13160)
 
@@ -126,7 +128,7 @@ def test_pack_rounding_owned_spares_and_boxes(default_bom, tmp_path):
     assert (hat.spare, hat.buy, int(hat.amount.amount)) == (0, 0, 0) and "計上せず" in hat.note_ja
     screws6 = b2.line("screw-m3-pan-6")  # 8 + 1 spare -> one pack of 25
     assert (screws6.needed, screws6.packs, screws6.buy) == (9, 1, 25)
-    standoff = b2.line("spacer-m2.5-ff-11")  # 8 + 1 spare, 8 in the HAT boxes -> a pack of 10 for 1
+    standoff = b2.line("spacer-m2.5-ff-9")  # (9 mm: see test_seed_lines_and_total) 8 + 1 spare, 8 in the HAT boxes -> a pack of 10 for 1
     assert (standoff.needed, standoff.included, standoff.buy, int(standoff.amount.amount)) == (9, 8, 10, 330)
     assert b2.total.amount == sum(ln.amount.amount for ln in b2.lines)
 
@@ -225,7 +227,7 @@ def test_default_and_init4_fasteners_match_the_model(rack, in_tmp):
     lay = build_layout(load_cluster(in_tmp / "c4.toml"))
     assert got == _fasteners_from_layout(lay)
     # 4 nodes: 4 HATs' screws, 4 boards' spacers; 4 LAN cables
-    assert got["spacer-m2.6-mf-5"] == 16
+    assert got["spacer-m2.5-mf-5"] == 16  # the board holes' own M2.5 thread (the seed's M2.6 only in examples/seed.toml)
     lc = load_cluster(in_tmp / "c4.toml")
     assert build_bom(lc, lay).line("lan-cat6-0.5m").needed == 4
 

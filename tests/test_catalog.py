@@ -28,7 +28,8 @@ GROUP_KINDS = {
     "switches": {"switch"},
     "cables": {"cable"},
     "sheets": {"sheet"},
-    "fasteners": {"spacer", "screw", "nut", "foot"},
+    "fasteners": {"spacer", "screw", "nut", "washer", "foot"},
+    "coolers": {"cooler"},
     "fabricators": {"fabricator"},
 }
 
@@ -67,8 +68,8 @@ ELECTRICAL_SUFFIXES = ("_w", "_a", "_v")
 
 
 def raw(path: Path) -> dict:
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
+    """The file's data as the catalog validates it (with `based_on`, merged over its base)."""
+    return load_catalog(PARTS).raw(path.stem)
 
 
 def _rel(path: Path) -> str:
@@ -179,6 +180,12 @@ def test_catalog_has_files():
 
 
 @pytest.mark.parametrize("path", FILES, ids=_rel)
+def test_part_files_name_no_override_or_old_keys(path):
+    text = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert "override" not in text, "override is for a user's own parts folder only"
+
+
+@pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_part_loads(path):
     part = load_part(path)
     assert part.id == path.stem
@@ -190,10 +197,54 @@ def test_part_id_is_kebab_case(path):
     assert re.fullmatch(r"[a-z0-9]+(?:[.-][a-z0-9]+)*", path.stem), path.stem
 
 
+def citable_or_flagged(src: dict) -> bool:
+    """A source that can be looked up (url, or where in the document), or figures flagged to measure."""
+    if src.get("measure_before_cutting") is True:
+        return bool(str(src.get("measure", "")).strip())
+    return bool(str(src.get("url", "")).strip() or str(src.get("where", "")).strip())
+
+
+def unsourced(data: dict) -> list[str]:
+    """Figures no citable source covers and no flagged entry marks to measure."""
+    good = [s for s in data.get("sources", []) if citable_or_flagged(s)]
+    return [p for p in figures(data) if not covered(p, good)]
+
+
+def test_an_estimate_does_not_count_as_a_source():
+    data = {"width": "85 mm", "height_above": "16 mm", "sources": [
+        {"figures": ["width"], "document": "drawing", "official_drawing": True, "url": "https://example.org/d.pdf"},
+        {"figures": ["height_above"], "document": "estimate", "official_drawing": False, "note": "guess"}]}
+    assert unsourced(data) == ["height_above"]
+    data["sources"][1].update(measure_before_cutting=True, measure="")
+    assert unsourced(data) == ["height_above"]  # a flag must say what to measure
+    data["sources"][1]["measure"] = "the jack's top above the PCB, calipers"
+    assert unsourced(data) == []
+
+
+PHYSICAL = [f for f in FILES if f.parent.name != "fabricators"]  # fabricator profiles: h14's files
+
+
 @pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_every_figure_has_a_source(path):
     missing = uncovered(raw(path))
     assert not missing, f"{_rel(path)}: no [[sources]] entry covers {missing}"
+
+
+@pytest.mark.parametrize("path", PHYSICAL, ids=_rel)
+def test_every_figure_is_cited_or_flagged_to_measure(path):
+    """Walks the raw TOML: each physical figure is covered by a source that gives a URL or a
+    figure/table to look it up, or by an entry flagged measure_before_cutting that says what
+    to measure."""
+    missing = unsourced(raw(path))
+    assert not missing, f"{_rel(path)}: {missing} neither cite a source (url/where) nor say measure_before_cutting"
+
+
+@pytest.mark.parametrize("path", PHYSICAL, ids=_rel)
+def test_official_drawing_only_with_a_citation(path):
+    for i, src in enumerate(raw(path).get("sources", [])):
+        if src.get("official_drawing"):
+            assert src.get("url") or src.get("where"), f"{_rel(path)} sources[{i}]: official_drawing without url/where"
+            assert not src.get("measure_before_cutting"), f"{_rel(path)} sources[{i}]: official yet to be measured?"
 
 
 @pytest.mark.parametrize("path", FILES, ids=_rel)
@@ -268,6 +319,12 @@ def test_pi4_mounting_holes_match_the_official_drawing():
         assert r < x < mm(pi.width) - r and r < y < mm(pi.depth) - r
 
 
+@pytest.mark.parametrize("kind", ["board", "hat", "drive", "switch", "cooler"])
+def test_positioned_parts_state_their_datum(kind):
+    for part in load_catalog(PARTS).of_kind(kind):
+        assert len(part.datum) > 40, f"{part.id}: say which corner, end and face its positions are measured from"
+
+
 def test_pi5_shares_the_pi4_hole_pattern():
     cat = load_catalog(PARTS)
     p4, p5 = cat["rpi4b-8gb"], cat["rpi5-8gb"]
@@ -302,20 +359,14 @@ def test_poe_hat_fits_pi4_not_pi5():
         assert pid in cat, f"included part {pid} is not in the catalog"
 
 
-def test_drive_bottom_holes_follow_sff_8201():
+def test_drive_figures_are_sff_8201_table_3_1():
     drive = load_catalog(PARTS).get("ssd-sata-2.5-500gb", "drive")
-    assert mm(drive.width) == pytest.approx(69.85)
-    assert mm(drive.length) == pytest.approx(100.45)
-    holes = [(mm(x), mm(y)) for x, y in drive.bottom_holes]
-    assert len(holes) == 4
-    for (x1, y1), (x2, y2) in itertools.combinations(holes, 2):
-        if y1 == pytest.approx(y2):
-            assert abs(x1 - x2) == pytest.approx(61.72)
-    assert sorted({round(y, 3) for _, y in holes}) == [14.0, 90.6]
-    # centred across the width
-    assert min(x for x, _ in holes) == pytest.approx(mm(drive.width) - max(x for x, _ in holes))
-    assert mm(drive.thread_depth_side) == pytest.approx(2.0)  # 7 mm drive
-    assert mm(drive.thread_depth_bottom) == pytest.approx(2.5)
+    assert (mm(drive.width), mm(drive.length), mm(drive.height)) == (69.85, 100.45, 7.0)  # A4, A6 max, A1
+    assert [mm(v) for v in drive.bottom_holes_from_connector] == [14.00, 90.60]  # A50, A51
+    assert [mm(v) for v in drive.side_holes_from_connector] == [14.00, 90.60]  # A52, A53
+    assert (mm(drive.bottom_hole_inset), mm(drive.bottom_hole_spacing)) == (4.07, 61.72)  # A28, A29
+    assert mm(drive.side_hole_height) == 3.00  # A23
+    assert mm(drive.thread_depth_side) == 2.0 and mm(drive.thread_depth_bottom) == 2.5  # A38 (A1 <= 7), A41
     assert drive.power.current_5v_a > 0
 
 

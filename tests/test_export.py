@@ -111,7 +111,7 @@ def test_cad_worker_failure_comes_back_as_it_was(monkeypatch):
     parent, child = multiprocessing.Pipe()
     worker = ex.CadWorker()
     worker.conn = parent
-    parent.send((False, None, ["step"], load_catalog().root))
+    parent.send((False, None, ["step"], load_catalog().root, None))  # no user parts/ folder
     ex._cad_worker_main(child)  # what the forked process runs
     with pytest.raises(PermissionError) as ei:
         worker.result("step")

@@ -100,15 +100,16 @@ def test_board_holes_follow_catalog(which, request):
         for (u, v), h in zip(want, holes):
             x, y, _ = transform((u, v, 0.0), bp.pos, bp.rot)
             assert h.x == pytest.approx(x, abs=0.01) and h.y == pytest.approx(y, abs=0.01)
-        assert all(h.diameter == threads.clearance_hole(h.thread) for h in holes)
+        assert all(h.diameter == threads.plate_hole(h.thread, 3.0) for h in holes)  # anymany: min hole = t
 
 
 def test_default_layout_parts(default):
     lc, lay = default
     counts = lay.counts()
-    # the seed's fastener kinds: M3 pan 6 under the base and at the top, M2.6 brass 5 mm spacers
+    # the seed's fastener kinds: M3 pan 6 under the base and at the top; 5 mm board spacers, now in
+    # the board holes' own M2.5 thread (the catalog has M2.5 M-F spacers; the seed used M2.6)
     assert counts["screw-m3-pan-6"] == 8
-    assert counts["spacer-m2.6-mf-5"] == 8
+    assert counts["spacer-m2.5-mf-5"] == 8
     assert counts["foot-rubber-tk"] == 4
     assert counts["rpi4b-8gb"] == 2 and counts["tl-sg1005p"] == 1
     # the top segment is the seed's 28 mm
@@ -199,8 +200,18 @@ def test_clearance_hole_tables():
         assert d < threads.clearance_hole(th, "fine") < threads.clearance_hole(th, "medium")
     # outside the tables: the series' ratio
     assert threads.clearance_hole("M6", "fine") == 6.4 and threads.clearance_hole("M6") == 6.7
+    assert threads.clearance_hole("M2.5", "coarse") == 3.1 and threads.clearance_hole("M6", "coarse") == 7.2
     with pytest.raises(ValueError):
-        threads.clearance_hole("M3", "coarse")
+        threads.clearance_hole("M3", "loose")
+
+
+def test_plate_hole_widens_to_the_fabricators_minimum_within_coarse():
+    # M2.5 in 3 mm acrylic at a service that cuts no hole under 3.0 mm: Ø3.0, not the medium Ø2.9
+    assert threads.plate_hole("M2.5", 3.0) == 3.0 and threads.plate_hole("M2.5", 0.0) == 2.9
+    assert threads.plate_hole("M3", 3.0) == 3.4  # the medium hole is already larger
+    # 5 mm acrylic (min hole 5.0): widening past coarse M2.5 (3.1) would let a board wander;
+    # the medium hole stays and preflight says the service cannot cut it
+    assert threads.plate_hole("M2.5", 5.0) == 2.9 and threads.plate_hole("M3", 3.6) == 3.6
 
 
 def test_solve_exact_prefers_fewest_parts_then_sizes():
@@ -267,7 +278,8 @@ def test_flat_parts_cut_holes_are_the_catalog_pattern(default):
         dx, dy = part.notes["datum"]
         bp = next(p for p in lay.parts_of("board") if p.node == node)
         cut = [h for h, n in zip(part.holes, part.notes["holes"]) if n["kind"] == "board"]
-        assert all(isinstance(h, Circle) and h.diameter == pytest.approx(3.0) for h in cut)  # M2.6 clearance
+        # M2.5 clearance: ISO 273 medium (2.9) widened to the service's 3.0 mm minimum hole (within coarse, 3.1)
+        assert all(isinstance(h, Circle) and h.diameter == pytest.approx(3.0) for h in cut)
         # back into the board's own frame: the catalog's centres within 0.01 mm
         got = []
         for h in cut:
@@ -278,7 +290,7 @@ def test_flat_parts_cut_holes_are_the_catalog_pattern(default):
     base = parts["base"]
     kinds = [n["kind"] for n in base.notes["holes"]]
     assert kinds.count("column") == 4 and kinds.count("drive") == 4 and kinds.count("support") == 2
-    # drive holes: 61.72 mm apart across, 76.6 mm along (SFF-8201)
+    # drive holes: 61.72 mm apart across (A29), 90.60 - 14.00 = 76.6 mm along (A51 - A50, SFF-8201)
     dh = sorted(h.center for h, n in zip(base.holes, base.notes["holes"]) if n["kind"] == "drive")
     assert dh[2][0] - dh[0][0] == pytest.approx(61.72, abs=0.01)
     assert dh[1][1] - dh[0][1] == pytest.approx(76.6, abs=0.01)
@@ -294,7 +306,7 @@ def test_flat_parts_cut_holes_are_the_catalog_pattern(default):
 # -- what cannot be laid out: a LayoutError with the check's code, where, and what to do --------
 
 ALL_FASTENERS = sorted(p.stem for p in (load_catalog().root / "fasteners").glob("*.toml")
-                       if not p.stem.startswith("foot"))
+                       if not p.stem.startswith(("foot", "washer")))
 
 
 def _with_fasteners(ids, text=None):
@@ -307,7 +319,7 @@ def _with_fasteners(ids, text=None):
     ("spacer-m3-", "STACK_HEIGHT", "spacer columns (front-left, back-left, front-right, back-right)",
      "rack.fasteners (the catalog has spacer-m3-"),
     # the seed's board spacer (M-F under a HAT) in neither thread
-    ("spacer-m2", "NO_SPACER", "tier-1-master", "rack.fasteners (the catalog has spacer-m2.6-mf-5"),
+    ("spacer-m2", "NO_SPACER", "tier-1-master", "rack.fasteners (the catalog has spacer-m2.5-mf-"),
     # no M3 screw: the drive cannot be screwed to the base
     ("screw-m3-", "NO_SCREW", "base plate", "rack.fasteners (the catalog has screw-m3-"),
 ])

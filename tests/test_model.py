@@ -17,11 +17,12 @@ def test_fastener_counts_match_layout(default_rack):
     per_part = Counter(re.sub(r"#\d+$", "", n) for n in names)
     assert dict(per_part) == {**lay.counts(), **{p.name: 1 for p in lay.plates}, "switch-support": 1}
     # the default rack, counted by hand from the design: 4 columns of M-F 15 + M-F 30 + F-F 28,
-    # M3x6 under the base and on top, M3x4 into the drive, board and HAT fasteners per node
+    # M3x6 under the base and on top, M3x4 into the drive, board and HAT fasteners per node: the
+    # boards on M2.5 M-F 5 mm spacers (M2.5x6 from below), the HATs on their 9 mm F-F with M2.5x5
     expect = {
         "spacer-m3-mf-15": 4, "spacer-m3-mf-30": 4, "spacer-m3-ff-28": 4, "screw-m3-pan-6": 8,
-        "screw-m3-pan-4": 4, "spacer-m2.6-mf-5": 8, "screw-m2.6-pan-6": 8, "spacer-m2.5-ff-11": 8,
-        "screw-m2.6-pan-4": 8, "screw-m3-pan-10": 2, "nut-m3-hex": 2, "foot-rubber-tk": 4,
+        "screw-m3-pan-4": 4, "spacer-m2.5-mf-5": 8, "screw-m2.5-pan-6": 8, "spacer-m2.5-ff-9": 8,
+        "screw-m2.5-pan-5": 8, "screw-m3-pan-10": 2, "nut-m3-hex": 2, "foot-rubber-tk": 4,
     }
     for pid, n in expect.items():
         assert per_part[pid] == n, pid

@@ -11,6 +11,8 @@ its layout, the flat parts as cut) and returns `Finding`s (rackdesign.findings):
 - compat.py       HAT_FIT
 - power.py        POE_PORTS, POE_BUDGET, NODE_POWER, USB_CURRENT
 - holes.py        HOLE_DRIFT                   what is cut vs the catalog patterns
+- stability.py    STABILITY                    the tip angle (IEC 62368-1's 10° tilt)
+- measure.py      MEASURE                      figures of the used parts no source gives
 
 Everything reads the one Layout (rackdesign.layout.build_layout): the model, the cut files, the
 front plan and the BOM are drawn from it too, so what is checked is what is built.
@@ -28,7 +30,7 @@ from ..findings import Finding, LayoutError, fold
 from ..layout import build_layout
 from ..layout.placed import Layout
 from ..plates import flat_parts
-from . import clearance, compat, fasteners, holes, power
+from . import clearance, compat, fasteners, holes, measure, power, stability
 from .design import Design
 from .report import Report
 
@@ -47,10 +49,12 @@ def run_checks(lc: LoadedCluster, lay: Layout | None = None, geometry: bool = Tr
     t1 = time.perf_counter()
     design = Design(lc, lay, flat_parts(lay))
     findings += fasteners.check(design) + clearance.check(design) + holes.check(design)
+    findings += stability.check(design) + measure.check(design)
+    threads = {frozenset(f.parts) for f in findings if f.code == "SCREW_DEPTH"}
     t2 = time.perf_counter()
     stats: dict = {"seconds": {"layout": round(t1 - t0, 3), "pure_checks": round(t2 - t1, 3)}}
-    if geometry:
-        findings += _geometry(design, stats)
+    if geometry:  # a thread past its female's depth is measured by SCREW_DEPTH: not a second finding
+        findings += [f for f in _geometry(design, stats) if not (f.code == "COLLISION" and frozenset(f.parts) in threads)]
         stats["seconds"]["collisions"] = round(time.perf_counter() - t2, 3)
     stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
     stats["parts"] = len(lay.parts)

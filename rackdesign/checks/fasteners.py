@@ -15,7 +15,8 @@ Rules (stated once; the thread figures are rackdesign.threads'):
   thread_depth, a drive's thread_depth_bottom (SFF-8201; a hard limit — a deeper screw presses
   on the drive's board, so it is an error even if only the thinnest sheet gets there).
 - at the nominal sheet: an error; only at the extreme of the sheet's tolerance: a warning
-  (measure the sheet, or add a washer).
+  (measure the sheet, or add a washer); past a female depth the catalog flags to measure (a cap
+  nut's), a warning saying what to measure.
 - thread mismatch: same pitch and ≤ 0.1 mm apart (M2.6 into M2.5, both 0.45 mm) is a warning,
   anything else an error.
 - holes (ISO 273 / JIS B 1001): smaller than the thread — error; under the fine-series
@@ -80,6 +81,7 @@ class Female:
     hard: bool = False  # depth is a hard limit (a drive)
     through: bool = False  # a hex nut: the screw may pass through
     what: str = ""
+    measure: str = ""  # the depth is a catalog figure no source gives: what to measure
 
 
 class CutHole(NamedTuple):
@@ -133,6 +135,11 @@ def _spacer_threads(p: Placed, cat: Catalog, males: list[Male], females: Axes[Fe
                           p.role, p.node))
 
 
+def _to_measure(cat: Catalog, part_id: str, figure: str) -> str:
+    """What to measure, when the part's `figure` is one no source gives (else "")."""
+    return next((m.measure for m in cat[part_id].to_measure() if figure in m.figures), "")
+
+
 def collect(lay: Layout, cat: Catalog) -> tuple[list[Male], Axes[Female]]:
     """The male and female threads of the placed parts."""
     males: list[Male] = []
@@ -150,7 +157,8 @@ def collect(lay: Layout, cat: Catalog) -> tuple[list[Male], Axes[Female]]:
             cap = n.style == "cap"
             females.add(x, y, Female(p.name, p.part_id, n.thread, x, y, z, not _flipped(p),
                                      n.thread_depth if cap else n.height, min_engagement(n.thread) if cap else n.height,
-                                     through=not cap, what=f"{n.style} nut"))
+                                     through=not cap, what=f"{n.style} nut",
+                                     measure=_to_measure(cat, p.part_id, "thread_depth") if cap else ""))
         elif p.kind == "drive":
             d = drive_spec(cat[p.part_id])
             for u, v in d.bottom_holes:
@@ -263,11 +271,23 @@ def _too_deep(j: _Joint) -> list[Finding]:
     if f.through or j.deep <= f.depth + EPS:
         return []
     sev = "error" if (j.depth > f.depth + EPS or f.hard) else "warning"
-    return [Finding(sev, "SCREW_DEPTH",
-                    f"{j.what}: goes {j.deep:.2f} mm deep{j.grip} at the thinnest ({j.depth:.2f} mm at nominal); "
+    measure = _sheet_to_measure(j) if sev == "warning" else ""
+    if sev == "error" and f.measure and not f.hard:
+        # past a depth no source gives (the catalog's safe-side guess): a check must not fail a
+        # design on an unchecked number, nor stay quiet about it
+        sev, measure = "warning", f.measure
+    return [Finding(sev, "SCREW_DEPTH", measure=measure,
+                    message=f"{j.what}: goes {j.deep:.2f} mm deep{j.grip} at the thinnest ({j.depth:.2f} mm at nominal); "
                     f"the thread there is {f.depth:g} mm deep",
                     fix="a shorter screw" + (" (a deeper one presses on the drive's board)" if f.hard else ""),
                     parts=j.parts, value=round(j.deep, 3), unit="mm", limit=f.depth, node=j.m.node)]
+
+
+def _sheet_to_measure(j: _Joint) -> str:
+    """A joint right at the nominal sheet and wrong only at an end of its tolerance: no screw
+    length serves the whole range, so the sheet's real thickness decides."""
+    return (f"the sheet's thickness where {j.m.part_id} ({j.m.role}) passes, with calipers: the joint is right at "
+            f"the nominal thickness and wrong only at an end of the cast-acrylic tolerance{j.grip}")
 
 
 def _too_shallow(j: _Joint) -> list[Finding]:
@@ -280,8 +300,8 @@ def _too_shallow(j: _Joint) -> list[Finding]:
     why = " at the thickest sheet" if sev == "warning" else ""
     fix = ("measure the sheet; if it is thick, a screw 1 mm longer" + (" only if the thread depth allows it" if f.hard else "")
            if sev == "warning" else "a longer screw or male thread")
-    return [Finding(sev, "SCREW_ENGAGEMENT",
-                    f"{j.what}: engages {max(effective, 0):.2f} mm{why}{j.grip} ({nominal:.2f} mm at nominal); "
+    return [Finding(sev, "SCREW_ENGAGEMENT", measure=_sheet_to_measure(j) if sev == "warning" else "",
+                    message=f"{j.what}: engages {max(effective, 0):.2f} mm{why}{j.grip} ({nominal:.2f} mm at nominal); "
                     f"wants {f.min_engage:.2f} mm",
                     fix=fix, parts=j.parts, value=round(max(effective, 0), 3), unit="mm", limit=f.min_engage,
                     node=j.m.node)]

@@ -23,6 +23,16 @@ class Report:
     heights: dict[str, float] = field(default_factory=dict)  # plate -> z of its bottom face (mm)
     stats: dict = field(default_factory=dict)  # timings and counts
 
+    @property
+    def to_measure(self) -> list[Finding]:
+        """The warnings that hang on a figure to measure (each says what to measure)."""
+        return [f for f in self.findings if f.severity == "warning" and f.measure]
+
+    @property
+    def design_warnings(self) -> list[Finding]:
+        """The warnings about the design itself (not about a figure to measure)."""
+        return [f for f in self.findings if f.severity == "warning" and not f.measure]
+
     def counts(self) -> dict[str, int]:
         return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
 
@@ -45,7 +55,8 @@ class DesignFailed(WorkFailed):
     def __init__(self, report: Report, list_errors: bool = False):
         errors = [f for f in report.findings if f.severity == "error"]
         super().__init__(f"{report.file}: the design has {len(errors)} error{'s' if len(errors) != 1 else ''}",
-                         details=[f"{f.code}: {f.sentence}" for f in errors] if list_errors else [],
+                         details=[f"{f.code}: {f.sentence}" + (f" — {f.fix}" if f.fix else "") for f in errors]
+                         if list_errors else [],
                          data=report.to_dict())
         self.report = report
 
@@ -80,7 +91,7 @@ def render_table(report: Report, console: Console) -> None:
             msg = f.sentence + (f"  [dim](×{f.count})[/]" if f.count > 1 else "")
             cells = [f.code, msg, _measured(f)]
             if sev != "info":
-                cells.append(f.fix)
+                cells.append(f"measure: {f.measure}" + (f"; {f.fix}" if f.fix else "") if f.measure else f.fix)
             t.add_row(*cells)
         if len(shown) < len(rows):
             t.add_row("…", f"{len(rows) - len(shown)} more (see --json)", "")

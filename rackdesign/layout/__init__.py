@@ -36,10 +36,11 @@ from .plan import StackPlan, plan_stack
 from .tiers import place_tier
 
 
-def build_layout(lc: LoadedCluster) -> Layout:
-    """The rack of a loaded cluster. Raises LayoutError (rackdesign.findings) when it cannot be
-    laid out as asked; records a Finding wherever it settled for a part that breaks a rule."""
-    inp = read_input(lc)
+def build_layout(lc: LoadedCluster, fabricator: str | None = None) -> Layout:
+    """The rack of a loaded cluster (cut by `fabricator`, default rack.fabricator). Raises
+    LayoutError (rackdesign.findings) when it cannot be laid out as asked; records a Finding
+    wherever it settled for a part that breaks a rule."""
+    inp = read_input(lc, fabricator)
     spacers = column_spacers(inp)
     plan = plan_stack(inp, max(s.across_flats for s in spacers))
     mounts = [choose_mount(inp.fasteners, node, inp.sheet.thickness_range) for node in inp.nodes]

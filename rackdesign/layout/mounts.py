@@ -54,7 +54,7 @@ def choose_mount(fasteners: AllowedFasteners, node_parts: NodeParts, sheet_range
     no spacer or screw for it), through a sheet of `sheet_range` (thinnest, thickest)."""
     node, board, hat, plate = node_parts.name, node_parts.board, node_parts.hat, node_parts.plate
     findings: list[Finding] = []
-    spacer = _board_spacer(fasteners, board, hat, plate)
+    spacer = _board_spacer(fasteners, board, hat, plate, sheet_range)
     if spacer.thread != board.hole_thread:
         findings.append(Finding(
             "warning", "HOLE_SIZE", f"board spacers {spacer.id} are {spacer.thread}, the board's holes are for "
@@ -68,6 +68,8 @@ def choose_mount(fasteners: AllowedFasteners, node_parts: NodeParts, sheet_range
     if hat is None:
         top = choose_screw(fasteners.screws, spacer.thread, (board.thickness, board.thickness), spacer.female_depth,
                            what="board screw")
+        if not top.ok:
+            findings.append(top.finding(f"{node}: board screws from above", node))
         top_screw = fasteners[top.part_id] if top.part_id else None
         return BoardMount(spacer, plate_screw, top_screw=top_screw, findings=tuple(findings))
     hat_spacer, hat_screw = _hat_fasteners(fasteners, spacer, hat, plate)
@@ -82,15 +84,24 @@ def choose_mount(fasteners: AllowedFasteners, node_parts: NodeParts, sheet_range
     return BoardMount(spacer, plate_screw, hat_spacer, hat_screw, findings=tuple(findings))
 
 
-def _board_spacer(fasteners: AllowedFasteners, board: BoardSpec, hat: HatSpec | None, plate: str) -> SpacerSpec:
+def _board_spacer(fasteners: AllowedFasteners, board: BoardSpec, hat: HatSpec | None, plate: str,
+                  sheet_range: tuple[Mm, Mm]) -> SpacerSpec:
     """The spacer nearest the standoff in the board's thread (else the fallback thread): M-F
-    under a HAT, F-F without one."""
+    under a HAT, F-F without one; first those whose ends take an allowed screw (from below
+    through the plate, and without a HAT from above through the board: a short F-F has too
+    little thread at each end for both)."""
     threads = [board.hole_thread] + [th for th in FALLBACK_THREADS if th != board.hole_thread]
     style = "male-female" if hat is not None else "female-female"
+
+    def screws_fit(p: SpacerSpec) -> bool:
+        below = choose_screw(fasteners.screws, p.thread, sheet_range, p.female_depth).ok
+        t = board.thickness
+        return below and (hat is not None or choose_screw(fasteners.screws, p.thread, (t, t), p.female_depth).ok)
+
     for th in threads:
         cands = [p for p in fasteners.spacers if p.thread == th and p.style == style]
         if cands:
-            return min(cands, key=lambda p: (abs(p.length - BOARD_STANDOFF), p.length))
+            return min(cands, key=lambda p: (not screws_fit(p), abs(p.length - BOARD_STANDOFF), p.length))
     raise LayoutError("NO_SPACER", f"{plate}: no {style} spacer ({' or '.join(threads)}) to hold "
                       f"{board.id} by its {board.hole_thread} holes",
                       fasteners.where_to_add("spacer", f"{board.hole_thread} {style} spacers",
@@ -114,8 +125,10 @@ def _hat_fasteners(fasteners: AllowedFasteners, board_spacer: SpacerSpec, hat: H
                               f"of {hat.id}",
                               fasteners.where_to_add("spacer", f"{hat.standoff:g} mm female-female spacers", standoff))
         spacer = min(cands, key=lambda p: (p.thread != board_spacer.thread, p.id))
-    if boxed_screws:
-        return spacer, boxed_screws[0]  # the screws in the HAT's box (the seed reused them)
     choice = choose_screw(fasteners.screws, spacer.thread, (hat.thickness, hat.thickness), spacer.female_depth,
                           what="HAT screw")
+    boxed = [s for s in boxed_screws if s.thread == spacer.thread] or boxed_screws
+    if boxed and (boxed[0].thread == spacer.thread or not choice.ok):
+        return spacer, boxed[0]  # the screws in the HAT's box (the seed reused them)
+    # the box's screws do not match its spacers' thread (the seed's were M2.6): a clean pair wins
     return spacer, fasteners.chosen_screw(choice, spacer.thread, f"HAT {hat.id} (into {spacer.id})", plate)

@@ -43,7 +43,7 @@ class Hole:
 class Cutout:
     """A stadium-shaped cut-out (cable pass or air vent), centre in the rack frame."""
 
-    kind: str  # "cable" | "airflow"
+    kind: str  # "cable" | "airflow" | "strap" (a flat switch's strap slot in the base)
     cx: Mm
     cy: Mm
     length: Mm

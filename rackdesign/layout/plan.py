@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from ..findings import LayoutError
 from ..geometry3d import Mm, Rect, hex_circumradius, rect_distance
-from ..threads import clearance_hole
 from .inputs import RackInput
 from .placed import COLUMN_NAMES
 from .switch_support import base_size
@@ -49,12 +48,13 @@ def plan_stack(inp: RackInput, column_spacer_across_flats: Mm) -> StackPlan:
     # columns clear of the content by min_clearance, to 0.1 mm (round numbers on the floor plan)
     column_r = hex_circumradius(column_spacer_across_flats)
     column_to_content = math.ceil((inp.min_clearance + column_r) * 10 - 1e-9) / 10
-    column_hole = clearance_hole("M3")
+    column_hole = inp.hole("M3")
     column_inset = column_hole / 2 + inp.margin  # plate edge to a column's centre
     plate_width = content_width + 2 * (column_to_content + column_inset)
     plate_depth = content_depth + 2 * inp.margin
+    room = strap_room(inp)  # a flat switch's strap slots, on both sides of it
     switch_x, base_width, base_depth = base_size(plate_width, plate_depth, inp.switch, inp.switch_orientation,
-                                                 inp.min_clearance, inp.sheet.thickness, inp.margin)
+                                                 inp.min_clearance + room, inp.sheet.thickness, inp.margin + room)
     plate_y = (base_depth - plate_depth) / 2  # stack plates centred on the base's depth
     x0, y0 = column_inset + column_to_content, plate_y + inp.margin
     drive_area = (Rect(x0 + (content_width - drive_width) / 2, y0, x0 + (content_width + drive_width) / 2,
@@ -69,6 +69,17 @@ def plan_stack(inp: RackInput, column_spacer_across_flats: Mm) -> StackPlan:
                      base_width, base_depth, switch_x, column_hole, columns)
     _columns_clear_of_drive(plan, column_r, inp)
     return plan
+
+
+STRAP_SLOT_WIDTH = 4.0  # mm across a strap slot: a hook-and-loop strap is ~2 mm thick, doubled at the buckle
+
+
+def strap_room(inp: RackInput) -> Mm:
+    """What a flat switch held by a strap needs on each side: its gap, the slot, a web of sheet."""
+    sw = inp.switch
+    if sw is None or inp.switch_orientation != "flat" or sw.strap_width is None:
+        return 0.0
+    return sw.mount_gap + STRAP_SLOT_WIDTH + inp.sheet.thickness
 
 
 def _columns_clear_of_drive(plan: StackPlan, column_r: Mm, inp: RackInput) -> None:

@@ -12,7 +12,6 @@ import math
 
 from ..geometry3d import Mm, Point3, Rotation, transform, world_box
 from ..partspec import BoardSpec
-from ..threads import clearance_hole
 from .inputs import NodeParts, RackInput
 from .mounts import BoardMount
 from .placed import HEAD_DOWN, JACKS_TO_FRONT, Carried, Cutout, Hole, Placer, Plate
@@ -36,7 +35,7 @@ def place_tier(placer: Placer, inp: RackInput, plan: StackPlan, node: NodeParts,
     """The tier plate of `node` with its bottom face at `z`, and everything it carries."""
     t, board = inp.sheet.thickness, node.board
     origin = board_origin(plan, board, z + t + mount.standoff)
-    holes = tuple(Hole(x, y, clearance_hole(mount.thread), "board", mount.thread, node=node.name)
+    holes = tuple(Hole(x, y, inp.hole(mount.thread), "board", mount.thread, node=node.name)
                   for x, y in _on_board(board.holes, origin, JACKS_TO_FRONT))
     placer.add(board.id, "board", origin, board.box, JACKS_TO_FRONT, role="board", node=node.name)
     for h in holes:  # a screw up through the plate into the spacer under the board

@@ -97,7 +97,8 @@ def choose_paper(drawing: Drawing) -> tuple[str, float, float, float, tuple]:
     return name, W, H, SCALES[-1], _extent(drawing, SCALES[-1])
 
 
-def plot(drawing: Drawing, cluster: str, date: str, backend_cls) -> bytes:
+def plot(drawing: Drawing, cluster: str, date: str, backend_cls, mark: str = "") -> bytes:
+    """`mark`: a warning for the title block (`rack export --force`: "NOT CHECKED: N errors")."""
     paper, W, H, s, ext = choose_paper(drawing)
     out = backend_cls(W, H)
     area_w, area_h = W - 2 * MARGIN, H - 2 * MARGIN - TITLE_H - 4
@@ -121,7 +122,7 @@ def plot(drawing: Drawing, cluster: str, date: str, backend_cls) -> bytes:
             out.text(P(it.pos), it.text, it.size, it.anchor, it.angle)
         elif isinstance(it, DDim):
             _dimension(out, it, P)
-    _frame_and_title(out, W, H, drawing, cluster, date, paper, s)
+    _frame_and_title(out, W, H, drawing, cluster, date, paper, s, mark)
     return out.finish()
 
 
@@ -151,7 +152,8 @@ def _dimension(out, d: DDim, P) -> None:
         out.text((mx + nx * 1.0, my + ny * 1.0), text, 2.5, "middle", angle)
 
 
-def _frame_and_title(out, W, H, drawing: Drawing, cluster: str, date: str, paper: str, s: float) -> None:
+def _frame_and_title(out, W, H, drawing: Drawing, cluster: str, date: str, paper: str, s: float,
+                     mark: str = "") -> None:
     fr = STYLES["frame"]
     th = STYLES["thin"]
     x0, y0, x1, y1 = MARGIN / 2, MARGIN / 2, W - MARGIN / 2, H - MARGIN / 2
@@ -171,4 +173,7 @@ def _frame_and_title(out, W, H, drawing: Drawing, cluster: str, date: str, paper
         lines = lines[:2] + [lines[2][:84] + " ..."]
     for k, line in enumerate(lines):
         out.text((tx0 + 3, ty1 - 25.0 - 3.6 * k), line, 1.8, "start")
-    out.text((tx1 - 2, ty1 - 6.5), "pirack", 2.0, "end")
+    if mark:
+        out.text((tx1 - 2, ty1 - 6.5), mark, 3.5, "end")
+    else:
+        out.text((tx1 - 2, ty1 - 6.5), "pirack", 2.0, "end")
