@@ -1,6 +1,6 @@
 """The flat parts of the rack: each plate and the switch support's flat pattern as Part2D.
 
-Geometry only (outline, true-circle holes, cut-outs, the bend line as a score line), in the
+Geometry only (outline, true-circle holes, cut-outs, the bend line), in the
 part's own frame (lower-left corner at 0, 0). Engraving (labels, logo) is added by a separate
 pass (rackdesign/engrave). `notes["holes"]` says what each hole is, aligned with `.holes`;
 `notes["datum"]` is the rack-frame point of the part's (0, 0), for the floor plan's dimensions.
@@ -38,7 +38,7 @@ def plate_part(lay: Layout, plate: Plate) -> Part2D:
 
 def support_part(lay: Layout) -> Part2D | None:
     """The switch support before bending: x runs from the foot's free end across the bend to
-    the wall's top; the bend line is scored (and tells the person with the heater where)."""
+    the wall's top; the bend line is drawn (never cut or scored) to tell the service where."""
     sp = lay.support
     if sp is None:
         return None
@@ -49,12 +49,14 @@ def support_part(lay: Layout) -> Part2D | None:
         name="switch-support",
         outline=rounded_rect(0.0, 0.0, sp.length, sp.width, r),
         holes=holes,
-        score=[bend],
+        bend=[bend],
         thickness=lay.thickness,
         material=lay.sheet,
         notes={"holes": [{"kind": "support", "thread": "M3", "diameter": d} for _, _, d in sp.holes],
                "datum": None, "role": "support", "bend": {"at": sp.bend_at, "angle": sp.bend_angle,
-                                                          "foot": sp.foot, "wall": sp.wall}},
+                                                          "foot": sp.foot, "wall": sp.wall,
+                                                          "inner_radius": sp.inner_radius, "k_factor": sp.k_factor,
+                                                          "allowance": sp.allowance}},
     )
 
 

@@ -72,8 +72,8 @@ def test_export_dxf_default_measured(rack, in_tmp):
     keys += [("P", e.dxf.layer, tuple(tuple(round(v, 4) for v in pt) for pt in e.get_points("xyb")))
              for e in msp.query("LWPOLYLINE")]
     assert len(keys) == len(set(keys))
-    # the switch support's bend line is scored, not cut
-    assert list(msp.query('LWPOLYLINE[layer=="SCORE"]'))
+    # the switch support's bend line: on its own layer, never cut or scored
+    assert list(msp.query('LWPOLYLINE[layer=="BEND"]')) and not list(msp.query('LWPOLYLINE[layer=="SCORE"]'))
 
 
 def test_unknown_fabricator_exit_2(rack, in_tmp):

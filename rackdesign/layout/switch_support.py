@@ -20,8 +20,10 @@ from ..threads import clearance_hole
 from .allowed import AllowedFasteners
 from .placed import HEAD_DOWN, ON_ITS_SIDE, Carried, Hole, Placer, SupportPattern
 
-# Heat-bent acrylic: inside bend radius ≈ sheet thickness (a strip heater's usual result).
-BEND_RADIUS_T = 1.0
+# A sheet without [bend] data (parts/sheets): inside radius = thickness, neutral axis mid-way
+# (the figures the catalog's acrylic sheets give, themselves unsourced estimates).
+DEFAULT_BEND_RADIUS_T = 1.0
+DEFAULT_K = 0.5
 SUPPORT_WALL_FRACTION = 0.6  # the support's wall reaches this share of the standing switch
 SUPPORT_FOOT = 15.0  # mm the support's foot runs out from the wall (room for its screws)
 SUPPORT_GAP = 0.5  # switch face to the support's wall
@@ -58,18 +60,50 @@ def support_hole_ys(depth: Mm) -> tuple[Mm, Mm]:
     return (SUPPORT_SCREW_FROM_EDGE, depth - SUPPORT_SCREW_FROM_EDGE)
 
 
-def support_pattern(t: Mm, wall: Mm, foot: Mm, depth: Mm) -> SupportPattern:
-    """Flat pattern of the bent support: a strip whose bend (90°, inside radius BEND_RADIUS_T·t)
-    joins a foot of `foot` mm and a wall of `wall` mm (outside lengths). Flat length uses the
-    neutral axis at mid-thickness: legs minus (r + t) each, plus the arc (π/2)(r + t/2)."""
-    r = BEND_RADIUS_T * t
-    bend_arc = math.pi / 2 * (r + t / 2)
-    flat_foot = foot - (r + t)
-    flat_wall = wall - (r + t)
-    length = flat_foot + bend_arc + flat_wall
+@dataclass(frozen=True)
+class Bend:
+    """One bend of a sheet: inside radius R, K-factor K (neutral axis at K·T from the inside
+    face), the angle A it is bent through, the thickness T."""
+
+    inner_radius: Mm
+    k_factor: float
+    angle: float  # degrees
+    thickness: Mm
+
+    @property
+    def allowance(self) -> Mm:
+        """BA = π (R + K·T) A / 180: the neutral axis's length through the bend."""
+        return math.pi * (self.inner_radius + self.k_factor * self.thickness) * self.angle / 180
+
+    @property
+    def setback(self) -> Mm:
+        """Outside setback (R + T)·tan(A/2): from the outside mould line's corner to where the
+        bend starts, on each leg."""
+        return (self.inner_radius + self.thickness) * math.tan(math.radians(self.angle) / 2)
+
+    def flat_length(self, leg_a: Mm, leg_b: Mm) -> Mm:
+        """Flat length of two legs of outside lengths a and b joined by this bend."""
+        return leg_a + leg_b - 2 * self.setback + self.allowance
+
+
+def sheet_bend(sheet: SheetSpec) -> Bend:
+    """The sheet's bend data (parts/sheets [bend]), else the defaults above."""
+    if sheet.bend is None:
+        return Bend(DEFAULT_BEND_RADIUS_T * sheet.thickness, DEFAULT_K, 90.0, sheet.thickness)
+    return Bend(sheet.bend.inner_radius, sheet.bend.k_factor, sheet.bend.angle, sheet.thickness)
+
+
+def support_pattern(bend: Bend, wall: Mm, foot: Mm, depth: Mm) -> SupportPattern:
+    """Flat pattern of the bent support: a strip whose bend joins a foot of `foot` mm and a wall
+    of `wall` mm (outside lengths). Flat length = foot + wall - 2 x setback + bend allowance;
+    the bend line is the middle of the bend, (foot - setback) + BA/2 from the foot's end."""
+    t = bend.thickness
+    length = bend.flat_length(foot, wall)
+    bend_at = foot - bend.setback + bend.allowance / 2
     hole_x = foot - (t + (foot - t) / 2)  # from the foot's free end (x = 0 in the flat pattern)
     holes = tuple((hole_x, y, clearance_hole("M3")) for y in support_hole_ys(depth))
-    return SupportPattern(round(length, 3), depth, round(flat_foot + bend_arc / 2, 3), 90.0, holes, foot, wall)
+    return SupportPattern(round(length, 3), depth, round(bend_at, 3), bend.angle, holes, foot, wall,
+                          bend.inner_radius, bend.k_factor, round(bend.allowance, 3))
 
 
 def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x: Mm, base_depth: Mm,
@@ -93,7 +127,8 @@ def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x:
     area = Rect(switch_x, switch_y, x + SUPPORT_FOOT, switch_y + switch.depth)
     screw_x = x + t + (SUPPORT_FOOT - t) / 2  # midway along the foot past the wall
     holes, findings = _support_screws(placer, screw_x, [y + dy for dy in support_hole_ys(depth)], sheet, fasteners)
-    return SwitchOnBase(tuple(holes), (Carried("switch", switch.id, area),), support_pattern(t, wall, SUPPORT_FOOT, depth),
+    pattern = support_pattern(sheet_bend(sheet), wall, SUPPORT_FOOT, depth)
+    return SwitchOnBase(tuple(holes), (Carried("switch", switch.id, area),), pattern,
                         tuple(findings))
 
 

@@ -34,6 +34,8 @@ STYLES = {
     "thin": LineStyle(0.18),
     "engrave": LineStyle(0.18, "#555555"),
     "score": LineStyle(0.25, "#0000cc", dash=(4.0, 2.0)),
+    "bend": LineStyle(0.3, "#008800", dash=(10.0, 2.0, 2.0, 2.0)),  # phantom line: a bend
+    "ghost": LineStyle(0.2, "#8a8a8a", dash=(2.0, 1.2)),  # what a plate carries, not cut
     "frame": LineStyle(0.5),
 }
 
