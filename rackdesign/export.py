@@ -205,8 +205,14 @@ def _cut_jobs(formats: list[str], sheets: list[CutSheet], prof: Fabricator) -> l
     from .writers.svg import sheet_svg
 
     writer = {"pdf": sheet_pdf, "svg": sheet_svg, "dxf": sheet_dxf}
-    return [(f"cut/{sh.name}.{f}", functools.partial(writer[f], sh, prof))
+    jobs = [(f"cut/{sh.name}.{f}", functools.partial(writer[f], sh, prof))
             for f in formats if f in CUT_FORMATS for sh in sheets]
+    if jobs:  # what the service must do besides cutting (the bend), beside the cut files
+        from .writers.order_note import NAME, order_note
+
+        files = [name.removeprefix("cut/") for name, _ in jobs]
+        jobs.append((f"cut/{NAME}", functools.partial(order_note, sheets, prof, files)))
+    return jobs
 
 
 def _drawing_jobs(wanted: list[str], parts: list[Part2D], cad: CadWorker | None, cluster: str,
