@@ -60,6 +60,8 @@ class Drawing:
     title: str
     items: list[Item] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # printed in the title block
+    # lines printed under the view at a fixed paper size whatever the scale (parts lists)
+    legend: list[str] = field(default_factory=list)
 
     def add_path(self, path: Path | Line | Arc, style: Style = "visible") -> None:
         if isinstance(path, Circle):

@@ -144,7 +144,7 @@ def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[
     formats = [f for f in FORMATS if f not in ("all", "coupon")] if fmt == "all" else [fmt]
     _warn_unaccepted(formats, prof, warn)
     layout = build_layout(lc)
-    parts = pipeline.flat_parts_for(lc, layout, warn)
+    parts = pipeline.flat_parts_for(lc, layout, warn, prof)
     problems = preflight(parts, prof)
     if problems:
         raise PreflightFailed(problems)

@@ -161,6 +161,19 @@ def column_lines(lay: Layout) -> list[str]:
     return out
 
 
+def column_counts(lay: Layout) -> list[str]:
+    """What each spacer column takes, counted: spacers, screws and nuts per column, and for all
+    columns (the same numbers the BOM counts from the layout)."""
+    out = []
+    for c in lay.columns:
+        per: dict[str, int] = {}
+        for p in lay.parts:
+            if p.column == c.name:
+                per[p.part_id] = per.get(p.part_id, 0) + 1
+        out.append(f"column {c.name}: " + ", ".join(f"{n}x {pid}" for pid, n in sorted(per.items())))
+    return out
+
+
 def _eng(c: ScrewChoice) -> str:
     lo, hi = c.engagement
     return f"{lo:.1f}–{hi:.1f} mm" + ("" if c.ok else " CHECK")
@@ -207,10 +220,10 @@ def front_plan(lay: Layout, assy: cq.Assembly) -> Drawing:
     d.dim((col.x, lay.thickness), (col.x, lay.thickness + col.length + lay.thickness * (len(col.segments) - 1)),
           (x1 - col.x) + 2 * DIM_GAP, text=f"column {col.length:.1f} + plates", direction="vertical")
 
-    # the parts list of the columns and mounts under the view
-    lines = [w for line in column_lines(lay) + _mount_lines(lay) for w in _wrap(line, TEXT_COLS)]
-    for k, line in enumerate(lines):
-        d.text((x0, z0 - 10.0 - 4.0 * k), line, 2.2, "start")
+    # the parts list of the columns and mounts: a legend at a fixed paper size under the view
+    # (writers.plot), so lines never crowd each other whatever the scale
+    d.legend.extend(w for line in column_lines(lay) + column_counts(lay) + _mount_lines(lay)
+                    for w in _wrap(line, TEXT_COLS))
     d.notes.append(f"size {x1 - x0:.1f} x {y1 - y0:.1f} x {z1 - z0:.1f} mm (w x d x h); heights from the base's bottom face")
     d.notes.extend(f.sentence for f in lay.findings)
     return d

@@ -32,8 +32,22 @@ def plate_part(lay: Layout, plate: Plate) -> Part2D:
         thickness=plate.thickness,
         material=lay.sheet,
         notes={"holes": info, "datum": (plate.x, plate.y), "role": plate.role, "node": plate.node,
-               "z": plate.z},
+               "z": plate.z, "carries": _carries(plate), "feet": _feet(lay, plate)},
     )
+
+
+def _carries(plate: Plate) -> list[tuple[str, str, tuple]]:
+    """What sits on the plate, (kind, part id, footprint) in the plate's frame (for the floor
+    plan's ghosted outlines; never cut)."""
+    return [(c.kind, c.part_id, (c.area.x0 - plate.x, c.area.y0 - plate.y, c.area.x1 - plate.x, c.area.y1 - plate.y))
+            for c in plate.carries]
+
+
+def _feet(lay: Layout, plate: Plate) -> list[tuple[float, float, float]]:
+    """The feet under the base, (x, y, diameter) in the plate's frame."""
+    if plate.role != "base":
+        return []
+    return [(f.pos[0] - plate.x, f.pos[1] - plate.y, f.bbox.x1 - f.bbox.x0) for f in lay.parts_of("foot")]
 
 
 def support_part(lay: Layout) -> Part2D | None:

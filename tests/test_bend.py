@@ -100,3 +100,38 @@ def test_seed_service_pdf_closed_cut_layer_bend_in_its_own_colour_order_note_bes
                  f"Bend {sp.bend_angle:g}°", f"Inside radius R {sp.inner_radius:g} mm", prof.bend.colour,
                  "do NOT cut or score", "曲げ"):
         assert want in note, want
+
+
+def test_a_service_that_does_not_bend_gets_two_plates_joined_by_tabs_and_slots():
+    """bends = false in the fabricator profile (the generic ones): no bend line anywhere; the
+    support is a foot (the screw holes and two slots) and a wall (two tabs) whose tabs fit the
+    slots with the thickest sheet in tolerance; every path closed; preflight passes."""
+    from pirack.load import load_cluster
+    from rackdesign.layout import build_layout
+    from rackdesign.pipeline import flat_parts_for
+    from rackdesign.preflight import preflight
+
+    lc = load_cluster(None)
+    lay = build_layout(lc)
+    prof = CAT["generic-dxf"]
+    assert prof.bends is False and CAT["anymany-pdf"].bends is True
+    parts = {p.name: p for p in flat_parts_for(lc, lay, None, prof)}
+    assert "switch-support" not in parts and not any(p.bend for p in parts.values())
+    foot, wall = parts["switch-support-foot"], parts["switch-support-wall"]
+    thickest = CAT[lc.spec.rack.sheet].thickness_range_mm()[1]
+    slots = [h for h, n in zip(foot.holes, foot.notes["holes"]) if n["kind"] == "tab-slot"]
+    assert len(slots) == 2
+    # tabs: where the wall's outline reaches below its edge (x < t), one per slot, inside it
+    t = lay.thickness
+    tab_ys = sorted({round(s.start[1], 3) for s in wall.outline.segments if s.start[0] == 0.0})
+    assert len(tab_ys) == 4
+    for (lo, hi), slot in zip(zip(tab_ys[::2], tab_ys[1::2]), sorted(slots, key=lambda s: s.bbox()[1])):
+        x0, y0, x1, y1 = slot.bbox()
+        assert y0 < lo and hi < y1  # the tab's width fits along the slot
+        assert x1 - x0 >= thickest  # the wall's thickness fits across it, thickest sheet included
+        assert x1 < foot.size[0] - 1.0  # the slot stays inside the plate
+    assert wall.size[0] == pytest.approx(lay.support.wall) and foot.size[0] == pytest.approx(lay.support.foot)
+    assert all(p.outline.is_closed() for p in (foot, wall)) and all(h.is_closed() for h in foot.holes)
+    assert preflight(list(parts.values()), prof) == []
+    # the screw holes are the bent support's, still matching the base (rackdesign.checks.holes)
+    assert [h.center for h in foot.holes if hasattr(h, "center")] == [(x, y) for x, y, _ in lay.support.holes]

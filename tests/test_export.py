@@ -33,7 +33,7 @@ def test_export_dxf_default_measured(rack, in_tmp):
     assert code == 0, err
     assert "does not take DXF" in err  # anymany-pdf takes PDF/AI: written with a warning
     files = tree(in_tmp / "exports")
-    assert files == ["seed/cut/cut-acrylic-cast-3mm-sheet-1.dxf"]
+    assert files == ["seed/cut/cut-acrylic-cast-3mm-sheet-1.dxf", "seed/cut/order-note.txt"]
     assert (in_tmp / "exports" / files[0]).stat().st_mode & 0o777 == 0o644  # for the person who sends it on
     doc = ezdxf.readfile(in_tmp / "exports" / files[0])
     assert doc.header["$INSUNITS"] == 4

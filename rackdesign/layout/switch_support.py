@@ -156,3 +156,53 @@ def _support_screw_choice(sheet: SheetSpec, fasteners: AllowedFasteners) -> tupl
         return cap_nut, choose_screw(fasteners.screws, "M3", grip, cap_nut.thread_depth, what="support screw")
     nut_height = hex_nut.height if hex_nut else 0.0
     return hex_nut, choose_screw(fasteners.screws, "M3", grip, 99.0, min_engage=nut_height, what="support screw")
+
+
+# --- the no-bend alternative: two plates joined by tabs and slots --------------------------------
+
+TAB_WIDTH = 10.0  # each of the wall's two tabs, along the support's depth
+SLOT_CLEARANCE = 0.2  # mm a slot is wider and longer than what goes in it
+
+
+def unbent_support(sp: SupportPattern, thickness: Mm, thickest: Mm, edge: Mm, material: str) -> list:
+    """For a service that does not bend: the support as a foot plate and a wall plate, the
+    wall's two tabs through two slots in the foot (glued with acrylic cement). The foot keeps
+    the bent support's screw holes; the wall stands `edge` mm in from the foot's end (the web
+    that keeps the slots inside the plate), so the switch leans on it that much further out.
+    Slots take the thickest sheet within tolerance plus SLOT_CLEARANCE."""
+    from ..geometry2d import Circle, Part2D, rounded_rect
+
+    t, depth = thickness, sp.width
+    slot_w, tab_ys = thickest + SLOT_CLEARANCE, (depth / 3, 2 * depth / 3)
+    slot_x1 = sp.foot - edge
+    slots = [_rect(slot_x1 - slot_w, y - (TAB_WIDTH + SLOT_CLEARANCE) / 2, slot_x1, y + (TAB_WIDTH + SLOT_CLEARANCE) / 2)
+             for y in tab_ys]
+    screw_holes = [Circle((x, y), d / 2) for x, y, d in sp.holes]
+    info = [{"kind": "support", "thread": "M3", "diameter": d} for _, _, d in sp.holes]
+    info += [{"kind": "tab-slot", "length": TAB_WIDTH + SLOT_CLEARANCE, "width": slot_w} for _ in tab_ys]
+    joint = {"joint": "tabs and slots", "tabs": len(tab_ys), "tab_width": TAB_WIDTH, "edge": edge}
+    foot = Part2D("switch-support-foot", rounded_rect(0.0, 0.0, sp.foot, depth, min(3.0, sp.foot / 4)),
+                  screw_holes + slots, thickness=t, material=material,
+                  notes={"holes": info, "datum": None, "role": "support", **joint})
+    wall = Part2D("switch-support-wall", _wall_outline(sp.wall, depth, t, tab_ys), [], thickness=t,
+                  material=material, notes={"holes": [], "datum": None, "role": "support", **joint})
+    return [foot, wall]
+
+
+def _rect(x0: Mm, y0: Mm, x1: Mm, y1: Mm):
+    from ..geometry2d import Contour, Line
+
+    pts = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    return Contour(tuple(Line(a, b) for a, b in zip(pts, pts[1:] + pts[:1])))
+
+
+def _wall_outline(wall: Mm, depth: Mm, t: Mm, tab_ys: tuple[Mm, ...]):
+    """The wall plate: `wall` mm high (x) including its tabs, which stick out t (the foot's
+    thickness) below its edge at x = t; counter-clockwise."""
+    from ..geometry2d import Contour, Line
+
+    pts = [(t, 0.0), (wall, 0.0), (wall, depth), (t, depth)]
+    for y in sorted(tab_ys, reverse=True):
+        hi, lo = y + TAB_WIDTH / 2, y - TAB_WIDTH / 2
+        pts += [(t, hi), (0.0, hi), (0.0, lo), (t, lo)]
+    return Contour(tuple(Line(a, b) for a, b in zip(pts, pts[1:] + pts[:1])))

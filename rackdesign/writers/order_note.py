@@ -21,7 +21,7 @@ def order_note(sheets, prof, files: list[str]) -> bytes:
     """The note for one cut job: `sheets` as nested (rackdesign.nesting.CutSheet), `files` the
     cut files it goes with (names relative to the note)."""
     parts = [p for sh in sheets for p in sh.parts]
-    lines = _head(sheets, prof, files) + _colours(prof, parts) + _parts(parts) + _bends(parts)
+    lines = _head(sheets, prof, files) + _colours(prof, parts) + _parts(parts) + _bends(parts) + _joints(parts)
     return ("\n".join(lines).rstrip() + "\n").encode()
 
 
@@ -83,3 +83,14 @@ def _bends(parts: list[Part2D]) -> list[str]:
                 f"  Flat length {fmt_mm(max(w, h))} mm = foot + wall - 2 x setback + bend allowance "
                 f"{fmt_mm(b['allowance'])} mm (K = {b['k_factor']:g}).", ""]
     return out
+
+
+def _joints(parts: list[Part2D]) -> list[str]:
+    """The no-bend support (a service that does not bend): nothing for the service to do but cut;
+    said so that nobody asks for a bend."""
+    joined = [p.name for p in parts if p.notes.get("joint")]
+    if not joined:
+        return []
+    return [f"曲げ加工なし / no bending: {', '.join(joined)}",
+            "  スイッチの支えは2枚の板 (タブとスロット) です。切断のみで、組立・接着は注文者が行います。",
+            "  The switch support is two plates joined by tabs and slots: cut only; the maker glues them.", ""]
