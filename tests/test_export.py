@@ -140,7 +140,7 @@ def bad_plate(monkeypatch):
     import rackdesign.pipeline as pipeline
 
     def use(part):
-        monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn: [part])
+        monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn, prof=None: [part])
 
     return use
 
@@ -166,12 +166,12 @@ def test_failed_export_leaves_earlier_files_untouched(rack, in_tmp, monkeypatch)
     from test_writers import pi_plate
 
     plates = [pi_plate(f"p{i}", 180, 180, d=3.0) for i in range(7)]  # six fit a 600 x 400 sheet: two sheets
-    monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn: plates)
+    monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn, prof=None: plates)
     code, out, err = rack("export", "dxf", "--no-cache")
     assert code == 0, err
     root = in_tmp / "exports" / "seed"
     before = snapshot(root)
-    assert len(before) == 2
+    assert len(before) == 3  # two sheets and the order note
 
     real, calls = wdxf.sheet_dxf, []
 
@@ -372,7 +372,8 @@ def test_export_all_prices_the_acrylic_by_the_chosen_fabricator(init4_all):
     assert lc.spec.rack.fabricator == "anymany-pdf"
     lay = build_layout(lc)
     parts = flat_parts_for(lc, lay, None)
-    svg = acrylic_estimate(lc, lay, lc.catalog["generic-svg"], parts)
+    # generic-svg does not bend: its parts have the support as two plates (tabs and slots)
+    svg = acrylic_estimate(lc, lay, lc.catalog["generic-svg"], flat_parts_for(lc, lay, None, lc.catalog["generic-svg"]))
     anymany = acrylic_estimate(lc, lay, lc.catalog["anymany-pdf"], parts)
     assert svg.estimate != anymany.estimate
     assert acr["estimate"]["amount"] == int(svg.estimate.amount)

@@ -21,7 +21,7 @@ SCALES = [1.0, 1 / 2, 1 / 2.5, 1 / 5, 1 / 10, 1 / 20]
 MARGIN = 10.0
 TITLE_W, TITLE_H = 130.0, 36.0  # the title block; taller when the notes need more lines
 NOTE_SIZE, NOTE_PITCH, NOTE_COLS = 1.8, 3.6, 88  # title-block notes
-LEGEND_SIZE, LEGEND_PITCH = 2.2, 3.4  # legend lines (Drawing.legend), in paper mm at any scale
+LEGEND_SIZE, LEGEND_PITCH = 2.2, 3.8  # legend lines (Drawing.legend), in paper mm at any scale
 ARROW_L, ARROW_W = 3.0, 0.6  # paper mm
 
 
@@ -134,7 +134,9 @@ class Page:
     ox: float  # paper = (ox, oy) + model x scale
     oy: float
     title_h: float
-    legend_h: float
+    band_h: float  # the band at the foot of the page: the title block and, beside it, the legend
+    legend_cols: int = 1
+    legend_col_w: float = 0.0
 
     def at(self, p) -> tuple:
         return (self.ox + p[0] * self.scale, self.oy + p[1] * self.scale)
@@ -142,7 +144,7 @@ class Page:
     @property
     def view(self) -> tuple:
         """The paper area the view and its texts may use."""
-        return (MARGIN, MARGIN + self.title_h + 4 + self.legend_h, self.W - MARGIN, self.H - MARGIN)
+        return (MARGIN, MARGIN + self.band_h + 4, self.W - MARGIN, self.H - MARGIN)
 
 
 @dataclass(frozen=True)
@@ -180,24 +182,44 @@ def note_lines(drawing: Drawing) -> list[str]:
     return [ln for note in drawing.notes for ln in textwrap.wrap(note, NOTE_COLS)]
 
 
-def _title_h(drawing: Drawing) -> float:
-    return max(TITLE_H, 25.0 + NOTE_PITCH * len(note_lines(drawing)))
+TITLE_NOTES = 3  # note lines the title block holds; the rest continue in the legend, in full
 
 
-def _legend_h(drawing: Drawing) -> float:
-    return LEGEND_PITCH * len(drawing.legend) + 3.0 if drawing.legend else 0.0
+def title_notes(drawing: Drawing) -> list[str]:
+    return note_lines(drawing)[:TITLE_NOTES]
+
+
+def legend_lines(drawing: Drawing) -> list[str]:
+    """The legend (parts lists) and the notes the title block has no room for, never cut."""
+    more = note_lines(drawing)[TITLE_NOTES:]
+    return list(drawing.legend) + (["notes (continued):"] + [f"  {ln}" for ln in more] if more else [])
+
+
+def _legend_grid(drawing: Drawing, W: float) -> tuple[int, float, float]:
+    """(columns, column width, height) of the legend in the band left of the title block."""
+    lines = legend_lines(drawing)
+    if not lines:
+        return 1, 0.0, 0.0
+    col_w = max(text_box((0.0, 0.0), ln, LEGEND_SIZE)[2] for ln in lines) + 4.0
+    room = W - 2 * MARGIN - TITLE_W - 4.0
+    cols = max(1, min(len(lines), int(room // col_w)))
+    rows = -(-len(lines) // cols)
+    return cols, col_w, LEGEND_PITCH * rows + 3.0
+
+
+def _band_h(drawing: Drawing, W: float) -> float:
+    return max(TITLE_H, _legend_grid(drawing, W)[2])
 
 
 def choose_paper(drawing: Drawing) -> tuple[str, float, float, float, tuple]:
     """The smallest landscape sheet (A4, A3) that holds the drawing at 1:1, else the largest
     standard reduction that fits A3, with room for the title block and the legend. Returns
     (name, width, height, scale, extent)."""
-    fixed = _title_h(drawing) + 4 + _legend_h(drawing)
     for s in SCALES:
         for name, W, H in PAPERS:
             ext = _extent(drawing, s)
             w, h = (ext[2] - ext[0]) * s, (ext[3] - ext[1]) * s
-            if w <= W - 2 * MARGIN and h <= H - 2 * MARGIN - fixed:
+            if w <= W - 2 * MARGIN and h <= H - 2 * MARGIN - _band_h(drawing, W) - 4:
                 return name, W, H, s, ext
     name, W, H = PAPERS[-1]
     return name, W, H, SCALES[-1], _extent(drawing, SCALES[-1])
@@ -205,11 +227,12 @@ def choose_paper(drawing: Drawing) -> tuple[str, float, float, float, tuple]:
 
 def page_for(drawing: Drawing) -> Page:
     paper, W, H, s, ext = choose_paper(drawing)
-    title_h, legend_h = _title_h(drawing), _legend_h(drawing)
-    area_w, area_h = W - 2 * MARGIN, H - 2 * MARGIN - title_h - 4 - legend_h
+    band = _band_h(drawing, W)
+    cols, col_w, _ = _legend_grid(drawing, W)
+    area_w, area_h = W - 2 * MARGIN, H - 2 * MARGIN - band - 4
     ox = MARGIN + (area_w - (ext[2] - ext[0]) * s) / 2 - ext[0] * s
-    oy = MARGIN + title_h + 4 + legend_h + (area_h - (ext[3] - ext[1]) * s) / 2 - ext[1] * s
-    return Page(paper, W, H, s, ext, ox, oy, title_h, legend_h)
+    oy = MARGIN + band + 4 + (area_h - (ext[3] - ext[1]) * s) / 2 - ext[1] * s
+    return Page(paper, W, H, s, ext, ox, oy, TITLE_H, band, cols, col_w)
 
 
 def dim_lines(d: DDim, page: Page) -> DimLines:
@@ -328,9 +351,12 @@ def paper_layout(drawing: Drawing, page: Page | None = None) -> tuple[Page, list
     for it in drawing.items:
         if isinstance(it, DText):
             texts.append(_place(free, page.at(it.pos), it.text, it.size, it.anchor, it.angle, "note", _ring(1.5, 24)))
-    top = MARGIN + page.title_h + 4 + page.legend_h - 3.0
-    for k, line in enumerate(drawing.legend):
-        pos = (MARGIN + 2.0, top - LEGEND_PITCH * (k + 1) + 1.0)
+    legend = legend_lines(drawing)
+    rows = -(-len(legend) // page.legend_cols) if legend else 0
+    top = MARGIN / 2 + page.band_h  # the band's top, level with the title block's
+    for k, line in enumerate(legend):
+        col, row = divmod(k, rows)
+        pos = (MARGIN + 2.0 + col * page.legend_col_w, top - LEGEND_PITCH * (row + 1))
         box = text_box(pos, line, LEGEND_SIZE, "start")
         texts.append(PlacedText(pos, line, LEGEND_SIZE, "start", 0.0, box, "legend"))
     return page, texts, lines
@@ -380,13 +406,13 @@ def _frame_and_title(out, page: Page, drawing: Drawing, cluster: str, date: str)
     x0, y0, x1, y1 = MARGIN / 2, MARGIN / 2, W - MARGIN / 2, H - MARGIN / 2
     for a, b in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
         out.line(a, b, fr)
-    tx0, ty0, tx1, ty1 = x1 - TITLE_W, y0, x1, y0 + page.title_h
+    tx0, ty0, tx1, ty1 = x1 - TITLE_W, y0, x1, y0 + TITLE_H
     out.line((tx0, ty0), (tx0, ty1), fr)
     out.line((tx0, ty1), (tx1, ty1), fr)
     out.text((tx0 + 3, ty1 - 6.5), cluster, 4.0, "start")
     out.text((tx0 + 3, ty1 - 12.5), drawing.title, 3.0, "start")
     out.text((tx0 + 3, ty1 - 18.0), f"scale {scale_label(page.scale)} ({page.paper})   units mm   {date}", 2.5, "start")
     out.line((tx0, ty1 - 21.0), (tx1, ty1 - 21.0), th)
-    for k, line in enumerate(note_lines(drawing)):
+    for k, line in enumerate(title_notes(drawing)):  # the rest continue in the legend
         out.text((tx0 + 3, ty1 - 25.0 - NOTE_PITCH * k), line, NOTE_SIZE, "start")
     out.text((tx1 - 2, ty1 - 6.5), "pirack", 2.0, "end")
