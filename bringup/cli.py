@@ -9,28 +9,25 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from pirack.cli_common import ClusterFile as AnyClusterFile, add_version_option, run_app
+from pirack.cli_common import ClusterFile as AnyClusterFile, make_app, run_app
 from pirack.errors import WorkFailed
 
-app = typer.Typer(
-    name="bringup",
-    help=(
+app = make_app(
+    "bringup",
+    (
         "Bring the cluster's nodes up from one cluster.toml: the master as gateway (SNAT), "
         "DHCP/DNS/TFTP, NFS, NTP and SNMP server; the slaves as workers behind it.\n\n"
         "Exit codes: 0 ok; 1 a step or check failed; 2 bad input or usage."
     ),
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
-add_version_option(app)
 
 ClusterFile = Annotated[
     Optional[Path],
     typer.Argument(
         help="The cluster file. Default on a node: /etc/pirack/cluster.toml (never a built-in default); "
-             "under --root: ./cluster.toml if it exists, else the built-in default (the seed's cluster).",
+             "under --root: ./cluster.toml if it exists, else the built-in default "
+             "(two Pi 4B on PoE+, a 5-port switch, an SSD: `rack init` writes it out).",
         show_default=False,
         dir_okay=False,
     ),

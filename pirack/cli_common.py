@@ -15,7 +15,8 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
 ClusterFile = Annotated[
     Optional[Path],
     typer.Argument(
-        help="The cluster file. Default: ./cluster.toml if it exists, else the built-in default (the seed's cluster).",
+        help="The cluster file. Default: ./cluster.toml if it exists, else the built-in default "
+             "(two Pi 4B on PoE+, a 5-port switch, an SSD: `rack init` writes it out).",
         show_default=False,
         dir_okay=False,
     ),
@@ -51,6 +52,14 @@ def add_version_option(app: typer.Typer) -> None:
                                               callback=_print_version)] = False,
     ) -> None:
         pass
+
+
+def make_app(name: str, help: str) -> typer.Typer:
+    """A CLI as both of ours are: no arguments shows the help, -h/--help, rich markup, --version."""
+    app = typer.Typer(name=name, help=help, no_args_is_help=True, rich_markup_mode="rich",
+                      context_settings={"help_option_names": ["-h", "--help"]})
+    add_version_option(app)
+    return app
 
 
 def run_app(app: typer.Typer) -> None:

@@ -1,8 +1,8 @@
 """Finding, reading and validating a cluster file.
 
 With no file argument every command uses ./cluster.toml if it exists, else the built-in
-default (the seed's two-node cluster). Every problem becomes one InputError naming the file
-and the key; nothing here writes anything.
+default (two nodes, modelled on the seed's rack; examples/seed.toml holds the seed's literal
+parts). Every problem becomes one InputError naming the file and the key; nothing here writes anything.
 
 A file is refused before it is parsed when it is not a regular file, larger than MAX_BYTES,
 not UTF-8 or holds a NUL; after parsing, when it nests deeper than MAX_DEPTH (tomllib itself
@@ -26,7 +26,7 @@ from .errors import InputError, from_validation_error, shown
 from .paths import default_text, read_cluster_file, resolve  # noqa: F401  (part of this module's interface)
 from .spec import Cluster
 
-DEFAULT_NAME = "<built-in default: the seed's cluster>"
+DEFAULT_NAME = "<built-in default cluster>"
 MAX_BYTES = 1 << 20  # a 64-node cluster file is ~25 KB
 MAX_DEPTH = 16  # the schema nests 4 deep (purchases.extra[0].price.amount)
 

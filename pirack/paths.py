@@ -15,7 +15,8 @@ from .errors import InputError, escape
 
 
 def default_text() -> str:
-    """The built-in default cluster file (the seed's two-node cluster)."""
+    """The built-in default cluster file: two nodes, modelled on the seed's rack (not the same as
+    examples/seed.toml, which holds the seed's literal parts)."""
     return resources.files("pirack").joinpath("default_cluster.toml").read_text(encoding="utf-8")
 
 

@@ -233,34 +233,49 @@ def _price_warnings(lines: list[BomLine]) -> list[str]:
 
 def _part_line(part: PartBase, need: int, owned: int, included: int, hats: list[str], pur: Purchases,
                file: str) -> BomLine:
-    pid = part.id
     spare = 0
     if part.kind in SPARE_KINDS and pur.spare_percent and need:
         spare = _ceil_div(need * pur.spare_percent, 100)
-    covered = min(need + spare, owned + included)
     inc_used = min(included, max(0, need + spare - owned))
-    rest = need + spare - covered
-    packs = _ceil_div(rest, part.pack_size)
-    buy = packs * part.pack_size
-    bought = pur.bought.get(pid)
-    if bought is not None:
-        if bought < rest:
-            raise InputError(file, f"purchases.bought.{pid}",
-                             f"bought {bought} but the rack needs {rest} more (needs {need}"
-                             f"{f' + {spare} spare' if spare else ''}, owned {owned}, in boxes {inc_used})")
-        buy = bought
-        packs = _ceil_div(bought, part.pack_size)
-    source = "catalog"
-    price = part.price
-    if pid in pur.price_overrides:
-        price, source = pur.price_overrides[pid], "override"
-    amount = None
-    if price is None:
-        source = "none"
-        if packs == 0:
-            amount = ZERO
-    else:
-        amount = price * packs
+    buy, packs = _to_buy(part, need, spare, owned, inc_used, pur, file)
+    price, source = _pack_price(part, pur)
+    amount = price * packs if price is not None else (ZERO if packs == 0 else None)
+    notes_ja, notes_en = _line_notes(part, need, owned, inc_used, hats, pur.bought.get(part.id), packs, price)
+    group = GROUP_OF_KIND.get(part.kind) or (("network" if _is_lan(part) else "storage")
+                                             if part.kind == "cable" else "other")
+    return BomLine(group=group,
+                part_id=part.id, kind=part.kind, name=part.name, name_ja=part.name_ja, needed=need + spare,
+                owned=owned, included=inc_used, spare=spare, buy=buy, pack_size=part.pack_size, packs=packs,
+                pack_price=price, amount=amount, price_source=source,
+                note_ja="、".join(notes_ja), note_en="; ".join(notes_en))
+
+
+def _to_buy(part: PartBase, need: int, spare: int, owned: int, inc_used: int, pur: Purchases,
+            file: str) -> tuple[int, int]:
+    """(pieces to buy, packs): what owned and boxed parts leave, in whole packs; or what the user
+    says was bought (`purchases.bought`), refused when it is not enough."""
+    rest = need + spare - min(need + spare, owned + inc_used)
+    bought = pur.bought.get(part.id)
+    if bought is None:
+        packs = _ceil_div(rest, part.pack_size)
+        return packs * part.pack_size, packs
+    if bought < rest:
+        raise InputError(file, f"purchases.bought.{part.id}",
+                         f"bought {bought} but the rack needs {rest} more (needs {need}"
+                         f"{f' + {spare} spare' if spare else ''}, owned {owned}, in boxes {inc_used})")
+    return bought, _ceil_div(bought, part.pack_size)
+
+
+def _pack_price(part: PartBase, pur: Purchases) -> tuple[Money | None, str]:
+    """The price of one pack and where it comes from (catalog, override, none)."""
+    if part.id in pur.price_overrides:
+        return pur.price_overrides[part.id], "override"
+    return (part.price, "catalog") if part.price is not None else (None, "none")
+
+
+def _line_notes(part: PartBase, need: int, owned: int, inc_used: int, hats: list[str], bought: int | None,
+                packs: int, price: Money | None) -> tuple[list[str], list[str]]:
+    """The line's notes in Japanese (the seed's wording) and in English."""
     notes_ja, notes_en = [], []
     if owned:
         unit = UNIT_JA.get(part.kind, "個")
@@ -278,13 +293,7 @@ def _part_line(part: PartBase, need: int, owned: int, included: int, hats: list[
     if price is None and packs:
         notes_ja.append("価格不明")
         notes_en.append("no price known")
-    group = GROUP_OF_KIND.get(part.kind) or (("network" if _is_lan(part) else "storage")
-                                             if part.kind == "cable" else "other")
-    return BomLine(group=group,
-                part_id=pid, kind=part.kind, name=part.name, name_ja=part.name_ja, needed=need + spare,
-                owned=owned, included=inc_used, spare=spare, buy=buy, pack_size=part.pack_size, packs=packs,
-                pack_price=price, amount=amount, price_source=source,
-                note_ja="、".join(notes_ja), note_en="; ".join(notes_en))
+    return notes_ja, notes_en
 
 
 def _is_lan(part: PartBase) -> bool:

@@ -11,26 +11,22 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
 
-from pirack.cli_common import ClusterFile, add_version_option, run_app
+from pirack.cli_common import ClusterFile, make_app, run_app
 from pirack.errors import InputError
 
 if TYPE_CHECKING:
     from pirack.spec import Cluster
 
-app = typer.Typer(
-    name="rack",
-    help=(
+app = make_app(
+    "rack",
+    (
         "Design the laser-cut acrylic rack of a Raspberry Pi cluster from one cluster.toml: "
         "cut files a laser-cutting service takes as they are, floor and front plans, design "
         "checks, and the bill of materials.\n\n"
         "Exit codes: 0 ok; 1 the design has problems; 2 bad input or usage."
     ),
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
-add_version_option(app)
 
 
 @app.command()

@@ -91,47 +91,77 @@ def svg_polygons(path, width: float) -> list[list[tuple[float, float]]]:
     """The filled shapes of an SVG file as closed polygons (outer rings and their holes, for an
     even-odd fill), scaled to `width` mm, y up. Shapes filled white are cut out of what is
     under them, as the logo looks on screen."""
-    import numpy as np
-    import shapely
-    from shapely.geometry import Polygon
-    from svgelements import SVG, Close, Color, Line as SLine, Move, Path as SPath, Shape
+    from svgelements import SVG, Shape
 
     svg = SVG.parse(path if hasattr(path, "read") else str(path))  # a file name or the logo's bytes as a stream
     region = None
     for el in svg.elements():
         if not isinstance(el, Shape) or el.fill is None or el.fill.value is None:
             continue
-        shape = None
-        for sub in SPath(el).as_subpaths():
-            pts: list[tuple[float, float]] = []
-            for seg in sub:
-                if isinstance(seg, (Move, SLine, Close)):
-                    if seg.end is not None:
-                        pts.append((seg.end.x, -seg.end.y))  # SVG is y down
-                elif seg.start is not None and seg.end is not None:
-                    n = max(4, int(seg.length(error=1e-3) / 0.5) + 1)
-                    pts.extend((float(q[0]), -float(q[1])) for q in seg.npoint(np.linspace(0, 1, n)[1:]))
-            if len(pts) >= 3:
-                poly = Polygon(pts).buffer(0)
-                shape = poly if shape is None else shape.symmetric_difference(poly)  # subpaths: even-odd
-        if shape is None or shape.is_empty:
-            continue
-        light = Color(el.fill).distance_to(Color("white")) < 40 if el.fill.value is not None else False
-        if light:
-            region = region.difference(shape) if region is not None else None
-        else:
-            region = shape if region is None else region.union(shape)
+        shape = _filled_shape(el)
+        if shape is not None and not shape.is_empty:
+            region = _paint(region, shape, light=_is_light(el.fill))
     if region is None or region.is_empty:
         return []
+    return _normalise(_rings(region, width))
+
+
+def _filled_shape(el):
+    """One SVG shape as a shapely geometry: its subpaths combined even-odd, curves in 0.5 mm steps."""
+    from shapely.geometry import Polygon
+    from svgelements import Path as SPath
+
+    shape = None
+    for sub in SPath(el).as_subpaths():
+        pts = _subpath_points(sub)
+        if len(pts) >= 3:
+            poly = Polygon(pts).buffer(0)
+            shape = poly if shape is None else shape.symmetric_difference(poly)
+    return shape
+
+
+def _subpath_points(sub) -> list[tuple[float, float]]:
+    import numpy as np
+    from svgelements import Close, Line as SLine, Move
+
+    pts: list[tuple[float, float]] = []
+    for seg in sub:
+        if isinstance(seg, (Move, SLine, Close)):
+            if seg.end is not None:
+                pts.append((seg.end.x, -seg.end.y))  # SVG is y down
+        elif seg.start is not None and seg.end is not None:
+            n = max(4, int(seg.length(error=1e-3) / 0.5) + 1)
+            pts.extend((float(q[0]), -float(q[1])) for q in seg.npoint(np.linspace(0, 1, n)[1:]))
+    return pts
+
+
+def _is_light(fill) -> bool:
+    from svgelements import Color
+
+    return Color(fill).distance_to(Color("white")) < 40
+
+
+def _paint(region, shape, light: bool):
+    """Dark shapes add to what is engraved; light ones cut out of what is under them."""
+    if light:
+        return region.difference(shape) if region is not None else None
+    return shape if region is None else region.union(shape)
+
+
+def _rings(region, width: float) -> list[Ring]:
+    """The region scaled to `width` mm wide, as outer rings and hole rings."""
+    import shapely
+    from shapely.geometry import Polygon
+
     x0, _, x1, _ = region.bounds
     k = width / (x1 - x0) if x1 > x0 else 1.0
     region = shapely.affinity.scale(region, k, k, origin=(0, 0))
-    polys = []
+    polys: list[Ring] = []
     for g in getattr(region, "geoms", [region]):
         if isinstance(g, Polygon):
             polys.append(list(g.exterior.coords))
             polys.extend(list(r.coords) for r in g.interiors)
-    return _normalise(polys)
+    return polys
 
 
 def _normalise(polys: list[Ring]) -> list[Ring]:

@@ -84,17 +84,43 @@ def run(ctx: typer.Context, file: ClusterFile = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the per-node summary as JSON (after Ansible's own output).")] = False) -> None:
     """Write the inventory and playbook, run ansible-playbook on them (its output as it goes),
     then a per-node summary. Exit 1 if a node failed. Arguments after `--` go to ansible-playbook."""
-    import shutil
     import time
 
     from pirack.load import load_cluster
 
-    from .driver import find_ansible_playbook, run_playbook, summarize
+    from .driver import find_ansible_playbook, summarize
 
     lc = load_cluster(file)
     find_ansible_playbook()  # before anything is built: exit 2 with the install hint
     t0 = time.monotonic()
     labf = _lab(lc, lab, lab_id)
+    rc, records = _bundle_and_play(lc, out, package, install, labf, check, limit, list(ctx.args))
+    if not records:  # ansible stopped before any task (its own message is above)
+        raise WorkFailed(f"ansible-playbook exited {rc} before any node was reached")
+    results = summarize(records, [n.name for n in lc.spec.nodes])
+    if limit:  # the nodes --limit left out are not news
+        results = [r for r in results if r.status != "not run"]
+    seconds = time.monotonic() - t0
+    if json_out:
+        print(json.dumps({"check": check, "ansible_rc": rc, "seconds": round(seconds, 2),
+                          "nodes": [r.__dict__ for r in results]}, indent=1))
+    else:
+        console.print(_summary_table(results, check, seconds))
+    failed = [r for r in results if r.status in ("failed", "unreachable")]
+    if failed:
+        raise WorkFailed(f"{len(failed)} node(s) failed: {', '.join(r.node for r in failed)}",
+                         details=[f"{r.node}: {r.status}: {r.detail}" for r in failed])
+    if rc != 0:
+        raise WorkFailed(f"ansible-playbook exited {rc}")
+
+
+def _bundle_and_play(lc, out, package, install, labf, check, limit, extra):
+    """Write the bundle (into --out, the lab's folder, or a scratch folder removed afterwards)
+    and run ansible-playbook on it: (its exit code, the task records)."""
+    import shutil
+
+    from .driver import run_playbook
+
     scratch = None
     if out is None:
         out = labf.bundle if labf else None
@@ -102,35 +128,21 @@ def run(ctx: typer.Context, file: ClusterFile = None,
         scratch = out = Path(tempfile.mkdtemp(prefix="pirack-fleet-"))
     try:
         _bundle(lc, out, package, install, labf)
-        rc, records = run_playbook(out, check=check, limit=limit, extra=list(ctx.args),
-                                   netns=labf.netns if labf else None, env=labf.env if labf else None)
+        return run_playbook(out, check=check, limit=limit, extra=extra,
+                            netns=labf.netns if labf else None, env=labf.env if labf else None)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    if not records:  # ansible stopped before any task (its own message is above)
-        raise WorkFailed(f"ansible-playbook exited {rc} before any node was reached")
-    hosts = [n.name for n in lc.spec.nodes]
-    results = summarize(records, hosts)
-    if limit:  # the nodes --limit left out are not news
-        results = [r for r in results if r.status != "not run"]
-    seconds = time.monotonic() - t0
-    failed = [r for r in results if r.status in ("failed", "unreachable")]
-    if json_out:
-        print(json.dumps({"check": check, "ansible_rc": rc, "seconds": round(seconds, 2),
-                          "nodes": [r.__dict__ for r in results]}, indent=1))
-    else:
-        what = "would change" if check else "changed"
-        table = Table(title=f"bringup fleet {'--check ' if check else ''}({seconds:.1f} s)")
-        for col in ("node", "result", f"bringup {what}", "other tasks changed", "detail"):  # noqa
-            table.add_column(col, overflow="fold")
-        colour = {"changed": "yellow", "ok": "green", "failed": "red", "unreachable": "red"}
-        for r in results:
-            c = colour.get(r.status)
-            table.add_row(r.node, f"[{c}]{r.status}[/]" if c else r.status,
-                          "" if r.changes is None else str(r.changes), str(r.other), r.detail)
-        console.print(table)
-    if failed:
-        raise WorkFailed(f"{len(failed)} node(s) failed: {', '.join(r.node for r in failed)}",
-                         details=[f"{r.node}: {r.status}: {r.detail}" for r in failed])
-    if rc != 0:
-        raise WorkFailed(f"ansible-playbook exited {rc}")
+
+
+def _summary_table(results, check: bool, seconds: float) -> Table:
+    what = "would change" if check else "changed"
+    table = Table(title=f"bringup fleet {'--check ' if check else ''}({seconds:.1f} s)")
+    for col in ("node", "result", f"bringup {what}", "other tasks changed", "detail"):
+        table.add_column(col, overflow="fold")
+    colour = {"changed": "yellow", "ok": "green", "failed": "red", "unreachable": "red"}
+    for r in results:
+        c = colour.get(r.status)
+        table.add_row(r.node, f"[{c}]{r.status}[/]" if c else r.status,
+                      "" if r.changes is None else str(r.changes), str(r.other), r.detail)
+    return table

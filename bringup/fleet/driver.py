@@ -56,51 +56,59 @@ class NodeResult:
     detail: str
 
 
+def _last_error(rec: dict, fallback: str) -> str:
+    err = (rec.get("stderr") or rec.get("msg") or "").strip().splitlines()
+    return err[-1] if err else fallback
+
+
 def _bringup_detail(rec: dict) -> tuple[int | None, str]:
     """bringup's own words from its JSON summary (run) or its last line (plan)."""
     out = rec.get("stdout") or ""
     if rec["task"] == RUN_TASK:
-        try:
-            s = json.loads(out)
-        except (json.JSONDecodeError, TypeError):
-            err = (rec.get("stderr") or rec.get("msg") or "").strip().splitlines()
-            return None, err[-1] if err else f"exit {rec.get('rc')}"
-        if s.get("failed"):
-            return len(s.get("changed") or []), f"{s['failed']['step']}: {s['failed']['message']}"
-        n = len(s.get("changed") or [])
-        return n, f"run {s['run_id']}" if s.get("run_id") else f"all {s.get('unchanged')} as planned"
+        return _run_detail(rec, out)
     lines = out.strip().splitlines()
     last = lines[-1] if lines else ""
     if rec["status"] == "failed":
-        err = (rec.get("stderr") or rec.get("msg") or "").strip().splitlines()
-        return None, err[-1] if err else last
-    n = int(last.split()[0]) if last[:1].isdigit() else 0
-    return n, last
+        return None, _last_error(rec, last)
+    return (int(last.split()[0]) if last[:1].isdigit() else 0), last
+
+
+def _run_detail(rec: dict, out: str) -> tuple[int | None, str]:
+    """(files changed, what happened) from `bringup run --json`'s summary."""
+    try:
+        s = json.loads(out)
+    except (json.JSONDecodeError, TypeError):
+        return None, _last_error(rec, f"exit {rec.get('rc')}")
+    n = len(s.get("changed") or [])
+    if s.get("failed"):
+        return n, f"{s['failed']['step']}: {s['failed']['message']}"
+    return n, f"run {s['run_id']}" if s.get("run_id") else f"all {s.get('unchanged')} as planned"
 
 
 def summarize(records: list[dict], hosts: list[str]) -> list[NodeResult]:
-    out = []
-    for h in hosts:
-        mine = [r for r in records if r["host"] == h]
-        if not mine:
-            out.append(NodeResult(h, "not run", None, 0, "not in --limit, or the play stopped before it"))
-            continue
-        bad = next((r for r in mine if r["status"] in ("failed", "unreachable")), None)
-        main = next((r for r in mine if r["task"] in (RUN_TASK, PLAN_TASK) and r["status"] != "skipped"), None)
-        other = sum(1 for r in mine if r["status"] == "changed" and r is not main)
-        if bad is not None:
-            if bad["task"] in (RUN_TASK, PLAN_TASK):
-                n, detail = _bringup_detail(bad)
-            else:
-                n, detail = None, f"{bad['task']}: {(bad.get('msg') or bad.get('stderr') or '').strip()[:300]}"
-            out.append(NodeResult(h, bad["status"], n, other, detail))
-            continue
-        if main is None:
-            out.append(NodeResult(h, "not run", None, other, "bringup did not run"))
-            continue
-        n, detail = _bringup_detail(main)
-        out.append(NodeResult(h, "changed" if main["status"] == "changed" else "ok", n, other, detail))
-    return out
+    """One result per host, from the task records our Ansible callback wrote."""
+    return [_node_result(h, [r for r in records if r["host"] == h]) for h in hosts]
+
+
+def _failure_detail(bad: dict) -> tuple[int | None, str]:
+    if bad["task"] in (RUN_TASK, PLAN_TASK):
+        return _bringup_detail(bad)
+    return None, f"{bad['task']}: {(bad.get('msg') or bad.get('stderr') or '').strip()[:300]}"
+
+
+def _node_result(host: str, mine: list[dict]) -> NodeResult:
+    if not mine:
+        return NodeResult(host, "not run", None, 0, "not in --limit, or the play stopped before it")
+    bad = next((r for r in mine if r["status"] in ("failed", "unreachable")), None)
+    main = next((r for r in mine if r["task"] in (RUN_TASK, PLAN_TASK) and r["status"] != "skipped"), None)
+    other = sum(1 for r in mine if r["status"] == "changed" and r is not main)
+    if bad is not None:
+        n, detail = _failure_detail(bad)
+        return NodeResult(host, bad["status"], n, other, detail)
+    if main is None:
+        return NodeResult(host, "not run", None, other, "bringup did not run")
+    n, detail = _bringup_detail(main)
+    return NodeResult(host, "changed" if main["status"] == "changed" else "ok", n, other, detail)
 
 
 def read_records(path: Path) -> list[dict]:

@@ -8,6 +8,7 @@ lab folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -72,34 +73,44 @@ def teardown(lab_id: str) -> tuple[list[str], list[str]]:
         live = [p for p in st.processes if p.alive()]
         problems += stop(live)
         removed += [f"process {p.name} ({p.pid})" for p in live]
-    mine = f"{PREFIX}{lab_id}-"
-    doomed = sorted({*(st.namespaces if st else []), *(n for n in list_netns() if n.startswith(mine))})
-    present = set(list_netns())
-    doomed = [ns for ns in doomed if ns in present]
-    if doomed:  # one `ip -batch` for all: a process per namespace costs more than the deletion
-        cp = run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {ns}\n" for ns in doomed), check=False)
-        left = set(list_netns())
-        for ns in doomed:
-            if ns in left:
-                problems.append(f"namespace {ns} could not be removed: {cp.stderr.strip()}")
-            else:
-                removed.append(f"namespace {ns}")
+    _delete_namespaces(_lab_namespaces(lab_id, st), removed, problems)
     for d in (st.host_dirs if st else []):
-        try:
+        with contextlib.suppress(OSError):
             Path(d).rmdir()  # only if still empty: another ganesha may have put something there
-        except OSError:
-            pass
     lab_dir = Path(st.dir) if st else Path(STATE_BASE) / lab_id
-    if lab_dir.exists() and not problems:
-        for _ in range(20):  # a writer that was still finishing may have added files: try again
-            shutil.rmtree(lab_dir, ignore_errors=True)
-            if not lab_dir.exists():
-                break
-            time.sleep(0.05)
-        if lab_dir.exists():
-            problems.append(f"folder {lab_dir} could not be removed")
-    try:
+    if lab_dir.exists() and not problems and not _remove_tree(lab_dir):
+        problems.append(f"folder {lab_dir} could not be removed")
+    with contextlib.suppress(OSError):
         Path(STATE_BASE).rmdir()  # the last lab leaves no trace
-    except OSError:
-        pass
     return removed, problems
+
+
+def _lab_namespaces(lab_id: str, st: LabState | None) -> list[str]:
+    """The lab's namespaces that exist: those recorded, and any carrying its prefix."""
+    mine = f"{PREFIX}{lab_id}-"
+    present = set(list_netns())
+    recorded = st.namespaces if st else []
+    return sorted(ns for ns in {*recorded, *(n for n in present if n.startswith(mine))} if ns in present)
+
+
+def _delete_namespaces(doomed: list[str], removed: list[str], problems: list[str]) -> None:
+    if not doomed:
+        return
+    # one `ip -batch` for all: a process per namespace costs more than the deletion
+    cp = run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {ns}\n" for ns in doomed), check=False)
+    left = set(list_netns())
+    for ns in doomed:
+        if ns in left:
+            problems.append(f"namespace {ns} could not be removed: {cp.stderr.strip()}")
+        else:
+            removed.append(f"namespace {ns}")
+
+
+def _remove_tree(folder: Path) -> bool:
+    """rmtree, retried: a writer that was still finishing may have added files. True if gone."""
+    for _ in range(20):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return True
+        time.sleep(0.05)
+    return False
