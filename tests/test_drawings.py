@@ -157,3 +157,18 @@ def test_front_plan_notes_never_crowd_and_nothing_is_cut_off(rack, tmp_path, nod
         in_columns = sum(1 for p in lay.parts if p.part_id == pid and p.column)
         assert n == in_columns <= counts[pid], pid
     assert sum(1 for ln in logical if ln.startswith("column ")) == len(lay.columns)
+
+
+def test_the_title_block_carries_a_mark_when_given():
+    """The hook `rack export --force` uses: the mark replaces the 'pirack' tag in the title block."""
+    import io
+
+    from pypdf import PdfReader
+
+    from rackdesign.writers.pdf import drawing_pdf
+
+    d = Drawing("t")
+    d.text((0.0, 0.0), "x", 3.0)
+    marked = PdfReader(io.BytesIO(drawing_pdf(d, "c", "2026-12-02", "NOT CHECKED: 2 errors"))).pages[0].extract_text()
+    plain = PdfReader(io.BytesIO(drawing_pdf(d, "c", "2026-12-02"))).pages[0].extract_text()
+    assert "NOT CHECKED: 2 errors" in marked and "NOT CHECKED" not in plain and "pirack" in plain

@@ -175,10 +175,10 @@ class PdfPlot:
         return self.buf.getvalue()
 
 
-def drawing_pdf(drawing, cluster: str, date: str) -> bytes:
+def drawing_pdf(drawing, cluster: str, date: str, mark: str = "") -> bytes:
     from .plot import plot
 
-    return plot(drawing, cluster, date, PdfPlot)
+    return plot(drawing, cluster, date, PdfPlot, mark)
 
 
 def pdf_to_png(pdf: bytes, dpi: int = 100) -> bytes:

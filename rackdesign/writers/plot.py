@@ -362,7 +362,8 @@ def paper_layout(drawing: Drawing, page: Page | None = None) -> tuple[Page, list
     return page, texts, lines
 
 
-def plot(drawing: Drawing, cluster: str, date: str, backend_cls) -> bytes:
+def plot(drawing: Drawing, cluster: str, date: str, backend_cls, mark: str = "") -> bytes:
+    """`mark`: a warning for the title block (`rack export --force`: "NOT CHECKED: N errors")."""
     page, texts, lines = paper_layout(drawing)
     out = backend_cls(page.W, page.H)
     s, P = page.scale, page.at
@@ -382,7 +383,7 @@ def plot(drawing: Drawing, cluster: str, date: str, backend_cls) -> bytes:
         out.text(t.pos, t.text, t.size, t.anchor, t.angle)
         if t.leader:
             out.line(t.leader[0], t.leader[1], STYLES["thin"])
-    _frame_and_title(out, page, drawing, cluster, date)
+    _frame_and_title(out, page, drawing, cluster, date, mark)
     return out.finish()
 
 
@@ -400,7 +401,7 @@ def _dimension(out, dl: DimLines) -> None:
             out.polygon([tip, (bx - uy * ARROW_W, by + ux * ARROW_W), (bx + uy * ARROW_W, by - ux * ARROW_W)], "#000000")
 
 
-def _frame_and_title(out, page: Page, drawing: Drawing, cluster: str, date: str) -> None:
+def _frame_and_title(out, page: Page, drawing: Drawing, cluster: str, date: str, mark: str = "") -> None:
     fr, th = STYLES["frame"], STYLES["thin"]
     W, H = page.W, page.H
     x0, y0, x1, y1 = MARGIN / 2, MARGIN / 2, W - MARGIN / 2, H - MARGIN / 2
@@ -415,4 +416,7 @@ def _frame_and_title(out, page: Page, drawing: Drawing, cluster: str, date: str)
     out.line((tx0, ty1 - 21.0), (tx1, ty1 - 21.0), th)
     for k, line in enumerate(title_notes(drawing)):  # the rest continue in the legend
         out.text((tx0 + 3, ty1 - 25.0 - NOTE_PITCH * k), line, NOTE_SIZE, "start")
-    out.text((tx1 - 2, ty1 - 6.5), "pirack", 2.0, "end")
+    if mark:
+        out.text((tx1 - 2, ty1 - 6.5), mark, 3.5, "end")
+    else:
+        out.text((tx1 - 2, ty1 - 6.5), "pirack", 2.0, "end")

@@ -145,7 +145,7 @@ class SvgPlot:
         return self.dwg.tostring().encode("utf-8")
 
 
-def drawing_svg(drawing, cluster: str, date: str) -> bytes:
+def drawing_svg(drawing, cluster: str, date: str, mark: str = "") -> bytes:
     from .plot import plot
 
-    return plot(drawing, cluster, date, SvgPlot)
+    return plot(drawing, cluster, date, SvgPlot, mark)
