@@ -118,11 +118,11 @@ def _show_run(res, root: Path | None) -> None:
         _say(f"- skipped {s}")
     undo = f"bringup revert {res.run_id}{' --root ' + str(root) if root else ''}" if res.run_id else None
     if res.failed and res.rolled_back:
-        _say("nothing was changed: what this run had written was put back")
+        _say("nothing was changed: what this run had done was taken back, files and live state")
     elif res.failed:
         _say("nothing else was changed" + (f"; this run can be reverted: {undo}" if undo else ""))
     elif res.changed:
-        files = f"; undo its files: {undo}" if undo else "; no file was written (nothing to revert)"
+        files = f"; undo: {undo}" if undo else "; no file was written (nothing to revert)"
         _say(f"changed {len(res.changed)}, {res.unchanged} already as planned" + files)
     else:
         _say(f"no changes: all {res.unchanged} already as planned")
@@ -132,21 +132,27 @@ def _show_run(res, root: Path | None) -> None:
 def revert(run_id: Annotated[Optional[str], typer.Argument(metavar="RUN", help="The run to undo (default: the latest).")] = None,
            root: RootOpt = None,
            force: Annotated[bool, typer.Option("--force", help="Revert files edited since the run too (each edited version is kept in the run's folder).")] = False) -> None:
-    """Put back the files a run replaced, byte for byte (files it created are removed). A file
-    edited since the run stops it, naming the file, unless --force."""
+    """Put back the files a run replaced, byte for byte (files it created are removed), and live
+    the state the run changed outside files. A file edited since the run stops it, naming the
+    file, unless --force."""
     from pirack.fsutil import NodeTree
 
     from .engine.journal import revert as do_revert
     from .target import check_root
 
     r = check_root(root) or Path("/")
-    res = do_revert(NodeTree(r), run_id, force=force)
+    from .engine.facts import has_systemd
+
+    # Live, the live state goes back too: hostname, profiles, table, forwarding, SNAT address,
+    # enabled units; then the daemons restart on the old files.
+    res = do_revert(NodeTree(r), run_id, force=force, live=root is None, systemd=root is None and has_systemd())
     for p in res.kept:
         _say(f"kept your edit: {p}")
     for p in res.restored:
         _say(f"restored {p}")
-    _say(f"reverted run {res.run_id}: {len(res.restored)} paths"
-         + ("" if root else "; reload the services yourself or run `bringup run` again"))
+    for p in res.live:
+        _say(p)
+    _say(f"reverted run {res.run_id}: {len(res.restored)} paths, {len(res.live)} live steps")
 
 
 @app.command()

@@ -22,11 +22,12 @@ from pirack.load import load_cluster
 from .render import merge_block, node_named
 from .render import netboot as nb
 
-FSTAB = "# Managed by pirack: a net-booted slave; its root is NFS (from cmdline.txt), no SD card.\nproc\t/proc\tproc\tdefaults\t0\t0\n"
 
+def _slave(file, node: str, root: Path | None = None, live: bool = False):
+    from .target import cluster_file
 
-def _slave(file, node: str):
-    lc = load_cluster(file)
+    # prepare without --root fills this machine's drive: never from the built-in default
+    lc = load_cluster(cluster_file(file, root) if live else file)
     n = node_named(lc.spec, node, lc.display)
     i = lc.spec.nodes.index(n)
     if n.boot != "net":
@@ -86,7 +87,7 @@ def _copy(src: Path, dst: Path, exclude: Path | None = None) -> None:
 def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Path | None) -> list[str]:
     if (image is None) == (from_dir is None):
         raise InputError(None, "--image/--from", "give exactly one: --image FILE or --from DIR")
-    lc, n = _slave(file, node)
+    lc, n = _slave(file, node, root, live=True)
     spec = lc.spec
     base = (root or Path("/")).resolve()
     tftp = base / nb.tftp_folder(spec, n).lstrip("/")
@@ -126,12 +127,14 @@ def _fill(spec, n, image: Path | None, from_dir: Path | None, tftp: Path, nfs: P
     _run("make new SSH host keys", ["ssh-keygen", "-A", "-f", str(nfs)])
     out.append("new SSH host keys: " + ", ".join(sorted(p.name for p in (nfs / "etc/ssh").glob("ssh_host_*_key"))))
     # World-readable: dnsmasq serves TFTP as nobody, and a slave's /etc files are read by all.
-    atomic_write(nfs / "etc/fstab", FSTAB, mode=0o644)
+    atomic_write(nfs / "etc/fstab", nb.slave_fstab(spec, n), mode=0o644)
     atomic_write(nfs / "etc/hostname", f"{n.name}\n", mode=0o644)
     atomic_write(tftp / "cmdline.txt", nb.cmdline(spec, n), mode=0o644)
     cfg = tftp / "config.txt"
     atomic_write(cfg, merge_block(cfg.read_text() if cfg.exists() else None, nb.WIRELESS_OFF), mode=0o644)
-    out.append("fstab (no SD card), hostname, cmdline.txt (root over NFS), config.txt (no Wi-Fi/BT) written")
+    (nfs / "boot/firmware").mkdir(parents=True, exist_ok=True)  # the TFTP folder mounts here
+    out.append("fstab (no SD card; /boot/firmware from the TFTP folder over NFS), hostname, "
+               "cmdline.txt (root over NFS v3), config.txt (no Wi-Fi/BT) written")
     out.append(nb.eeprom_steps(n).rstrip("\n"))
     return out
 

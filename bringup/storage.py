@@ -4,13 +4,17 @@ typed back; without a terminal it refuses unless --yes-i-am-sure repeats the dev
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
-from pirack.errors import InputError
+from pirack.errors import InputError, WorkFailed
 from pirack.load import load_cluster
+
+# The Debian package that brings each mkfs (a missing one is named, not a traceback).
+MKFS_PACKAGES = {"ext4": "e2fsprogs", "xfs": "xfsprogs", "btrfs": "btrfs-progs"}
 
 
 def _mounted(device: str) -> str | None:
@@ -26,11 +30,31 @@ def _mounted(device: str) -> str | None:
     return None
 
 
+def mkfs_argv(st, device: str) -> list[str]:
+    """mkfs for the filesystem the cluster file names, with its label and UUID."""
+    argv = [f"mkfs.{st.filesystem}"]
+    if st.filesystem == "ext4":
+        argv += ["-F", "-q"]
+    elif st.filesystem in ("xfs", "btrfs"):
+        argv += ["-f"]
+    if st.label:
+        argv += ["-L", st.label]
+    if st.uuid:
+        argv += (["-U", st.uuid] if st.filesystem != "xfs" else ["-m", f"uuid={st.uuid}"])
+    return argv + [device]
+
+
 def format_drive(file, device: str, yes: str | None) -> list[str]:
-    lc = load_cluster(file)
+    from .target import cluster_file
+
+    lc = load_cluster(cluster_file(file, None))  # formatting is always live: never the default
     st = lc.spec.storage
     if st is None:
         raise InputError(lc.display, "storage", "no [storage] section: nothing to format")
+    argv = mkfs_argv(st, device)
+    if shutil.which(argv[0]) is None:
+        raise WorkFailed(f"{argv[0]} is not installed: apt-get install {MKFS_PACKAGES.get(st.filesystem, argv[0])} "
+                         f"(storage.filesystem = {st.filesystem!r}); nothing was changed")
     try:
         mode = os.stat(device).st_mode
     except FileNotFoundError:
@@ -49,19 +73,9 @@ def format_drive(file, device: str, yes: str | None) -> list[str]:
         print(f"Everything on {device} will be lost. Type the device name to go on: ", end="", flush=True)
         if sys.stdin.readline().strip() != device:
             raise InputError(None, "--device", "not confirmed: nothing was changed")
-    argv = [f"mkfs.{st.filesystem}"]
-    if st.filesystem == "ext4":
-        argv += ["-F", "-q"]
-    elif st.filesystem in ("xfs", "btrfs"):
-        argv += ["-f"]
-    if st.label:
-        argv += ["-L", st.label]
-    if st.uuid:
-        argv += (["-U", st.uuid] if st.filesystem != "xfs" else ["-m", f"uuid={st.uuid}"])
-    argv.append(device)
     r = subprocess.run(argv, capture_output=True, text=True)
     if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed: {(r.stderr or r.stdout).strip()}")
+        raise WorkFailed(f"{' '.join(argv)} failed", details=(r.stderr or r.stdout).strip().splitlines()[-10:])
     return [f"formatted {device} as {st.filesystem}" + (f" (LABEL={st.label})" if st.label else "")
             + (f" (UUID={st.uuid})" if st.uuid else ""),
             f"next: bringup run (mounts it at {st.mount_point} through /etc/fstab)"]

@@ -21,6 +21,9 @@ if [ "$want_test" = 1 ]; then
   # NEVER network-manager (its install rewrites /etc/resolv.conf) and no dhclient.
   pkgs+=(dnsmasq nftables chrony snmpd snmp nfs-ganesha nfs-ganesha-vfs libnfs-utils busybox
          iproute2 tftp-hpa tcpdump openssh-server nfs-kernel-server)
+  # The VM lab (bringup lab --vm, tests/vm): QEMU (TCG works without KVM), qemu-img for the
+  # overlays, mmdebstrap for the Debian image; e2fsprogs' mkfs.ext4 -d makes its disk.
+  pkgs+=(qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client)
   # tests/web drive Debian's chromium with Playwright's Python package (never `playwright
   # install`, which downloads a browser of its own).
   pkgs+=(chromium)

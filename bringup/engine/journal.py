@@ -78,14 +78,23 @@ class Journal:
         doc = {"run_id": self.run_id, "node": self.node, "entries": self.entries}
         write(self.tree, f"{self.folder}/manifest.json", (json.dumps(doc, indent=1) + "\n").encode(), 0o600, None, None)
 
-    def record_file(self, path: str, old: FileState, new_sha: str, mode: int, owner: str) -> None:
+    def record_file(self, path: str, old: FileState, new_sha: str, mode: int, owner: str,
+                    live: dict | None = None) -> None:
+        """`live`: what revert does on a live node after putting the file back ({"revert": argv,
+        "service": unit})."""
         entry = {"path": path, "kind": "file", "old_sha256": old.sha256, "new_sha256": new_sha,
-                 "mode": f"{mode:04o}", "owner": owner}
+                 "mode": f"{mode:04o}", "owner": owner, **(live or {})}
         if old.exists:
             backup = f"old/{len(self.entries)}"
             write(self.tree, f"{self.folder}/{backup}", old.data, 0o600, None, None)
             entry.update(backup=backup, old_mode=f"{old.mode:04o}", old_uid=old.uid, old_gid=old.gid)
         self.entries.append(entry)
+        self._save()
+
+    def record_command(self, name: str, undo: list[str] | None) -> None:
+        """A live change that is not a file (an address on the uplink, a unit enabled): revert
+        runs `undo`; a command with none is listed as not undone."""
+        self.entries.append({"path": name, "kind": "command", "undo": undo})
         self._save()
 
     def record_dirs(self, paths: list[str]) -> None:
@@ -160,11 +169,17 @@ class Reverted:
     run_id: str
     restored: list[str] = field(default_factory=list)  # paths put back or removed
     kept: list[str] = field(default_factory=list)  # "PATH -> where its edited version was kept"
+    live: list[str] = field(default_factory=list)  # live steps done ("ran: ...", "not undone: ...")
 
 
-def revert(tree: NodeTree, run_id: str | None, force: bool = False) -> Reverted:
+def revert(tree: NodeTree, run_id: str | None, force: bool = False, live: bool = False,
+           systemd: bool = False) -> Reverted:
     """Put back what run `run_id` (default: the latest) replaced, byte for byte. A file edited
-    since the run stops it (nothing changed) unless `force`, which keeps each edited file."""
+    since the run stops it (nothing changed) unless `force`, which keeps each edited file.
+    `live` (a live node): also the live state — each command's undo (the uplink's SNAT address,
+    enabled units), each put-back file's revert command (hostname, network profiles, the
+    firewall table, forwarding), then a restart of every daemon whose files went back. Raises
+    WorkFailed naming the live steps that failed (the files are back)."""
     run_id, doc = _load_run(tree, run_id)
     entries = doc["entries"]
     edited = _edited(tree, entries)
@@ -178,9 +193,49 @@ def revert(tree: NodeTree, run_id: str | None, force: bool = False) -> Reverted:
     for i, e, now in edited:
         res.kept.append(_keep_edit(tree, run_id, i, e, now))
     for e in reversed(entries):
+        if e["kind"] == "command":
+            continue
         if _revert_entry(tree, run_id, e):
             res.restored.append(e["path"] + ("/" if e["kind"] == "dir" else ""))
+    if live:
+        _revert_live(entries, systemd, res)
     return res
+
+
+def _revert_live(entries: list[dict], systemd: bool, res: Reverted) -> None:
+    problems: list[str] = []
+    hooks, services = [], []
+    for e in reversed(entries):
+        if e["kind"] == "command":
+            if e.get("undo"):
+                _live_step(e["undo"], f"undo {e['path']}", res.live, problems)
+            else:
+                res.live.append(f"not undone (no undo): {e['path']}")
+        if e.get("revert") and e["revert"] not in hooks:
+            hooks.append(e["revert"])
+        if e.get("service") and e["service"] not in services:
+            services.append(e["service"])
+    for argv in hooks:
+        _live_step(argv, " ".join(argv), res.live, problems)
+    for unit in services if systemd else []:
+        _live_step(["systemctl", "restart", unit], f"restart {unit}", res.live, problems)
+    if problems:
+        raise WorkFailed(f"revert {res.run_id}: the files are back, but {len(problems)} live step(s) failed",
+                         details=problems, data={"run_id": res.run_id, "restored": res.restored, "live": res.live})
+
+
+def _live_step(argv: list[str], what: str, done: list[str], problems: list[str]) -> None:
+    import subprocess
+
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=180)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        problems.append(f"{what}: {exc}")
+        return
+    if r.returncode != 0:
+        problems.append(f"{what}: {(r.stderr or r.stdout).strip()[-300:]}")
+    else:
+        done.append(f"ran: {what}")
 
 
 def _keep_edit(tree: NodeTree, run_id: str, i: int, e: dict, now: FileState | str) -> str:

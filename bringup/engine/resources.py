@@ -126,8 +126,22 @@ class FileResource(Resource):
         if journal is not None:
             journal.record_dirs(made)
             journal.record_file(self.mf.path, change.before, hashlib.sha256(change.after).hexdigest(), mode,
-                                f"{self.mf.owner}:{self.mf.group}")
+                                f"{self.mf.owner}:{self.mf.group}", live=self._live_undo(ctx))
         write(ctx.tree, self.mf.path, change.after, mode, uid, gid)
+
+    def _live_undo(self, ctx: Context) -> dict:
+        """What revert does live after putting this file back: its command (with the live value
+        from before this run), and the service to restart."""
+        if not ctx.live:
+            return {}
+        out: dict = {}
+        if self.mf.revert:
+            before = facts.command_output(self.mf.live_fact) if self.mf.live_fact else None
+            before = (before or "").strip().splitlines()[0] if (before or "").strip() else ""
+            out["revert"] = [a.replace("{before}", before) for a in self.mf.revert]
+        if self.mf.service:
+            out["service"] = self.mf.service
+        return out
 
 
 class DirResource(Resource):
@@ -197,9 +211,11 @@ class CommandResource(Resource):
         return facts.command_output(self.cmd.fact) if (self.cmd.fact and self.ctx.live) else None
 
     def diff(self) -> Change | None:
+        from .livefacts import satisfied
+
         if self.ctx.live:
             out = self.current()
-            if out is not None and self.cmd.done_if and self.cmd.done_if in out:
+            if out is not None and self.cmd.done_if and satisfied(self.cmd.parse, out, self.cmd.done_if):
                 return None
         return Change("command", self.cmd.name, self.cmd.name + (f" — {self.cmd.why}" if self.cmd.why else ""),
                       self.ctx.redact(shlex.join(self.cmd.argv)), self, recorded_only=not self.ctx.live)
@@ -208,6 +224,44 @@ class CommandResource(Resource):
         r = subprocess.run(list(self.cmd.argv), capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise StepFailed(self.cmd.name, ctx.redact((r.stderr or r.stdout)[-800:]))
+        if journal is not None:
+            journal.record_command(self.cmd.name, list(self.cmd.undo) if self.cmd.undo else None)
+
+
+class ServiceResource(Resource):
+    """A daemon whose configuration the plan writes: running, and started after its files last
+    changed (a daemon started before is running an older configuration, whatever the files
+    say). Live with systemd only; the fact is `systemctl show`, the files' mtimes."""
+
+    def __init__(self, unit: str, paths: list[str], ctx: Context):
+        self.unit, self.paths, self.ctx = unit, paths, ctx
+
+    def current(self) -> tuple[str, int | None]:
+        from .livefacts import unit_start
+
+        out = facts.command_output(("systemctl", "show", self.unit, "-p", "ActiveState",
+                                    "-p", "ExecMainStartTimestamp", "--timestamp=unix"))
+        return unit_start(out or "")
+
+    def newest(self) -> tuple[float, str] | None:
+        times = [(st.st_mtime, p) for p in self.paths if (st := self.ctx.tree.lstat(p)) is not None]
+        return max(times) if times else None
+
+    def diff(self) -> Change | None:
+        if not (self.ctx.live and self.ctx.systemd):
+            return None
+        state, started = self.current()
+        newest = self.newest()
+        if state == "active" and (newest is None or (started is not None and started >= int(newest[0]))):
+            return None
+        why = (f"{self.unit} is {state}" if state != "active"
+               else f"{self.unit} runs an older configuration (started before {newest[1]} changed)")
+        return Change("service", self.unit, f"restart {self.unit} — {why}", f"systemctl restart {self.unit}", self)
+
+    def apply(self, ctx: Context, journal: Journal | None, change: Change) -> None:
+        r = subprocess.run(["systemctl", "restart", self.unit], capture_output=True, text=True, timeout=180)
+        if r.returncode != 0:
+            raise StepFailed(f"systemctl restart {self.unit}", ctx.redact((r.stderr or r.stdout)[-800:]))
 
 
 class StepFailed(WorkFailed):

@@ -1,8 +1,12 @@
 """plan / run / verify for one node.
 
 run: facts -> diffs -> (live) packages -> every changed config checked by its daemon's checker
--> only then, journal + atomic writes -> (live) after-commands and service reloads -> commands.
-A failing check stops the run before anything is written.
+-> only then, journal + atomic writes -> (live) after-commands -> commands (live state: the
+cluster address up, forwarding, the firewall loaded, the SSD mounted, ...) -> what lives on the
+SSD, once it is mounted -> daemons restarted, after the addresses they bind exist.
+A failing check stops the run before anything is written. A step that fails after something was
+changed rolls the whole run back, files and live state (journal.revert): the node is left as it
+was, never with new files and old daemons (which the next run would call "no changes").
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from ..render.model import NodePlan
 from . import facts
 from .journal import LOCK, Journal, revert, sweep
 from .resources import (Change, CommandResource, Context, DirResource, FileResource, PackageResource,
-                        StepFailed)
+                        ServiceResource, StepFailed)
 
 
 @dataclass
@@ -56,12 +60,28 @@ def resources(plan: NodePlan, ctx: Context):
     out += [DirResource(d, ctx) for d in sorted(plan.directories, key=lambda d: d.path)]
     out += [FileResource(f, ctx) for f in plan.files]
     out += [CommandResource(c, ctx) for c in plan.commands]
+    out += [ServiceResource(unit, paths, ctx) for unit, paths in _restarted_by(plan).items()]
     return out
 
 
-def _drive_missing(ctx: Context, on_drive: bool, mount_point: str | None) -> bool:
-    """Live only: the SSD is not mounted, so its folders must not be written onto the SD card."""
-    if not (ctx.live and on_drive and mount_point):
+def _restarted_by(plan: NodePlan) -> dict[str, list[str]]:
+    """unit -> the files whose change restarts it (a reload does not show in its start time)."""
+    units: dict[str, list[str]] = {}
+    for f in plan.files:
+        if f.service and f.action == "restart":
+            units.setdefault(f.service, []).append(f.path)
+    return units
+
+
+def _needs_drive(r) -> bool:
+    thing = getattr(r, "mf", None) or getattr(r, "md", None)
+    return thing is not None and (thing.on_drive or getattr(thing, "needs_drive", False))
+
+
+def _drive_missing(ctx: Context, needs: bool, mount_point: str | None) -> bool:
+    """Live only: the SSD is not mounted, so its folders must not be written onto the SD card
+    (nor exports naming them: exportfs fails on a missing folder)."""
+    if not (ctx.live and needs and mount_point):
         return False
     return not facts.is_mounted(ctx.at(mount_point))
 
@@ -81,7 +101,7 @@ def diff_all(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> tu
     changes, unchanged, skipped = [], 0, []
     for r in resources(plan, ctx):
         thing = getattr(r, "mf", None) or getattr(r, "md", None)
-        if thing is not None and _drive_missing(ctx, thing.on_drive, mount_point):
+        if _drive_missing(ctx, _needs_drive(r), mount_point):
             skipped.append(f"{thing.path} (the drive is not mounted at {mount_point})")
             continue
         c = _diff_one(r)
@@ -145,63 +165,117 @@ def run(plan: NodePlan, ctx: Context, mount_point: str | None = None) -> RunResu
     return res
 
 
+@dataclass
+class _Progress:
+    """What a run has done so far, so a failure can take all of it back."""
+
+    plan: NodePlan
+    ctx: Context
+    journal: Journal | None = None
+    services: dict[str, str] = field(default_factory=dict)  # unit -> reload | restart
+
+    def journal_for(self, res: RunResult) -> Journal:
+        if self.journal is None:
+            self.journal = Journal.start(self.ctx.tree, self.plan.node)
+            res.run_id = self.journal.run_id
+        return self.journal
+
+
 def _run_locked(plan: NodePlan, ctx: Context, mount_point: str | None, res: RunResult) -> None:
     changes, res.unchanged, res.skipped = diff_all(plan, ctx, mount_point)
     res.recorded += [c.detail for c in changes if c.recorded_only]
     todo = [c for c in changes if not c.recorded_only]
     if not todo:
         return
+    prog = _Progress(plan, ctx)
+    try:
+        _write(_packages(todo, ctx, res), prog, res)
+        _commands([c for c in todo if c.kind == "command"], prog, res)
+        _drive_phase(prog, mount_point, res)
+        prog.services.update({c.name: "restart" for c in todo if c.kind == "service"})
+        _services(prog.services, ctx, res)
+    except (OSError, StepFailed) as exc:
+        if isinstance(exc, OSError):
+            exc = StepFailed("write", _os_message(exc))
+        if prog.journal is None or not prog.journal.entries:
+            raise exc from None
+        undo = _roll_back(prog, res)
+        if res.rolled_back:
+            res.changed = []  # all of it was taken back
+        raise StepFailed(exc.step, exc.message + undo) from None
+
+
+def _packages(todo: list[Change], ctx: Context, res: RunResult) -> list[Change]:
+    """Install what is missing; returns the file and folder changes, planned again if a package
+    brought its own default configs."""
     pkgs = [c for c in todo if c.kind == "package"]
     for c in pkgs:
         c.apply(ctx, None)
         res.changed.append(f"packages: {c.name}")
     writes = [c for c in todo if c.kind in ("dir", "file")]
-    if pkgs:  # the packages brought their own default configs: plan the writes again from them
+    if pkgs:
         writes = [c for c in (_diff_one(c.resource) for c in writes) if c is not None]
-    check_changes(writes, ctx, res.log)
-    if writes:
-        _write_all(writes, plan, ctx, res)
-        _after(writes, ctx, res)
-    for c in todo:
-        if c.kind == "command":
-            c.apply(ctx, None)
-            res.changed.append(f"command: {c.name}")
+    return writes
 
 
-def _write_all(writes: list[Change], plan: NodePlan, ctx: Context, res: RunResult) -> None:
-    journal = Journal.start(ctx.tree, plan.node)
-    res.run_id = journal.run_id
-    written: list[str] = []
+def _write(writes: list[Change], prog: _Progress, res: RunResult) -> None:
+    check_changes(writes, prog.ctx, res.log)
+    if not writes:
+        return
+    journal = prog.journal_for(res)
     for c in writes:
         try:
-            c.apply(ctx, journal)
-        except (OSError, StepFailed) as exc:
-            undo = _roll_back(ctx, journal, res)
-            if not res.rolled_back:
-                res.changed += written  # still on disk: the run to revert by hand names them
-            if isinstance(exc, StepFailed):
-                raise StepFailed(exc.step, exc.message + undo) from None
-            raise StepFailed(f"write {c.name}", _os_message(exc) + undo) from None
-        written.append(c.name)
-    res.changed += written
+            c.apply(prog.ctx, journal)
+        except OSError as exc:
+            raise StepFailed(f"write {c.name}", _os_message(exc)) from None
+        res.changed.append(c.name)
+    _after(writes, prog, res)
 
 
-def _roll_back(ctx: Context, journal: Journal, res: RunResult) -> str:
-    """A failed write leaves the live config as it was: put back what this run wrote. Returns
-    the words to add to the failure."""
+def _commands(cmds: list[Change], prog: _Progress, res: RunResult) -> None:
+    for c in cmds:
+        try:
+            c.apply(prog.ctx, prog.journal_for(res))
+        except StepFailed as exc:
+            if not c.resource.cmd.optional:
+                raise
+            res.skipped.append(f"{c.name}: {exc.message.strip()[-200:]}")
+            continue
+        res.changed.append(f"command: {c.name}")
+
+
+def _drive_phase(prog: _Progress, mount_point: str | None, res: RunResult) -> None:
+    """What lives on the SSD (and the exports naming it), now that a command of this run may
+    have mounted it."""
+    ctx = prog.ctx
+    if not (ctx.live and mount_point) or not facts.is_mounted(ctx.at(mount_point)):
+        return
+    drive = [r for r in resources(prog.plan, ctx) if _needs_drive(r)]
+    names = {(getattr(r, "mf", None) or r.md).path for r in drive}
+    if not any(s.split(" (")[0] in names for s in res.skipped):
+        return
+    res.skipped = [s for s in res.skipped if s.split(" (")[0] not in names]
+    changes = [c for c in (_diff_one(r) for r in drive) if c is not None]
+    res.unchanged += len(drive) - len(changes)
+    _write(changes, prog, res)
+
+
+def _roll_back(prog: _Progress, res: RunResult) -> str:
+    """Take the failed run back, files and live state; the words to add to the failure."""
     try:
-        restored = revert(ctx.tree, journal.run_id).restored if journal.entries else []
-    except Exception as exc:  # the revert itself failed: say so, with the run to revert by hand
-        return f"; putting back this run's files failed too ({exc}): bringup revert {journal.run_id}"
+        r = revert(prog.ctx.tree, prog.journal.run_id, live=prog.ctx.live, systemd=prog.ctx.systemd)
+    except Exception as exc:  # the rollback itself failed: say so, with the run to revert by hand
+        return f"; rolling this run back failed too ({exc}): bringup revert {prog.journal.run_id}"
     res.rolled_back = True
-    return f"; put back {len(restored)} file(s) this run had written" if restored else ""
+    return (f"; rolled back: the node is as it was before this run ({len(r.restored)} file(s) put back"
+            f"{f', {len(r.live)} live step(s)' if r.live else ''})")
 
 
-def _after(writes: list[Change], ctx: Context, res: RunResult) -> None:
-    """Reload what read the changed files, and only that."""
+def _after(writes: list[Change], prog: _Progress, res: RunResult) -> None:
+    """Run each changed file's after-command; note the daemons that read it."""
     import subprocess
 
-    services: dict[str, str] = {}
+    ctx = prog.ctx
     for c in writes:
         if c.kind != "file":
             continue
@@ -211,9 +285,14 @@ def _after(writes: list[Change], ctx: Context, res: RunResult) -> None:
             if r.returncode != 0:
                 raise StepFailed(f"apply {mf.path} ({' '.join(mf.after)})", ctx.redact((r.stderr or r.stdout)[-800:]))
             res.log.append(f"ran {' '.join(mf.after)}")
-        if mf.service:
-            if services.get(mf.service) != "restart":
-                services[mf.service] = mf.action
+        if mf.service and prog.services.get(mf.service) != "restart":
+            prog.services[mf.service] = mf.action
+
+
+def _services(services: dict[str, str], ctx: Context, res: RunResult) -> None:
+    """Reload or restart what read the changed files (and daemons found on old configs)."""
+    import subprocess
+
     for unit, action in services.items():
         if not ctx.live:
             res.services.append(f"{unit} ({action}; not under --root)")

@@ -122,28 +122,37 @@ def _install_signal_handlers():
     return old
 
 
-def up(lc: LoadedCluster, lab_id: str | None = None, ssh: bool = False) -> LabState:
-    t = build_topology(lc.spec, lab_id)
-    teardown(t.lab_id)  # a stale lab of ours (same id) goes first
-    base = lab_dir(t.lab_id)
-    st = LabState(lab_id=t.lab_id, dir=str(base), cluster=lc.display, uplink_ns=t.uplink_ns,
-                  nodes={n.name: n.ns for n in t.nodes})
+@contextlib.contextmanager
+def torn_down_on_failure(remove):
+    """SIGTERM/SIGHUP become KeyboardInterrupt; whatever stops the block calls `remove()` (which
+    returns (removed, problems)) unless PIRACK_LAB_KEEP is set, to keep a broken lab to look at
+    (then `bringup lab down`). The namespace lab's `up` and the VM lab's share it."""
     old = _install_signal_handlers()
     try:
-        _build(lc, t, st, base)
-        if ssh:  # `up --ssh`: an sshd per slave, for `bringup fleet run --lab` (lab/sshd.py)
-            from . import sshd
-
-            sshd.start_all(t, st, base)
+        yield
     except BaseException:
-        if not os.environ.get("PIRACK_LAB_KEEP"):  # keep a broken lab to look at: set it, then `down`
-            _, problems = teardown(t.lab_id)
+        if not os.environ.get("PIRACK_LAB_KEEP"):
+            _, problems = remove()
             for p in problems:
                 print(f"lab teardown: {p}", file=sys.stderr)
         raise
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+
+
+def up(lc: LoadedCluster, lab_id: str | None = None, ssh: bool = False) -> LabState:
+    t = build_topology(lc.spec, lab_id)
+    teardown(t.lab_id)  # a stale lab of ours (same id) goes first
+    base = lab_dir(t.lab_id)
+    st = LabState(lab_id=t.lab_id, dir=str(base), cluster=lc.display, uplink_ns=t.uplink_ns,
+                  nodes={n.name: n.ns for n in t.nodes})
+    with torn_down_on_failure(lambda: teardown(t.lab_id)):
+        _build(lc, t, st, base)
+        if ssh:  # `up --ssh`: an sshd per slave, for `bringup fleet run --lab` (lab/sshd.py)
+            from . import sshd
+
+            sshd.start_all(t, st, base)
     return st
 
 

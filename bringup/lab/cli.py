@@ -27,6 +27,7 @@ console = Console()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 IdOpt = Annotated[Optional[str], typer.Option("--id", help="Lab id (default: derived from the cluster name).")]
+VmOpt = Annotated[bool, typer.Option("--vm", help="The nodes as QEMU VMs (Debian 12, systemd, NetworkManager, kernel NFS): bringup/lab/vm.")]
 
 
 def _need_root() -> None:
@@ -63,14 +64,21 @@ def _lab_id_from_name(file) -> str:
 
 @lab_app.command()
 def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None,
-       ssh: Annotated[bool, typer.Option("--ssh", help="Also run an sshd in every slave (for `bringup fleet run --lab`).")] = False) -> None:
-    """Build the lab for the cluster file and start its daemons (a stale lab of the same cluster goes first)."""
+       ssh: Annotated[bool, typer.Option("--ssh", help="Also run an sshd in every slave (for `bringup fleet run --lab`).")] = False,
+       vm: VmOpt = False,
+       no_run: Annotated[bool, typer.Option("--no-run", help="--vm: only boot the nodes (fresh images); run nothing in them.")] = False) -> None:
+    """Build the lab for the cluster file and start its daemons (a stale lab of the same cluster goes first).
+    With --vm: boot every node as a VM and bring the cluster up in them with `bringup` itself."""
     from pirack.load import load_cluster
 
     from .build import up as build_up
 
     lc = load_cluster(file)
     _need_root()
+    if vm:
+        from .vm.cli import up as vm_up
+
+        return vm_up(lc, _lab_id(lc, lab_id), json_out, converge=not no_run)
     t0 = time.monotonic()
     st = build_up(lc, _lab_id(lc, lab_id), ssh=ssh)  # a LabError is a WorkFailed: exit 1, once
     info = {"lab_id": st.lab_id, "dir": st.dir, "uplink": st.uplink_ns, "nodes": st.nodes,
@@ -91,7 +99,7 @@ def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None
 
 
 @lab_app.command()
-def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None) -> None:
+def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None, vm: VmOpt = False) -> None:
     """Check DHCP, DNS, TFTP, NFS, NTP, SNAT and SNMP from the slaves, and that nothing answers the uplink.
     Exit 1 if any check fails."""
     from pirack.load import load_cluster
@@ -102,11 +110,16 @@ def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = 
     lc = load_cluster(file)
     _need_root()
     lid = _lab_id(lc, lab_id)
-    st = load_state(lid)
-    if st is None or not st.ready:
-        raise InputError(lc.display, None, f"no lab is up for this cluster (id {lid}): run `bringup lab up` first")
     t0 = time.monotonic()
-    results = run_checks(lc, st)
+    if vm:  # the same checks, live in the VMs, printed the same way
+        from .vm.cli import verify as vm_verify
+
+        results = vm_verify(lc, lid)
+    else:
+        st = load_state(lid)
+        if st is None or not st.ready:
+            raise InputError(lc.display, None, f"no lab is up for this cluster (id {lid}): run `bringup lab up` first")
+        results = run_checks(lc, st)
     ok = all(c.ok for c in results)
     if json_out:
         print(json.dumps({"lab_id": lid, "ok": ok, "seconds": round(time.monotonic() - t0, 3),
@@ -128,8 +141,9 @@ def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = 
 @lab_app.command()
 def down(file: ClusterFile = None, lab_id: IdOpt = None,
          all_labs: Annotated[bool, typer.Option("--all", help="Remove every lab recorded on this machine.")] = False,
-         json_out: JsonOpt = False) -> None:
-    """Stop the lab's processes (by recorded PID) and remove its namespaces, links and folder."""
+         json_out: JsonOpt = False, vm: VmOpt = False) -> None:
+    """Stop the lab's processes (by recorded PID) and remove its namespaces, links and folder.
+    --vm: also its VMs, taps and overlays (without it, a VM lab's processes and namespaces go too)."""
     from .state import recorded_labs, teardown
     from .topology import PREFIX
     from .netns import list_netns
@@ -141,7 +155,12 @@ def down(file: ClusterFile = None, lab_id: IdOpt = None,
         ids = {lab_id}
     else:
         ids = {_lab_id_from_name(file)}
-    removed, problems = [], []
+    from .vm.cli import down as vm_down, vm_labs
+
+    if all_labs and vm:
+        ids |= vm_labs()
+    # A VM lab goes with or without --vm (its VMs, taps and overlays too).
+    removed, problems = vm_down(sorted(i for i in ids if vm or i in vm_labs()))
     for lid in sorted(ids):
         r, p = teardown(lid)
         removed += r

@@ -48,6 +48,13 @@ class ManagedFile:
     secret: bool = False
     on_drive: bool = False
     why: str = ""
+    # Live only. needs_drive: written only while the SSD is mounted (it names folders on it:
+    # exportfs fails on a missing one). revert: run after `bringup revert` put the old file
+    # back (or removed it), so live state follows the file; "{before}" is replaced by what
+    # live_fact printed before the run changed the file.
+    needs_drive: bool = False
+    revert: tuple[str, ...] | None = None
+    live_fact: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,15 +72,23 @@ class Command:
     """A change that is not a file we own (the uplink's extra address, the Wi-Fi radio).
 
     argv runs only on a live node (never under --root, where it is recorded in the plan).
-    fact: a read-only command whose output tells whether the change is already there;
-    done_if: the text that, found in the fact's output, means "no change".
+    fact: a read-only command whose output tells whether the change is already there — live
+        state (a device's addresses, the loaded ruleset, what systemd has enabled), not a file;
+    parse: the name of the pure parser of that output (bringup.engine.livefacts.PARSERS);
+        None: done_if is looked for in the raw text;
+    done_if: the value (or all of the values) that, among the parsed fact, mean "no change";
+    undo: run by `bringup revert` to take the change back (journaled with the run);
+    optional: a failure is noted and the run goes on (mounting an SSD that is not plugged in).
     """
 
     name: str
     argv: tuple[str, ...]
     fact: tuple[str, ...] | None = None
-    done_if: str | None = None
+    done_if: str | tuple[str, ...] | None = None
     why: str = ""
+    parse: str | None = None
+    undo: tuple[str, ...] | None = None
+    optional: bool = False
 
 
 @dataclass

@@ -35,24 +35,43 @@ def cluster_keyfile(spec: Cluster, node: Node) -> ManagedFile:
         ipv4 = f"[ipv4]\nmethod=auto\ndns-search={net.domain};\n\n"
     body = head + ipv4 + "[ipv6]\nmethod=disabled\n"
     return ManagedFile(f"{NM_DIR}/{ifname}.nmconnection", body, mode=0o600, check="keyfile",
-                       after=("nmcli", "connection", "reload"),
+                       after=("nmcli", "connection", "reload"), revert=("nmcli", "connection", "reload"),
                        why=f"{ifname}: {'static cluster address' if node.role == 'master' else 'DHCP from the master'}")
+
+
+def activate_cluster_profile(spec: Cluster, node: Node) -> Command:
+    """Bring the cluster interface up on our profile. `nmcli connection reload` only loads a
+    profile: the device stays on "Wired connection 1" (and a master without its static address
+    has snmpd fail to bind it) until the profile is activated. The fact is the device itself:
+    the master's address on it, the slave's active connection."""
+    net = spec.network
+    ifname = net.cluster_interface if node.role == "master" else "eth0"
+    if node.role == "master":
+        fact, parse, done = ("ip", "-j", "addr", "show", "dev", ifname), "ip_addresses", f"{node.address}/{net.subnet.prefixlen}"
+    else:
+        fact, parse, done = ("nmcli", "-g", "GENERAL.CONNECTION", "device", "show", ifname), "first_line", ifname
+    return Command(name=f"activate the {ifname} profile", argv=("nmcli", "connection", "up", ifname),
+                   fact=fact, parse=parse, done_if=done,
+                   why=f"{ifname} runs on pirack's profile ({'static ' + str(node.address) if node.role == 'master' else 'DHCP from the master'})")
 
 
 def uplink_snat_address(spec: Cluster) -> Command:
     """The SNAT address as a second address on the uplink's own connection.
 
     We do not know the Wi-Fi secrets, so we never write that keyfile: nmcli adds one address to
-    whatever connection the uplink uses now, and only when it is not there yet.
+    whatever connection the uplink uses now. `nmcli device reapply` says success on a DHCP
+    uplink yet NetworkManager drops the address (seen in the VM lab), so the connection is
+    activated again (the uplink blinks once), and the fact is the device's addresses, not the
+    profile's.
     """
     net = spec.network
     up, snat = net.uplink_interface, str(net.uplink_snat_address)
-    conn = f'"$(nmcli -g GENERAL.CONNECTION device show {up})"'
+    conn = f'C="$(nmcli -g GENERAL.CONNECTION device show {up})" && [ -n "$C" ] && '
     return Command(
         name=f"add {snat} to the {up} connection",
-        argv=("sh", "-c", f"nmcli connection modify {conn} +ipv4.addresses {snat} && nmcli device reapply {up}"),
-        fact=("sh", "-c", f"nmcli -g ipv4.addresses connection show {conn}"),
-        done_if=snat,
+        argv=("sh", "-c", conn + f'nmcli connection modify "$C" +ipv4.addresses {snat} && nmcli connection up "$C"'),
+        fact=("ip", "-j", "addr", "show", "dev", up), parse="ip_addresses", done_if=snat,
+        undo=("sh", "-c", conn + f'nmcli connection modify "$C" -ipv4.addresses {snat} && nmcli connection up "$C"'),
         why="cluster traffic leaves the uplink from this address (SNAT)",
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pirack.spec import Cluster
 
+from . import netboot
 from .common import drive_path, header
 from .model import ManagedDir, ManagedFile
 
@@ -21,8 +22,8 @@ def exports(spec: Cluster) -> str:
     out = [header(spec)]
     for n in spec.slaves:
         if n.boot == "net":
-            # A slave's root: only that slave, and its root user is root there.
-            out.append(f"{drive_path(spec, st.netboot_root, n.name)}\t{n.address}(rw,sync,no_subtree_check,no_root_squash)\n")
+            # A slave's root and boot folder: only that slave, and its root user is root there.
+            out += netboot.export_lines(spec, n)
     if not spec.slaves and st.exports:
         # exports(5): a line without clients is exported to everyone. No slaves, no data export.
         out.append("# No slaves: the data exports have no client yet.\n")
@@ -36,8 +37,21 @@ def exports(spec: Cluster) -> str:
 
 
 def exports_file(spec: Cluster) -> ManagedFile:
-    return ManagedFile(PATH, exports(spec), check="exportfs", after=("exportfs", "-ra"),
-                       service="nfs-kernel-server", action="reload", why="NFS exports on the SSD")
+    # needs_drive: exportfs fails on folders that are not there ("Failed to stat"): written
+    # once the SSD is mounted.
+    return ManagedFile(PATH, exports(spec), check="exportfs", after=("exportfs", "-ra"), revert=("exportfs", "-ra"),
+                       service="nfs-kernel-server", action="reload", needs_drive=True, why="NFS exports on the SSD")
+
+
+NFS_CONF_PATH = "/etc/nfs.conf.d/pirack.conf"
+
+
+def nfs_conf() -> ManagedFile:
+    """mountd on its fixed port: NFSv3 clients (a net-booted slave's initramfs) ask rpcbind for
+    it, and the firewall opens that port to the cluster only."""
+    return ManagedFile(NFS_CONF_PATH, "# Managed by pirack: NFSv3 net boot; the firewall opens this port to the cluster only.\n"
+                       f"[mountd]\nport={MOUNTD_PORT}\n", service="nfs-server", action="restart",
+                       why=f"mountd on port {MOUNTD_PORT} (NFSv3 net boot)")
 
 
 def export_dirs(spec: Cluster) -> list[ManagedDir]:

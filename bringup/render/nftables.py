@@ -16,7 +16,7 @@ from __future__ import annotations
 from pirack.spec import Cluster
 
 from .common import header
-from .model import ManagedFile
+from .model import Command, ManagedFile
 from .nfs import MOUNTD_PORT
 
 TABLE = "pirack"
@@ -83,9 +83,31 @@ table inet {TABLE} {{
 
 
 def rules_file(spec: Cluster) -> ManagedFile:
+    # On revert the table follows the file: the old file loaded again, or our table deleted.
+    undo = (f"if [ -s {RULES_PATH} ]; then nft -f {RULES_PATH}; "
+            f"else nft delete table inet {TABLE} 2>/dev/null; true; fi")
     return ManagedFile(RULES_PATH, ruleset(spec), mode=0o644, check="nft",
-                       after=("nft", "-f", RULES_PATH),
+                       after=("nft", "-f", RULES_PATH), revert=("sh", "-c", undo),
                        why="SNAT, forward policy; SSH and the cluster-only services in, nothing else")
+
+
+def table_loaded(spec: Cluster) -> Command:
+    """The kernel has our table, with its chains and SNAT target: a file on disk is not a
+    firewall (after a reboot with nftables.service disabled the file is there, the table not)."""
+    snat = spec.network.uplink_snat_address.ip
+    return Command(name=f"load table inet {TABLE}", argv=("nft", "-f", RULES_PATH),
+                   fact=("nft", "-j", "list", "table", "inet", TABLE), parse="nft_table",
+                   done_if=("chain input", "chain forward", "chain postrouting", f"snat {snat}"),
+                   why="the firewall and SNAT are loaded, not only written")
+
+
+def service_enabled() -> Command:
+    """Debian ships nftables.service disabled: without it the table is gone after a reboot.
+    Enabled only (not started now: the package's nftables.conf begins with `flush ruleset`)."""
+    return Command(name="enable nftables.service", argv=("systemctl", "enable", "nftables.service"),
+                   fact=("systemctl", "is-enabled", "nftables.service"), parse="first_line", done_if="enabled",
+                   undo=("systemctl", "disable", "nftables.service"),
+                   why="the firewall and SNAT come back after a reboot")
 
 
 def main_conf_block() -> ManagedFile:

@@ -68,14 +68,21 @@ def _master(spec: Cluster, opts: RenderOptions, secrets: Secrets, display: str) 
         dnsmasq.config_file(spec, opts),
         snmpd.config_file(spec, secrets.snmp_community),
     ]
-    plan.commands.append(networkmanager.uplink_snat_address(spec))
+    # Live state, in this order: the cluster address up (daemons bind it), forwarding, the
+    # firewall loaded and kept over reboots, the SNAT address on the uplink device.
+    plan.commands += [networkmanager.activate_cluster_profile(spec, node), system.ip_forward_live(),
+                      nftables.table_loaded(spec), nftables.service_enabled(),
+                      networkmanager.uplink_snat_address(spec)]
     if spec.storage is not None:
         fstab, mount_dir = system.fstab_block(spec)
         plan.files += [fstab, nfs.exports_file(spec)]
         plan.directories += [mount_dir, *nfs.export_dirs(spec)]
+        plan.commands.append(system.mount_drive(spec))
         st = spec.storage
         plan.notes.append(f"the SSD is mounted by {'UUID' if st.uuid else 'LABEL'} at {st.mount_point}; "
                           f"format it only with `bringup storage format --device /dev/sdX`")
+    if any(s.boot == "net" for s in spec.slaves):
+        plan.files.append(nfs.nfs_conf())  # NFSv3 net boot: mountd on a fixed port
     for s in spec.slaves:
         if s.boot == "net":
             files, dirs = netboot.boot_files(spec, s)
@@ -93,5 +100,8 @@ def _slave(spec: Cluster, node, opts: RenderOptions) -> NodePlan:
     if node.boot == "sd":
         # A net-booted slave has no SD boot partition: its config.txt lives in its TFTP folder.
         plan.files.append(netboot.slave_config_txt(node))
+    if node.boot == "sd":
+        # Not on a net-booted slave: its root is NFS over eth0, which must never blink.
+        plan.commands.append(networkmanager.activate_cluster_profile(spec, node))
     plan.commands.append(networkmanager.wifi_off())
     return plan

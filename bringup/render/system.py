@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pirack.spec import Cluster, Node
 
-from .model import ManagedDir, ManagedFile
+from .model import Command, ManagedDir, ManagedFile
 
 
 def hostname(node: Node) -> ManagedFile:
     return ManagedFile("/etc/hostname", f"{node.name}\n", after=("hostname", node.name),
-                       why="the node's name")
+                       revert=("hostname", "-F", "/etc/hostname"), why="the node's name")
 
 
 def loopback_hosts_block(spec: Cluster, node: Node) -> ManagedFile:
@@ -35,19 +35,39 @@ def ip_forward(spec: Cluster) -> ManagedFile:
     path = "/etc/sysctl.d/90-pirack.conf"
     return ManagedFile(path, header(spec) + "# The master routes the cluster to the uplink (SNAT).\n"
                        "net.ipv4.ip_forward = 1\n", after=("sysctl", "-p", path),
+                       live_fact=("sysctl", "-n", "net.ipv4.ip_forward"),
+                       revert=("sysctl", "-w", "net.ipv4.ip_forward={before}"),
                        why="the master forwards cluster traffic")
+
+
+def ip_forward_live() -> Command:
+    return Command(name="forward IPv4", argv=("sysctl", "-w", "net.ipv4.ip_forward=1"),
+                   fact=("sysctl", "-n", "net.ipv4.ip_forward"), parse="first_line", done_if="1",
+                   why="the kernel forwards now, not only after the next boot")
 
 
 def fstab_block(spec: Cluster) -> tuple[ManagedFile, ManagedDir]:
     st = spec.storage
     assert st is not None
     source = f"UUID={st.uuid}" if st.uuid else f"LABEL={st.label}"
-    # nofail + a short device timeout: a missing SSD must not stop the master from booting
-    # (it still has to route, hand out leases and serve time).
-    opts = "defaults,noatime,nofail,x-systemd.device-timeout=10s"
+    # nofail: a missing SSD must not stop the master from booting (it still has to route, hand
+    # out leases and serve time). The device timeout is systemd's default, written out: 10 s
+    # expired in the VM lab while the disk was still being probed, and nfs-server (which
+    # requires the exported folders' mount) failed with it.
+    opts = "defaults,noatime,nofail,x-systemd.device-timeout=90s"
     body = f"{source}\t{st.mount_point}\t{st.filesystem}\t{opts}\t0\t2\n"
-    return (ManagedFile("/etc/fstab", body, kind="block", check="fstab", why="the SSD mounts at boot"),
+    return (ManagedFile("/etc/fstab", body, kind="block", check="fstab", revert=("systemctl", "daemon-reload"),
+                        why="the SSD mounts at boot"),
             ManagedDir(st.mount_point, why="the SSD's mount point"))
+
+
+def mount_drive(spec: Cluster) -> Command:
+    """Mount the SSD now (what fstab does at the next boot), so its folders and exports are
+    made in this run. Optional: an SSD that is not plugged in is noted, not a failed run."""
+    mp = spec.storage.mount_point
+    return Command(name=f"mount the SSD at {mp}", argv=("sh", "-c", f"systemctl daemon-reload 2>/dev/null; mount {mp}"),
+                   fact=("findmnt", "-n", "-o", "TARGET", "--mountpoint", mp), parse="first_line", done_if=mp,
+                   optional=True, why="the exports and boot folders live on it")
 
 
 # sshd takes the FIRST value it reads for most settings, and reads its drop-ins in name order:

@@ -185,7 +185,7 @@ def test_netboot_eeprom_and_prepare(bringup_cli, clusters, tmp_path):
     tftp, nfs = root / "mnt/ssd/tftpboot/abcd1234", root / "mnt/ssd/nfsroot/slave2"
     assert (tftp / "start4.elf").read_bytes() == b"\x7fELF"
     cmdline = (tftp / "cmdline.txt").read_text()
-    assert cmdline.count("\n") == 1 and "nfsroot=192.168.50.1:/mnt/ssd/nfsroot/slave2,vers=4.1,proto=tcp" in cmdline
+    assert cmdline.count("\n") == 1 and "nfsroot=192.168.50.1:/mnt/ssd/nfsroot/slave2,vers=3" in cmdline
     assert (tftp / "config.txt").read_text().startswith("arm_64bit=1\n# BEGIN pirack\ndtoverlay=disable-wifi\n")
     assert (nfs / "usr/bin/true").exists() and not (nfs / "boot/firmware/start4.elf").exists()
     assert (nfs / "etc/hostname").read_text() == "slave2\n"
@@ -246,6 +246,33 @@ def test_storage_format_refuses_without_confirmation(bringup_cli, tmp_path):
     assert code == 2 and "not a block device" in err
     code, out, err = bringup_cli("storage", "format", f, "--device", str(tmp_path / "nope"))
     assert code == 2 and "does not exist" in err
+
+
+def test_storage_format_never_uses_the_built_in_default(bringup_cli, tmp_path, monkeypatch):
+    """Formatting is live: with no file given and no /etc/pirack/cluster.toml it stops (exit 2)
+    rather than format by the seed's file (issue 15, failure 9)."""
+    import bringup.target as target
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(target, "LIVE_CLUSTER", tmp_path / "etc-pirack-cluster.toml")
+    code, out, err = bringup_cli("storage", "format", "--device", "/dev/null")
+    assert code == 2 and "never falls back to a default cluster" in err and "Traceback" not in err
+
+
+def test_storage_format_names_a_missing_mkfs(bringup_cli, tmp_path, monkeypatch):
+    """A filesystem whose mkfs is not installed: one line naming the package, exit 1, before
+    anything is asked or changed (issue 15, failure 8: it was a traceback)."""
+    import tomllib
+
+    import tomli_w
+
+    doc = tomllib.loads(open(_seed_file(tmp_path)).read())
+    doc["storage"]["filesystem"] = "xfs"
+    f = tmp_path / "xfs.toml"
+    f.write_text(tomli_w.dumps(doc))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    code, out, err = bringup_cli("storage", "format", str(f), "--device", "/dev/null")
+    assert code == 1 and "mkfs.xfs is not installed" in err and "xfsprogs" in err and "Traceback" not in err
 
 
 @pytest.mark.root

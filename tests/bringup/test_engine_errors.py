@@ -36,7 +36,7 @@ def test_a_write_that_fails_midway_puts_back_the_others(bringup_cli, tmp_path, s
     assert code == 1 and "Traceback" not in err
     res = json.loads(out)
     assert res["failed"]["step"] == f"write {calls[4]}" or calls[4] in res["failed"]["step"]
-    assert "Operation not permitted" in res["failed"]["message"] and "put back" in res["failed"]["message"]
+    assert "Operation not permitted" in res["failed"]["message"] and "rolled back" in res["failed"]["message"]
     assert len(calls) == 5
     assert snapshot(tmp_path) == before  # every file byte for byte as it was
     assert res["changed"] == []  # and the summary says so: what was written was put back
