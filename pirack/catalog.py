@@ -357,6 +357,18 @@ class Cable(PartBase):
     powered: bool = False  # True if it brings its own power (a powered adapter)
 
 
+class SheetBend(_Strict):
+    """How this sheet bends on a hot line (the switch support): the inside radius the heater
+    leaves, the neutral axis's place in the thickness (K-factor: 0 inside face, 0.5 middle)
+    and the angle the support is bent to. Flat length across a bend: the legs' straight parts
+    plus the bend allowance BA = π (R + K·T) A / 180."""
+
+    inner_radius: Length
+    k_factor: float = Field(ge=0, le=1)
+    angle: float = Field(default=90.0, gt=0, lt=180)  # degrees the material is bent through
+    method: str = "hot-line bending (strip heater)"
+
+
 class Sheet(PartBase):
     kind: Literal["sheet"]
     material: str  # "cast acrylic"
@@ -365,6 +377,7 @@ class Sheet(PartBase):
     tolerance_base: Length  # thickness tolerance = ±(tolerance_base + tolerance_per_mm · t)
     tolerance_per_mm: float
     kerf: Length  # typical laser kerf on this sheet
+    bend: SheetBend | None = None  # None: not known how it bends (the support is then not bent)
 
     def thickness_range_mm(self) -> tuple[float, float]:
         t = mm(self.thickness)
@@ -449,6 +462,19 @@ class Rule(_Strict):
         return mm(self.base) + self.per_thickness * thickness_mm
 
 
+class Calibration(_Strict):
+    """One quote a price model was calibrated on (when no published tariff exists): what was
+    quoted, how much, and where the figure comes from. A single-plate quote gives the plate's
+    size, so a test can price it again with the model."""
+
+    quote: int = Field(gt=0)  # yen, tax included
+    what: str
+    source: str
+    width: Length | None = None  # a single plate's size, when the quote was for one plate
+    height: Length | None = None
+    thickness: Length | None = None
+
+
 class PriceModel(_Strict):
     """How a service prices a cut job (rackdesign.pricing computes it; `rack bom --explain`
     prints it): yen per cm² of material by thickness over the billed area (`material_basis`:
@@ -471,6 +497,8 @@ class PriceModel(_Strict):
     range_low: float = Field(default=1.0, gt=0)  # the estimate's range: estimate x [low, high]
     range_high: float = Field(default=1.0, gt=0)
     source: str = ""
+    # not a published tariff: the quotes the coefficients were solved from (`rack bom --explain` lists them)
+    calibrated_on: list[Calibration] = Field(default_factory=list)
 
 
 class Fabricator(PartBase):
@@ -486,6 +514,10 @@ class Fabricator(PartBase):
     cut: Purpose
     engrave: Purpose
     score: Purpose
+    bend: Purpose | None = None  # bend lines (drawn, never cut); None: writers' default green BEND layer
+    # does the service bend acrylic? false: the switch support is cut as two plates joined by
+    # tabs and slots (rackdesign.layout.switch_support), and nothing is bent
+    bends: bool = True
     min_hole: Rule
     min_web: Rule
     pricing: PriceModel = Field(default_factory=PriceModel)

@@ -163,9 +163,10 @@ def build_bom(lc: LoadedCluster, layout: Layout, parts2d: list[Part2D] | None = 
     lines += [BomLine(group=ex.group, part_id=None, kind="extra", name=ex.name, name_ja=ex.name_ja,
                       needed=ex.quantity, buy=ex.quantity, packs=1, pack_price=ex.price,
                       amount=ex.price, price_source="extra", note_ja=ex.note, note_en=ex.note) for ex in pur.extra]
+    prof = profile or pipeline.profile_for(lc, None)
     if parts2d is None:
-        parts2d = pipeline.flat_parts_for(lc, layout, None)
-    acrylic = acrylic_estimate(lc, layout, profile or pipeline.profile_for(lc, None), parts2d)
+        parts2d = pipeline.flat_parts_for(lc, layout, None, prof)
+    acrylic = acrylic_estimate(lc, layout, prof, parts2d)
     if acrylic is not None:
         lines.append(_acrylic_line(acrylic))
     warnings = _price_warnings(lines)
@@ -321,7 +322,7 @@ def _order_key(cat: Catalog, extra_groups: list[str]) -> Callable[[BomLine], tup
 def acrylic_estimate(lc: LoadedCluster, layout: Layout, prof: Fabricator,
                      parts2d: list[Part2D] | None = None) -> AcrylicEstimate | None:
     """The price model (rackdesign.pricing) over the flat parts (computed when not given)."""
-    return pricing.acrylic_estimate(lc, prof, parts2d if parts2d is not None else pipeline.flat_parts_for(lc, layout, None))
+    return pricing.acrylic_estimate(lc, prof, parts2d if parts2d is not None else pipeline.flat_parts_for(lc, layout, None, prof))
 
 
 def fastener_counts(bom: Bom) -> dict[str, int]:

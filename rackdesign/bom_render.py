@@ -242,6 +242,7 @@ def acrylic_data(a) -> dict:
                    "cut": int(p.cut.amount), "score": int(p.score.amount), "engrave": int(p.engrave.amount),
                    "price": int(p.price.amount)} for p in a.parts],
         "source": a.source,
+        "calibrated_on": [{"quote": c.quote, "what": c.what, "source": c.source} for c in a.calibrated_on],
     }
 
 
@@ -363,6 +364,8 @@ EXPLAIN = {
         "quote": "quote: {q} yen (purchases.acrylic_quote) is charged; the estimate is {pct:+.1f} % of it",
         "noquote": "no quote: the estimate is charged; enter the service's quote as purchases.acrylic_quote",
         "source": "source: {v}",
+        "calibrated": "CALIBRATED, not a published tariff: the coefficients were solved from these {n} quotes",
+        "yen": "yen",
     },
     "ja": {
         "head": "アクリルの価格モデル — {fab} ({name}), {t} {sheet}",
@@ -386,6 +389,8 @@ EXPLAIN = {
         "quote": "見積: {q} 円 (purchases.acrylic_quote) を計上; 推定は見積の {pct:+.1f} %",
         "noquote": "見積なし: 推定を計上。業者の見積を purchases.acrylic_quote に入れてください",
         "source": "出典: {v}",
+        "calibrated": "公表された料金表ではなく、次の {n} 件の見積から係数を求めた較正モデル",
+        "yen": "円",
     },
 }
 
@@ -448,4 +453,7 @@ def _explain_order(a, E) -> list[str]:
     else:
         out.append(E["noquote"])
     out.append(E["source"].format(v=a.source))
+    if a.calibrated_on:  # not a published tariff: say on what, plainly
+        out.append(E["calibrated"].format(n=len(a.calibrated_on)))
+        out += [f"  {c.quote:,} {E['yen']}: {c.what} ({c.source})" for c in a.calibrated_on]
     return out

@@ -12,7 +12,7 @@ from typing import Literal, Union
 
 from .geometry2d import Arc, Circle, Contour, Line, P, Part2D, Path
 
-Style = Literal["visible", "hidden", "center", "dimension", "thin", "engrave", "score"]
+Style = Literal["visible", "hidden", "center", "dimension", "thin", "engrave", "score", "bend", "ghost"]
 Anchor = Literal["start", "middle", "end"]
 Direction = Literal["aligned", "horizontal", "vertical"]
 
@@ -60,6 +60,8 @@ class Drawing:
     title: str
     items: list[Item] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # printed in the title block
+    # lines printed under the view at a fixed paper size whatever the scale (parts lists)
+    legend: list[str] = field(default_factory=list)
 
     def add_path(self, path: Path | Line | Arc, style: Style = "visible") -> None:
         if isinstance(path, Circle):
@@ -71,7 +73,7 @@ class Drawing:
 
     def add_part(self, part: Part2D) -> None:
         for purpose, path in part.paths():
-            self.add_path(path, {"cut": "visible", "engrave": "engrave", "score": "score"}[purpose])
+            self.add_path(path, {"cut": "visible", "engrave": "engrave", "score": "score", "bend": "bend"}[purpose])
 
     def line(self, a: P, b: P, style: Style = "visible") -> None:
         self.items.append(DSeg(Line(a, b), style))

@@ -177,7 +177,7 @@ def render(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Callable[[
     formats = [f for f in FORMATS if f not in ("all", "coupon")] if fmt == "all" else [fmt]
     _warn_unaccepted(formats, prof, warn)
     layout = build_layout(lc, prof.id)
-    parts = pipeline.flat_parts_for(lc, layout, warn)
+    parts = pipeline.flat_parts_for(lc, layout, warn, prof)
     problems = preflight(parts, prof)
     if problems:
         raise PreflightFailed(problems)
@@ -239,8 +239,14 @@ def _cut_jobs(formats: list[str], sheets: list[CutSheet], prof: Fabricator) -> l
     from .writers.svg import sheet_svg
 
     writer = {"pdf": sheet_pdf, "svg": sheet_svg, "dxf": sheet_dxf}
-    return [(f"cut/{sh.name}.{f}", functools.partial(writer[f], sh, prof))
+    jobs = [(f"cut/{sh.name}.{f}", functools.partial(writer[f], sh, prof))
             for f in formats if f in CUT_FORMATS for sh in sheets]
+    if jobs:  # what the service must do besides cutting (the bend), beside the cut files
+        from .writers.order_note import NAME, order_note
+
+        files = [name.removeprefix("cut/") for name, _ in jobs]
+        jobs.append((f"cut/{NAME}", functools.partial(order_note, sheets, prof, files)))
+    return jobs
 
 
 def _drawing_jobs(wanted: list[str], parts: list[Part2D], cad: CadWorker | None, cluster: str,

@@ -161,6 +161,19 @@ def column_lines(lay: Layout) -> list[str]:
     return out
 
 
+def column_counts(lay: Layout) -> list[str]:
+    """What each spacer column takes, counted: spacers, screws and nuts per column, and for all
+    columns (the same numbers the BOM counts from the layout)."""
+    out = []
+    for c in lay.columns:
+        per: dict[str, int] = {}
+        for p in lay.parts:
+            if p.column == c.name:
+                per[p.part_id] = per.get(p.part_id, 0) + 1
+        out.append(f"column {c.name}: " + ", ".join(f"{n}x {pid}" for pid, n in sorted(per.items())))
+    return out
+
+
 def _eng(c: ScrewChoice) -> str:
     lo, hi = c.engagement
     return f"{lo:.1f}–{hi:.1f} mm" + ("" if c.ok else " CHECK")
@@ -181,8 +194,19 @@ def _mount_lines(lay: Layout) -> list[str]:
 
 def front_plan(lay: Layout, assy: cq.Assembly) -> Drawing:
     """The front elevation of the assembled rack as a Drawing in model mm (writers.plot chooses
-    the paper and the scale)."""
+    the paper and the scale). Dimension lines are stacked DIM_GAP mm apart on paper: the
+    drawing is made once at 1:1 spacing, and again with the spacing of the scale it got."""
+    from .writers.plot import SCALES, page_for
+
     visible, hidden = project_front(assy.toCompound())
+    for scale in SCALES:  # the largest scale whose spacing (DIM_GAP on paper) still fits at that scale
+        d = _front_drawing(lay, visible, hidden, DIM_GAP / scale)
+        if page_for(d).scale >= scale - 1e-9:
+            return d
+    return d
+
+
+def _front_drawing(lay: Layout, visible: list[Segment], hidden: list[Segment], gap: float) -> Drawing:
     d = Drawing(title=f"front plan (正面図): rack '{lay.name}'")
     for s in hidden:
         d.add_path(s, "hidden")
@@ -193,24 +217,24 @@ def front_plan(lay: Layout, assy: cq.Assembly) -> Drawing:
     # plate heights from the base's bottom face, stacked on the left
     heights = tier_heights(lay)
     for k, (name, z) in enumerate(heights, start=1):
-        d.dim((x0, 0.0), (x0, z), -DIM_GAP * k, text=f"{z:.1f}", direction="vertical")
-        d.text((x0 - DIM_GAP * (len(heights) + 2), z), f"{name} {z:.1f}", 2.5, "end")
-    d.dim((x0, z0), (x0, z1), -DIM_GAP * (len(heights) + 1), text=f"{z1 - z0:.1f}", direction="vertical")
+        d.dim((x0, 0.0), (x0, z), -gap * k, text=f"{z:.1f}", direction="vertical")
+        d.text((x0 - gap * (len(heights) + 2), z), f"{name} {z:.1f}", 2.5, "end")
+    d.dim((x0, z0), (x0, z1), -gap * (len(heights) + 1), text=f"{z1 - z0:.1f}", direction="vertical")
 
     # spacer segments of the front-left column, on the right beyond everything
     col = lay.columns[0]
     z = lay.thickness
     for s in col.segments:
-        d.dim((col.x, z), (col.x, z + s.height), (x1 - col.x) + DIM_GAP, text=f"{s.height:g}", direction="vertical")
-        d.line((col.x, z + s.height / 2), (x1 + DIM_GAP - 1.0, z + s.height / 2), "thin")
+        d.dim((col.x, z), (col.x, z + s.height), (x1 - col.x) + gap, text=f"{s.height:g}", direction="vertical")
+        d.line((col.x, z + s.height / 2), (x1 + gap - 1.0, z + s.height / 2), "thin")
         z += s.height + lay.thickness
     d.dim((col.x, lay.thickness), (col.x, lay.thickness + col.length + lay.thickness * (len(col.segments) - 1)),
-          (x1 - col.x) + 2 * DIM_GAP, text=f"column {col.length:.1f} + plates", direction="vertical")
+          (x1 - col.x) + 2 * gap, text=f"column {col.length:.1f} + plates", direction="vertical")
 
-    # the parts list of the columns and mounts under the view
-    lines = [w for line in column_lines(lay) + _mount_lines(lay) for w in _wrap(line, TEXT_COLS)]
-    for k, line in enumerate(lines):
-        d.text((x0, z0 - 10.0 - 4.0 * k), line, 2.2, "start")
+    # the parts list of the columns and mounts: a legend at a fixed paper size under the view
+    # (writers.plot), so lines never crowd each other whatever the scale
+    d.legend.extend(w for line in column_lines(lay) + column_counts(lay) + _mount_lines(lay)
+                    for w in _wrap(line, TEXT_COLS))
     d.notes.append(f"size {x1 - x0:.1f} x {y1 - y0:.1f} x {z1 - z0:.1f} mm (w x d x h); heights from the base's bottom face")
     d.notes.extend(f.sentence for f in lay.findings)
     return d

@@ -16,7 +16,7 @@ from typing import Literal, Union
 P = tuple[float, float]
 TOL = 1e-6
 
-Purpose = Literal["cut", "engrave", "score"]
+Purpose = Literal["cut", "engrave", "score", "bend"]
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,10 @@ class Part2D:
     outline: Contour
     holes: list[Path] = field(default_factory=list)
     engrave: list[Path] = field(default_factory=list)  # filled regions (text and logos as outlines)
-    score: list[Contour] = field(default_factory=list)  # open or closed lines scored, not cut (bend lines)
+    score: list[Contour] = field(default_factory=list)  # open or closed lines the laser scores, not cut
+    # where the part is bent on a hot line after cutting: drawn in their own colour for the
+    # service to see, never cut or scored (a laser score does not bend acrylic, it weakens it)
+    bend: list[Contour] = field(default_factory=list)
     thickness: float = 3.0  # mm, for grouping parts per sheet
     material: str = ""  # catalog id of the sheet
     notes: dict = field(default_factory=dict)  # what a hole is for, datum, ... (for drawings, never cut)
@@ -155,6 +158,7 @@ class Part2D:
         out += [("cut", h) for h in self.holes]
         out += [("engrave", e) for e in self.engrave]
         out += [("score", s) for s in self.score]
+        out += [("bend", b) for b in self.bend]
         return out
 
     def bbox(self) -> tuple[float, float, float, float]:
@@ -177,6 +181,7 @@ class Part2D:
             holes=[mv(h) for h in self.holes],
             engrave=[mv(e) for e in self.engrave],
             score=[mv(s) for s in self.score],
+            bend=[mv(b) for b in self.bend],
             thickness=self.thickness,
             material=self.material,
             notes=self.notes,

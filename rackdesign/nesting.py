@@ -106,6 +106,7 @@ def compensate_kerf(part: Part2D, kerf: float) -> Part2D:
         holes=[offset_path(h, -d) for h in part.holes],
         engrave=list(part.engrave),
         score=list(part.score),
+        bend=list(part.bend),
         thickness=part.thickness,
         material=part.material,
         notes=part.notes,

@@ -150,6 +150,16 @@ class SheetSpec:
     id: str
     thickness: Mm  # nominal
     thickness_range: tuple[Mm, Mm]  # (thinnest, thickest) within the material's tolerance
+    bend: BendSpec | None = None  # how it bends on a hot line (None: not known)
+
+
+@dataclass(frozen=True)
+class BendSpec:
+    """The sheet's bend data (catalog SheetBend) in mm and degrees."""
+
+    inner_radius: Mm
+    k_factor: float
+    angle: float  # degrees the material is bent through
 
 
 def _holes(holes: list) -> tuple[HolePos, ...]:
@@ -205,7 +215,8 @@ def switch_spec(p: Switch) -> SwitchSpec:
 
 
 def sheet_spec(p: Sheet) -> SheetSpec:
-    return SheetSpec(p.id, mm(p.thickness), p.thickness_range_mm())
+    bend = None if p.bend is None else BendSpec(mm(p.bend.inner_radius), p.bend.k_factor, p.bend.angle)
+    return SheetSpec(p.id, mm(p.thickness), p.thickness_range_mm(), bend)
 
 
 SPEC_OF_KIND = {"spacer": spacer_spec, "screw": screw_spec, "nut": nut_spec, "foot": foot_spec,

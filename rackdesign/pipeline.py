@@ -34,9 +34,25 @@ def profile_for(lc: LoadedCluster, fabricator: str | None) -> Fabricator:
     return prof
 
 
-def flat_parts_for(lc: LoadedCluster, layout: Layout, warn: Callable[[str], None] | None) -> list[Part2D]:
-    """The plates and the support as cut, with their engraving (labels, logo)."""
-    return add_engraving(flat_parts(layout), lc, warn=warn)
+def flat_parts_for(lc: LoadedCluster, layout: Layout, warn: Callable[[str], None] | None,
+                   prof: Fabricator | None = None) -> list[Part2D]:
+    """The plates and the support as cut, with their engraving (labels, logo). For a
+    fabricator that does not bend (`bends = false`), the bent support becomes two plates joined
+    by tabs and slots (layout.switch_support.unbent_support)."""
+    parts = flat_parts(layout)
+    if prof is not None and not prof.bends and layout.support is not None:
+        parts = _unbent(parts, layout, lc, prof)
+    return add_engraving(parts, lc, warn=warn)
+
+
+def _unbent(parts: list[Part2D], layout: Layout, lc: LoadedCluster, prof: Fabricator) -> list[Part2D]:
+    from .layout.switch_support import unbent_support
+
+    sheet = lc.catalog[lc.spec.rack.sheet]
+    t = mm(sheet.thickness)
+    edge = max(prof.min_web.at(t), t)  # the foot's web beyond the slots
+    pair = unbent_support(layout.support, t, sheet.thickness_range_mm()[1], edge, layout.sheet)
+    return [p for p in parts if p.name != "switch-support"] + pair
 
 
 def sheets_for(parts: list[Part2D], prof: Fabricator, kerf: float | None = None) -> list[CutSheet]:

@@ -1,6 +1,6 @@
 """The flat parts of the rack: each plate and the switch support's flat pattern as Part2D.
 
-Geometry only (outline, true-circle holes, cut-outs, the bend line as a score line), in the
+Geometry only (outline, true-circle holes, cut-outs, the bend line), in the
 part's own frame (lower-left corner at 0, 0). Engraving (labels, logo) is added by a separate
 pass (rackdesign/engrave). `notes["holes"]` says what each hole is, aligned with `.holes`;
 `notes["datum"]` is the rack-frame point of the part's (0, 0), for the floor plan's dimensions.
@@ -32,13 +32,27 @@ def plate_part(lay: Layout, plate: Plate) -> Part2D:
         thickness=plate.thickness,
         material=lay.sheet,
         notes={"holes": info, "datum": (plate.x, plate.y), "role": plate.role, "node": plate.node,
-               "z": plate.z},
+               "z": plate.z, "carries": _carries(plate), "feet": _feet(lay, plate)},
     )
+
+
+def _carries(plate: Plate) -> list[tuple[str, str, tuple]]:
+    """What sits on the plate, (kind, part id, footprint) in the plate's frame (for the floor
+    plan's ghosted outlines; never cut)."""
+    return [(c.kind, c.part_id, (c.area.x0 - plate.x, c.area.y0 - plate.y, c.area.x1 - plate.x, c.area.y1 - plate.y))
+            for c in plate.carries]
+
+
+def _feet(lay: Layout, plate: Plate) -> list[tuple[float, float, float]]:
+    """The feet under the base, (x, y, diameter) in the plate's frame."""
+    if plate.role != "base":
+        return []
+    return [(f.pos[0] - plate.x, f.pos[1] - plate.y, f.bbox.x1 - f.bbox.x0) for f in lay.parts_of("foot")]
 
 
 def support_part(lay: Layout) -> Part2D | None:
     """The switch support before bending: x runs from the foot's free end across the bend to
-    the wall's top; the bend line is scored (and tells the person with the heater where)."""
+    the wall's top; the bend line is drawn (never cut or scored) to tell the service where."""
     sp = lay.support
     if sp is None:
         return None
@@ -49,12 +63,14 @@ def support_part(lay: Layout) -> Part2D | None:
         name="switch-support",
         outline=rounded_rect(0.0, 0.0, sp.length, sp.width, r),
         holes=holes,
-        score=[bend],
+        bend=[bend],
         thickness=lay.thickness,
         material=lay.sheet,
         notes={"holes": [{"kind": "support", "thread": "M3", "diameter": d} for _, _, d in sp.holes],
                "datum": None, "role": "support", "bend": {"at": sp.bend_at, "angle": sp.bend_angle,
-                                                          "foot": sp.foot, "wall": sp.wall}},
+                                                          "foot": sp.foot, "wall": sp.wall,
+                                                          "inner_radius": sp.inner_radius, "k_factor": sp.k_factor,
+                                                          "allowance": sp.allowance}},
     )
 
 

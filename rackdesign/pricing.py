@@ -74,6 +74,7 @@ class AcrylicEstimate:
     unpriced: tuple[str, ...]  # "bends", "shipping": terms the profile does not price
     quote: Money | None  # purchases.acrylic_quote: wins over the estimate
     source: str
+    calibrated_on: tuple = ()  # catalog Calibration: the quotes the coefficients were solved from
 
     @property
     def charged(self) -> Money:
@@ -160,7 +161,7 @@ def estimate(parts2d, prof, sheet_id: str, tkey: str, yen_per_cm2: Decimal, quot
         billed_area, yen_per_cm2, rates["cut_per_m"], rates["score_per_m"], rates["engrave_per_cm2"], bend_each,
         part_min, order_fee, order_min, tax_rate, shipping, parts, material, bends, subtotal, tax, total,
         _yen(total.amount * _dec(pm.range_low, 4)), _yen(total.amount * _dec(pm.range_high, 4)),
-        _unpriced(pm, bend_count), quote, pm.source)
+        _unpriced(pm, bend_count), quote, pm.source, tuple(pm.calibrated_on))
 
 
 def _part_price(p, basis: str, yen_per_cm2: Decimal, rates: dict, part_min: Money) -> PartPrice:
@@ -172,7 +173,7 @@ def _part_price(p, basis: str, yen_per_cm2: Decimal, rates: dict, part_min: Mone
     eng = _dec(abs(sum(e.area() for e in p.engrave if hasattr(e, "segments"))) / 100.0, 2)
     material = _yen(area * yen_per_cm2) if basis == "parts" else _yen(Decimal(0))
     c, s, e = _yen(cut * rates["cut_per_m"]), _yen(score * rates["score_per_m"]), _yen(eng * rates["engrave_per_cm2"])
-    bends = len(p.score)  # a scored line is where the part is bent (the switch support)
+    bends = len(p.bend)  # the switch support's bend, made by the service on a hot line
     return PartPrice(p.name, _dec(w, 2), _dec(h, 2), area, cut, score, eng, bends, material, c, s, e,
                      _max(material + c + s + e, part_min))
 

@@ -14,13 +14,13 @@ from pirack.catalog import load_catalog
 from rackdesign.geometry2d import Arc, Circle, Contour, Line, Part2D, rounded_rect, slot
 
 CAT = load_catalog()
-PURPOSE_PATHS = (("engrave", "engrave"), ("score", "score"), ("cut", "holes"), ("cut", "outline"))
+PURPOSE_PATHS = (("bend", "bend"), ("engrave", "engrave"), ("score", "score"), ("cut", "holes"), ("cut", "outline"))
 
 
 def sample_parts() -> list[Part2D]:
     """A plate with every kind of path: rounded outline, round holes, a slot (with the
     zero-length sides slot() leaves), a round hole drawn as one full-turn arc, engraved text;
-    and a support with an open score line across it."""
+    and a support with an open score line and an open bend line across it."""
     from rackdesign.engrave import place_polygons, text_polygons
 
     holes = [Circle((10.0, 10.0), 1.7), Circle((80.0, 10.0), 1.35), slot(45.0, 50.0, 30.0, 8.0),
@@ -28,7 +28,8 @@ def sample_parts() -> list[Part2D]:
     plate = Part2D("plate", rounded_rect(0, 0, 90, 75, 4), holes, thickness=3.0, material="acrylic-cast-3mm")
     plate.engrave = place_polygons(plate, text_polygons("tier 1 ago", 3.0))
     support = Part2D("support", rounded_rect(0, 0, 60, 40, 0), [Circle((30.0, 30.0), 1.7)],
-                     score=[Contour((Line((0.0, 20.0), (60.0, 20.0)),))], thickness=3.0, material="acrylic-cast-3mm")
+                     score=[Contour((Line((0.0, 20.0), (60.0, 20.0)),))],
+                     bend=[Contour((Line((0.0, 10.0), (60.0, 10.0)),))], thickness=3.0, material="acrylic-cast-3mm")
     return [plate, support]
 
 
@@ -98,19 +99,22 @@ def test_default_design_read_back_matches_the_model(fmt):
         assert compare(model(sheet, prof, fmt), found) == []
 
 
-def test_the_switch_support_score_line_is_complete_in_every_format():
-    """The bend line of the switch support: open, its full 58.8 mm, in the score colour/layer."""
+def test_the_switch_support_bend_line_is_complete_in_every_format():
+    """The bend line of the switch support: open, its full 58.8 mm, in the bend colour/layer
+    (not the score's, not the cut's)."""
     prof = CAT["anymany-pdf"]
     (sheet,) = default_sheets(prof)
-    (bend,) = [s for p in sheet.parts for s in p.score]
+    (bend,) = [b for p in sheet.parts for b in p.bend]
+    assert not [s for p in sheet.parts for s in p.score]  # nothing is laser-scored
     want = bend.length()
     assert want > 50
+    assert len({prof.bend.colour, prof.cut.colour, prof.score.colour, prof.engrave.colour}) == 4
     for fmt in ("pdf", "svg", "dxf"):
         found, _ = read(fmt, sheet, prof)
-        scores = [e for e in found if e.style in (prof.score.layer, prof.score.colour,
-                                                  f"{prof.score.layer}:{prof.score.colour}")]
-        assert len(scores) == 1, fmt
-        assert not scores[0].closed and abs(scores[0].length - want) < 0.01, (fmt, scores[0].length)
+        bends = [e for e in found if e.style in (prof.bend.layer, prof.bend.colour,
+                                                 f"{prof.bend.layer}:{prof.bend.colour}")]
+        assert len(bends) == 1, fmt
+        assert not bends[0].closed and abs(bends[0].length - want) < 0.01, (fmt, bends[0].length)
 
 
 def test_anymany_cut_layer_only_closed_paths_and_no_font():
@@ -127,8 +131,9 @@ def test_anymany_cut_layer_only_closed_paths_and_no_font():
     cut = [e for e in found if e.style == prof.cut.colour]
     holes_and_outlines = sum(1 + len(p.holes) for p in sheet.parts)
     assert len(cut) == holes_and_outlines and all(e.closed for e in cut)
-    score = [e for e in found if e.style == prof.score.colour]
-    assert score and prof.score.colour != prof.cut.colour and not any(e.closed for e in score)
+    bend = [e for e in found if e.style == prof.bend.colour]
+    assert len(bend) == 1 and prof.bend.colour != prof.cut.colour and not bend[0].closed
+    assert {e.style for e in found} == {prof.cut.colour, prof.bend.colour, prof.engrave.colour}
     page = PdfReader(io.BytesIO(data)).pages[0]
     assert not dict(page["/Resources"].get("/Font", {}))
 

@@ -33,7 +33,7 @@ def test_export_dxf_default_measured(rack, in_tmp):
     assert code == 0, err
     assert "does not take DXF" in err  # anymany-pdf takes PDF/AI: written with a warning
     files = tree(in_tmp / "exports")
-    assert files == ["seed/cut/cut-acrylic-cast-3mm-sheet-1.dxf"]
+    assert files == ["seed/cut/cut-acrylic-cast-3mm-sheet-1.dxf", "seed/cut/order-note.txt"]
     assert (in_tmp / "exports" / files[0]).stat().st_mode & 0o777 == 0o644  # for the person who sends it on
     doc = ezdxf.readfile(in_tmp / "exports" / files[0])
     assert doc.header["$INSUNITS"] == 4
@@ -72,8 +72,8 @@ def test_export_dxf_default_measured(rack, in_tmp):
     keys += [("P", e.dxf.layer, tuple(tuple(round(v, 4) for v in pt) for pt in e.get_points("xyb")))
              for e in msp.query("LWPOLYLINE")]
     assert len(keys) == len(set(keys))
-    # the switch support's bend line is scored, not cut
-    assert list(msp.query('LWPOLYLINE[layer=="SCORE"]'))
+    # the switch support's bend line: on its own layer, never cut or scored
+    assert list(msp.query('LWPOLYLINE[layer=="BEND"]')) and not list(msp.query('LWPOLYLINE[layer=="SCORE"]'))
 
 
 def test_unknown_fabricator_exit_2(rack, in_tmp):
@@ -140,7 +140,7 @@ def bad_plate(monkeypatch):
     import rackdesign.pipeline as pipeline
 
     def use(part):
-        monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn: [part])
+        monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn, prof=None: [part])
 
     return use
 
@@ -166,12 +166,12 @@ def test_failed_export_leaves_earlier_files_untouched(rack, in_tmp, monkeypatch)
     from test_writers import pi_plate
 
     plates = [pi_plate(f"p{i}", 180, 180, d=3.0) for i in range(7)]  # six fit a 600 x 400 sheet: two sheets
-    monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn: plates)
+    monkeypatch.setattr(pipeline, "flat_parts_for", lambda lc, layout, warn, prof=None: plates)
     code, out, err = rack("export", "dxf", "--no-cache")
     assert code == 0, err
     root = in_tmp / "exports" / "seed"
     before = snapshot(root)
-    assert len(before) == 2
+    assert len(before) == 3  # two sheets and the order note
 
     real, calls = wdxf.sheet_dxf, []
 
@@ -372,7 +372,8 @@ def test_export_all_prices_the_acrylic_by_the_chosen_fabricator(init4_all):
     assert lc.spec.rack.fabricator == "anymany-pdf"
     lay = build_layout(lc)
     parts = flat_parts_for(lc, lay, None)
-    svg = acrylic_estimate(lc, lay, lc.catalog["generic-svg"], parts)
+    # generic-svg does not bend: its parts have the support as two plates (tabs and slots)
+    svg = acrylic_estimate(lc, lay, lc.catalog["generic-svg"], flat_parts_for(lc, lay, None, lc.catalog["generic-svg"]))
     anymany = acrylic_estimate(lc, lay, lc.catalog["anymany-pdf"], parts)
     assert svg.estimate != anymany.estimate
     assert acr["estimate"]["amount"] == int(svg.estimate.amount)

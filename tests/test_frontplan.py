@@ -59,7 +59,7 @@ def test_heights_and_columns_are_written(plan):
     from rackdesign.drawing import DDim, DText
 
     lay, _, d = plan
-    texts = " | ".join(it.text for it in d.items if isinstance(it, DText))
+    texts = " | ".join([it.text for it in d.items if isinstance(it, DText)] + d.legend)  # the parts list is the legend
     dims = [it for it in d.items if isinstance(it, DDim)]
     dim_texts = {it.text for it in dims}
     for p in lay.plates:

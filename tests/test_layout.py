@@ -296,8 +296,8 @@ def test_flat_parts_cut_holes_are_the_catalog_pattern(default):
     assert dh[1][1] - dh[0][1] == pytest.approx(76.6, abs=0.01)
     assert all(n["diameter"] == 3.4 for n in base.notes["holes"] if n["thread"] == "M3")
     sup = parts["switch-support"]
-    assert len(sup.score) == 1
-    bend = sup.score[0].segments[0]
+    assert len(sup.bend) == 1 and not sup.score  # drawn for the service, not scored
+    bend = sup.bend[0].segments[0]
     assert bend.start[0] == bend.end[0] == pytest.approx(lay.support.bend_at)
     assert 0 < bend.start[0] < sup.size[0]
     assert not any(p.engrave for p in parts.values())

@@ -125,6 +125,9 @@ class SupportPattern:
     holes: tuple[tuple[Mm, Mm, Mm], ...]  # (x, y, diameter) in the flat pattern
     foot: Mm  # leg lengths (outside), for the model
     wall: Mm
+    inner_radius: Mm = 0.0  # the bend (switch_support.Bend): inside radius, K-factor, allowance
+    k_factor: float = 0.5
+    allowance: Mm = 0.0  # bend allowance: the flat length the bend itself takes
 
 
 class Placer:

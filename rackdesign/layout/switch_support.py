@@ -20,8 +20,10 @@ from ..threads import clearance_hole
 from .allowed import AllowedFasteners
 from .placed import HEAD_DOWN, ON_ITS_SIDE, Carried, Hole, Placer, SupportPattern
 
-# Heat-bent acrylic: inside bend radius ≈ sheet thickness (a strip heater's usual result).
-BEND_RADIUS_T = 1.0
+# A sheet without [bend] data (parts/sheets): inside radius = thickness, neutral axis mid-way
+# (the figures the catalog's acrylic sheets give, themselves unsourced estimates).
+DEFAULT_BEND_RADIUS_T = 1.0
+DEFAULT_K = 0.5
 SUPPORT_WALL_FRACTION = 0.6  # the support's wall reaches this share of the standing switch
 SUPPORT_FOOT = 15.0  # mm the support's foot runs out from the wall (room for its screws)
 SUPPORT_GAP = 0.5  # switch face to the support's wall
@@ -58,18 +60,50 @@ def support_hole_ys(depth: Mm) -> tuple[Mm, Mm]:
     return (SUPPORT_SCREW_FROM_EDGE, depth - SUPPORT_SCREW_FROM_EDGE)
 
 
-def support_pattern(t: Mm, wall: Mm, foot: Mm, depth: Mm) -> SupportPattern:
-    """Flat pattern of the bent support: a strip whose bend (90°, inside radius BEND_RADIUS_T·t)
-    joins a foot of `foot` mm and a wall of `wall` mm (outside lengths). Flat length uses the
-    neutral axis at mid-thickness: legs minus (r + t) each, plus the arc (π/2)(r + t/2)."""
-    r = BEND_RADIUS_T * t
-    bend_arc = math.pi / 2 * (r + t / 2)
-    flat_foot = foot - (r + t)
-    flat_wall = wall - (r + t)
-    length = flat_foot + bend_arc + flat_wall
+@dataclass(frozen=True)
+class Bend:
+    """One bend of a sheet: inside radius R, K-factor K (neutral axis at K·T from the inside
+    face), the angle A it is bent through, the thickness T."""
+
+    inner_radius: Mm
+    k_factor: float
+    angle: float  # degrees
+    thickness: Mm
+
+    @property
+    def allowance(self) -> Mm:
+        """BA = π (R + K·T) A / 180: the neutral axis's length through the bend."""
+        return math.pi * (self.inner_radius + self.k_factor * self.thickness) * self.angle / 180
+
+    @property
+    def setback(self) -> Mm:
+        """Outside setback (R + T)·tan(A/2): from the outside mould line's corner to where the
+        bend starts, on each leg."""
+        return (self.inner_radius + self.thickness) * math.tan(math.radians(self.angle) / 2)
+
+    def flat_length(self, leg_a: Mm, leg_b: Mm) -> Mm:
+        """Flat length of two legs of outside lengths a and b joined by this bend."""
+        return leg_a + leg_b - 2 * self.setback + self.allowance
+
+
+def sheet_bend(sheet: SheetSpec) -> Bend:
+    """The sheet's bend data (parts/sheets [bend]), else the defaults above."""
+    if sheet.bend is None:
+        return Bend(DEFAULT_BEND_RADIUS_T * sheet.thickness, DEFAULT_K, 90.0, sheet.thickness)
+    return Bend(sheet.bend.inner_radius, sheet.bend.k_factor, sheet.bend.angle, sheet.thickness)
+
+
+def support_pattern(bend: Bend, wall: Mm, foot: Mm, depth: Mm) -> SupportPattern:
+    """Flat pattern of the bent support: a strip whose bend joins a foot of `foot` mm and a wall
+    of `wall` mm (outside lengths). Flat length = foot + wall - 2 x setback + bend allowance;
+    the bend line is the middle of the bend, (foot - setback) + BA/2 from the foot's end."""
+    t = bend.thickness
+    length = bend.flat_length(foot, wall)
+    bend_at = foot - bend.setback + bend.allowance / 2
     hole_x = foot - (t + (foot - t) / 2)  # from the foot's free end (x = 0 in the flat pattern)
     holes = tuple((hole_x, y, clearance_hole("M3")) for y in support_hole_ys(depth))
-    return SupportPattern(round(length, 3), depth, round(flat_foot + bend_arc / 2, 3), 90.0, holes, foot, wall)
+    return SupportPattern(round(length, 3), depth, round(bend_at, 3), bend.angle, holes, foot, wall,
+                          bend.inner_radius, bend.k_factor, round(bend.allowance, 3))
 
 
 def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x: Mm, base_depth: Mm,
@@ -93,7 +127,8 @@ def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x:
     area = Rect(switch_x, switch_y, x + SUPPORT_FOOT, switch_y + switch.depth)
     screw_x = x + t + (SUPPORT_FOOT - t) / 2  # midway along the foot past the wall
     holes, findings = _support_screws(placer, screw_x, [y + dy for dy in support_hole_ys(depth)], sheet, fasteners)
-    return SwitchOnBase(tuple(holes), (Carried("switch", switch.id, area),), support_pattern(t, wall, SUPPORT_FOOT, depth),
+    pattern = support_pattern(sheet_bend(sheet), wall, SUPPORT_FOOT, depth)
+    return SwitchOnBase(tuple(holes), (Carried("switch", switch.id, area),), pattern,
                         tuple(findings))
 
 
@@ -121,3 +156,53 @@ def _support_screw_choice(sheet: SheetSpec, fasteners: AllowedFasteners) -> tupl
         return cap_nut, choose_screw(fasteners.screws, "M3", grip, cap_nut.thread_depth, what="support screw")
     nut_height = hex_nut.height if hex_nut else 0.0
     return hex_nut, choose_screw(fasteners.screws, "M3", grip, 99.0, min_engage=nut_height, what="support screw")
+
+
+# --- the no-bend alternative: two plates joined by tabs and slots --------------------------------
+
+TAB_WIDTH = 10.0  # each of the wall's two tabs, along the support's depth
+SLOT_CLEARANCE = 0.2  # mm a slot is wider and longer than what goes in it
+
+
+def unbent_support(sp: SupportPattern, thickness: Mm, thickest: Mm, edge: Mm, material: str) -> list:
+    """For a service that does not bend: the support as a foot plate and a wall plate, the
+    wall's two tabs through two slots in the foot (glued with acrylic cement). The foot keeps
+    the bent support's screw holes; the wall stands `edge` mm in from the foot's end (the web
+    that keeps the slots inside the plate), so the switch leans on it that much further out.
+    Slots take the thickest sheet within tolerance plus SLOT_CLEARANCE."""
+    from ..geometry2d import Circle, Part2D, rounded_rect
+
+    t, depth = thickness, sp.width
+    slot_w, tab_ys = thickest + SLOT_CLEARANCE, (depth / 3, 2 * depth / 3)
+    slot_x1 = sp.foot - edge
+    slots = [_rect(slot_x1 - slot_w, y - (TAB_WIDTH + SLOT_CLEARANCE) / 2, slot_x1, y + (TAB_WIDTH + SLOT_CLEARANCE) / 2)
+             for y in tab_ys]
+    screw_holes = [Circle((x, y), d / 2) for x, y, d in sp.holes]
+    info = [{"kind": "support", "thread": "M3", "diameter": d} for _, _, d in sp.holes]
+    info += [{"kind": "tab-slot", "length": TAB_WIDTH + SLOT_CLEARANCE, "width": slot_w} for _ in tab_ys]
+    joint = {"joint": "tabs and slots", "tabs": len(tab_ys), "tab_width": TAB_WIDTH, "edge": edge}
+    foot = Part2D("switch-support-foot", rounded_rect(0.0, 0.0, sp.foot, depth, min(3.0, sp.foot / 4)),
+                  screw_holes + slots, thickness=t, material=material,
+                  notes={"holes": info, "datum": None, "role": "support", **joint})
+    wall = Part2D("switch-support-wall", _wall_outline(sp.wall, depth, t, tab_ys), [], thickness=t,
+                  material=material, notes={"holes": [], "datum": None, "role": "support", **joint})
+    return [foot, wall]
+
+
+def _rect(x0: Mm, y0: Mm, x1: Mm, y1: Mm):
+    from ..geometry2d import Contour, Line
+
+    pts = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    return Contour(tuple(Line(a, b) for a, b in zip(pts, pts[1:] + pts[:1])))
+
+
+def _wall_outline(wall: Mm, depth: Mm, t: Mm, tab_ys: tuple[Mm, ...]):
+    """The wall plate: `wall` mm high (x) including its tabs, which stick out t (the foot's
+    thickness) below its edge at x = t; counter-clockwise."""
+    from ..geometry2d import Contour, Line
+
+    pts = [(t, 0.0), (wall, 0.0), (wall, depth), (t, depth)]
+    for y in sorted(tab_ys, reverse=True):
+        hi, lo = y + TAB_WIDTH / 2, y - TAB_WIDTH / 2
+        pts += [(t, hi), (0.0, hi), (0.0, lo), (t, lo)]
+    return Contour(tuple(Line(a, b) for a, b in zip(pts, pts[1:] + pts[:1])))

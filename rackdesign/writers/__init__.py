@@ -25,10 +25,17 @@ def pens(profile) -> dict[str, Pen]:
     from pirack.units import mm
 
     out = {}
-    for purpose in ("cut", "engrave", "score"):
-        p = getattr(profile, purpose)
+    for purpose in ("cut", "engrave", "score", "bend"):
+        p = getattr(profile, purpose, None)
+        if p is None:  # a profile without a [bend] pen: the default, so a bend is never drawn as a cut
+            out[purpose] = DEFAULT_BEND
+            continue
         out[purpose] = Pen(p.colour.lower(), mm(p.width), p.layer, bool(p.fill))
     return out
+
+
+# green, its own layer: no service convention makes green a cut or an engraving
+DEFAULT_BEND = Pen("#00a000", 0.1, "BEND")
 
 
 def rgb(colour: str) -> tuple[int, int, int]:

@@ -1,7 +1,7 @@
 """One walk over a cut sheet for every cut-file format.
 
-`render_sheet` visits the sheet's paths in the order a laser should run them — engraving
-first, then score lines, then every hole, then the outlines (a part must not drop out of
+`render_sheet` visits the sheet's paths in the order a laser should run them — bend lines
+first (drawn for the service in their own colour, never run), then engraving, then score lines, then every hole, then the outlines (a part must not drop out of
 the sheet before its holes are cut) — and hands each to a back end (PDF, SVG, DXF) through
 a small protocol. What is open, what is closed and which pen a purpose gets is decided here
 once, so an open contour or a layer rule cannot be right in one format and wrong in another.
@@ -19,7 +19,7 @@ from ..geometry2d import Arc, Circle, Contour, Part2D
 from . import Pen, pens
 
 # (purpose, which paths of a part): the order the laser runs them and the files list them
-PASSES = (("engrave", "engrave"), ("score", "score"), ("cut", "holes"), ("cut", "outline"))
+PASSES = (("bend", "bend"), ("engrave", "engrave"), ("score", "score"), ("cut", "holes"), ("cut", "outline"))
 
 
 class CutBackend(Protocol):
