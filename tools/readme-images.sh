@@ -1,5 +1,5 @@
 #!/bin/sh
-# The README's pictures (docs/img), rendered from the built-in default (the seed's cluster) by
+# The README's pictures (docs/img), rendered from the built-in default (two nodes, modelled on the seed's rack) by
 # `rack export all`: the front plan, two floor plans (a tier with its board ghosted, the base
 # with the drive, the switch and the feet) and the cut sheet. Run from the repository's top
 # folder with PYTHONPATH pointing at it.
