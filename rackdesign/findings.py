@@ -41,6 +41,7 @@ CODES = {
     "SKIPPED": "a family of checks that did not run",
     "MEASURE": "a figure of a part no source gives: measure it before cutting (what and how in `measure`)",
     "STABILITY": "the rack's tip angle: how far it leans before it falls over (degrees)",
+    "SUPPORT_BONDED": "the switch support is not screwed (no allowed screw can): bond it to the base",
 }
 
 

@@ -155,7 +155,6 @@ def test_export_refuses_a_design_with_errors_and_force_marks_it(rack, in_tmp, mo
 SEED_ERRORS = {
     ("SCREW_DEPTH", "drive-screw"): "real: M3x6 go 3.0 mm into holes SFF-8201 guarantees 2.5 mm deep; fix M3x4",
     ("SCREW_ENGAGEMENT", "board-screw"): "real: the HAT boxes' M2.6x4 engage two turns; fix M2.6x6",
-    ("SCREW_ENGAGEMENT", "support-screw"): "model: the seed's support was not screwed through 6 mm of acrylic",
 }
 
 
@@ -172,7 +171,12 @@ def test_seed_errors_are_the_explained_ones_each_with_its_fix():
     assert got == set(SEED_ERRORS), [f.sentence for f in errors]
     assert all(f.fix for f in errors)
     text = SEED.read_text()
-    assert "3 errors" in text and all(code in text for code, _ in SEED_ERRORS)
+    assert "2 errors" in text and all(code in text for code, _ in SEED_ERRORS)
+    # its support cannot be screwed with its parts: bonded, said so, and no holes cut for screws
+    bonded = [f for f in r.findings if f.code == "SUPPORT_BONDED"]
+    assert len(bonded) == 1 and bonded[0].severity == "warning" and "M3" in bonded[0].fix
+    assert not [p for p in lay.parts if p.role in ("support-screw", "support-nut")]
+    assert not lay.plates[0].holes_of("support") and lay.support.holes == ()
     # what the seed paid: the BOM of the same file still totals its cost table
     from rackdesign.bom import build_bom
 

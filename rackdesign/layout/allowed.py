@@ -26,6 +26,11 @@ class AllowedFasteners:
         self._by_id = {s.id: s for specs in self._all.values() for s in specs}
         self._allowed = None if allowed is None else set(allowed) | {p for h in hats for p in h.included}
 
+    @property
+    def restricted(self) -> bool:
+        """True when rack.fasteners limits the parts (the user's own stock), not the whole catalog."""
+        return self._allowed is not None
+
     def of_kind(self, kind: str) -> list[FastenerSpec]:
         """The allowed parts of a kind, in id order."""
         return [s for s in self._all[kind] if self._allowed is None or s.id in self._allowed]

@@ -93,7 +93,7 @@ def sheet_bend(sheet: SheetSpec) -> Bend:
     return Bend(sheet.bend.inner_radius, sheet.bend.k_factor, sheet.bend.angle, sheet.thickness)
 
 
-def support_pattern(bend: Bend, wall: Mm, foot: Mm, depth: Mm) -> SupportPattern:
+def support_pattern(bend: Bend, wall: Mm, foot: Mm, depth: Mm, screwed: bool = True) -> SupportPattern:
     """Flat pattern of the bent support: a strip whose bend joins a foot of `foot` mm and a wall
     of `wall` mm (outside lengths). Flat length = foot + wall - 2 x setback + bend allowance;
     the bend line is the middle of the bend, (foot - setback) + BA/2 from the foot's end."""
@@ -101,7 +101,7 @@ def support_pattern(bend: Bend, wall: Mm, foot: Mm, depth: Mm) -> SupportPattern
     length = bend.flat_length(foot, wall)
     bend_at = foot - bend.setback + bend.allowance / 2
     hole_x = foot - (t + (foot - t) / 2)  # from the foot's free end (x = 0 in the flat pattern)
-    holes = tuple((hole_x, y, clearance_hole("M3")) for y in support_hole_ys(depth))
+    holes = tuple((hole_x, y, clearance_hole("M3")) for y in support_hole_ys(depth)) if screwed else ()
     return SupportPattern(round(length, 3), depth, round(bend_at, 3), bend.angle, holes, foot, wall,
                           bend.inner_radius, bend.k_factor, round(bend.allowance, 3))
 
@@ -127,7 +127,7 @@ def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x:
     area = Rect(switch_x, switch_y, x + SUPPORT_FOOT, switch_y + switch.depth)
     screw_x = x + t + (SUPPORT_FOOT - t) / 2  # midway along the foot past the wall
     holes, findings = _support_screws(placer, screw_x, [y + dy for dy in support_hole_ys(depth)], sheet, fasteners)
-    pattern = support_pattern(sheet_bend(sheet), wall, SUPPORT_FOOT, depth)
+    pattern = support_pattern(sheet_bend(sheet), wall, SUPPORT_FOOT, depth, screwed=bool(holes))
     return SwitchOnBase(tuple(holes), (Carried("switch", switch.id, area),), pattern,
                         tuple(findings))
 
@@ -135,8 +135,11 @@ def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x:
 def _support_screws(placer: Placer, x: Mm, ys: list[Mm], sheet: SheetSpec,
                     fasteners: AllowedFasteners) -> tuple[list[Hole], list[Finding]]:
     """Two M3 screws up through the base and the foot, a nut on each (a cap nut when
-    rack.fasteners allows only those)."""
+    rack.fasteners allows only those). When the screws rack.fasteners allows cannot do it, no
+    screws and no holes: the support is bonded (a warning says so and what would screw it)."""
     nut, choice = _support_screw_choice(sheet, fasteners)
+    if not choice.ok and fasteners.restricted:  # the user's own stock cannot screw it: no holes
+        return [], [_bonded(choice)]
     findings = [] if choice.ok else [choice.finding("switch support screws")]
     screw = fasteners.chosen_screw(choice, "M3", "switch support", "base plate")
     holes = []
@@ -146,6 +149,18 @@ def _support_screws(placer: Placer, x: Mm, ys: list[Mm], sheet: SheetSpec,
         if nut:
             placer.add(nut.id, "nut", (x, y, sheet.thickness + sheet.thickness), nut.box, role="support-nut")
     return holes, findings
+
+
+def _bonded(choice: ScrewChoice) -> Finding:
+    """The support left unscrewed: none of the screws rack.fasteners allows can hold a nut
+    through the base and the foot (the seed's M3x6 and cap nuts could not: its rack stands, so
+    its support was fixed another way, which the post does not say)."""
+    return Finding("warning", "SUPPORT_BONDED",
+                   f"the switch support is not screwed ({choice.note.rstrip('.')}): its foot is to be bonded "
+                   "to the base (acrylic cement, or strong double-sided tape)",
+                   fix="to screw it instead, allow in rack.fasteners an M3 screw long enough to reach a nut "
+                       "through the base and the support's foot (two sheets)",
+                   where="switch support")
 
 
 def _support_screw_choice(sheet: SheetSpec, fasteners: AllowedFasteners) -> tuple[NutSpec | None, ScrewChoice]:
