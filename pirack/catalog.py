@@ -29,7 +29,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from .errors import InputError, from_validation_error
 from .money import Price
-from .paths import catalog_dir
+from .grammar import CATALOG_ID
+from .paths import catalog_dir, read_input
 from .units import Length, Offset, mm, parse_length
 
 
@@ -640,10 +641,16 @@ class Catalog:
 OVERRIDE_KEY = "override"  # in a user's part file: replace the built-in part of the same id
 
 
+PART_FILE_LIMIT = 256 << 10  # the largest built-in part file is ~6 KB
+
+
 def _read_toml(path: Path) -> dict:
+    """A part file: a regular file of at most PART_FILE_LIMIT bytes, never a FIFO or a device
+    (a user's parts/ folder is input like the cluster file), as TOML."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(read_input(path, PART_FILE_LIMIT).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(path, None, "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, None, f"not valid TOML: {exc}") from None
 
@@ -726,6 +733,10 @@ def _join_user_parts(paths: dict[str, Path], user_dir: Path) -> dict[str, Path]:
     """The built-in parts and the user's: a user's id that is also built in must say override = true."""
     out = dict(paths)
     for pid, path in _scan(user_dir).items():
+        try:  # the file's name is the part's id: the cluster file names it, drawings and the BOM show it
+            CATALOG_ID.check(pid)
+        except ValueError as exc:
+            raise InputError(path, "id", f"the file's name is the part id: {exc}") from None
         data = _read_toml(path)
         wants = data.get(OVERRIDE_KEY, False)
         if not isinstance(wants, bool):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -164,3 +165,20 @@ def test_the_cad_worker_reads_the_user_parts(tmp_path):
     assert r.returncode == 0, r.stderr
     step = (tmp_path / "ex" / "own-part" / "model" / "rack.step").read_text()
     assert "my-pi4#1" in step and "rpi4b-8gb#1" in step  # the worker built slave1 on the user's board
+
+
+@pytest.mark.parametrize("name, make, says", [
+    ("fifo.toml", lambda p: os.mkfifo(p), "not a regular file"),
+    ("big.toml", lambda p: p.write_text("# x\n" * 100_000), "limit"),
+    ("bad id$.toml", lambda p: p.write_text('kind = "board"\n'), "part id"),
+])
+def test_user_parts_folder_is_input_like_the_cluster_file(tmp_path, name, make, says):
+    """A FIFO in parts/ is refused, not waited on; a huge file is refused before it is read;
+    a file name that is no catalog id (it names the part everywhere) is refused; each with
+    the file named."""
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    make(folder / name)
+    with pytest.raises(InputError) as exc:
+        load_catalog(user_dir=folder)
+    assert name in str(exc.value.file) and says in str(exc.value)
