@@ -258,21 +258,30 @@ def place_polygons(p: Part2D, polys: list[Ring], prefer: str = "bottom", step: f
     return [polygon_contour(q, float(gx[i]), float(gy[i])) for q in polys]
 
 
-def _place_logo(parts: list[Part2D], lc: LoadedCluster) -> list[Part2D]:
+def logo_polygons(lc: LoadedCluster) -> tuple[Path, float, list[Ring]]:
+    """The cluster's logo (rack.engraving.logo, which must be set) as filled polygons at its
+    width: (path, width in mm, polygons). InputError naming the key for any file that is not
+    an SVG with filled shapes. Cheap: an export calls it before the design work starts, so a bad
+    logo is bad input at once, not after the checks."""
     import io
 
     from pirack.units import mm
 
     eng = lc.spec.rack.engraving
-    key = LOGO_KEY
     path, data = read_logo(lc.base_dir, eng.logo, lc.display)
     width = mm(eng.logo_width)
     try:
         polys = svg_polygons(io.BytesIO(data), width)
     except Exception as exc:  # svgelements raises many kinds on broken files
-        raise InputError(lc.display, key, f"{path}: not a readable SVG ({exc})") from None
+        raise InputError(lc.display, LOGO_KEY, f"{path}: not a readable SVG ({exc})") from None
     if not polys:
-        raise InputError(lc.display, key, f"{path}: the SVG has no filled shapes to engrave")
+        raise InputError(lc.display, LOGO_KEY, f"{path}: the SVG has no filled shapes to engrave")
+    return path, width, polys
+
+
+def _place_logo(parts: list[Part2D], lc: LoadedCluster) -> list[Part2D]:
+    path, width, polys = logo_polygons(lc)
+    key = LOGO_KEY
     import shapely
 
     best = None

@@ -118,6 +118,10 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
         if fmt == "coupon":  # a test piece of the sheet and the service, whatever the design
             files = render_coupon(fmt, lc, fabricator, note, progress, cad, kerf)
         else:
+            if lc.spec.rack.engraving.logo:  # bad input before seconds of design work
+                from .engrave import logo_polygons
+
+                logo_polygons(lc)
             mark = checked(lc, fabricator, force, note)
             files = render(fmt, lc, fabricator, note, progress, cad, kerf, mark)
     finally:
