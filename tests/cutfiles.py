@@ -130,6 +130,23 @@ def read_dxf(data: bytes) -> list[Entity]:
     return out
 
 
+def pattern_spans(centres) -> list[float]:
+    """A hole pattern's extent along x and along y, shorter first (so a pattern turned by 90°
+    by the nesting measures the same)."""
+    xs, ys = [c[0] for c in centres], [c[1] for c in centres]
+    return sorted([max(xs) - min(xs), max(ys) - min(ys)])
+
+
+def dxf_entity_keys(msp) -> list[tuple]:
+    """Each CIRCLE and LWPOLYLINE of a DXF modelspace as (kind, layer, geometry rounded to
+    1e-4 mm): two equal keys are one entity drawn twice (a laser would cut it twice)."""
+    keys = [("C", e.dxf.layer, tuple(round(v, 4) for v in (e.dxf.center.x, e.dxf.center.y, e.dxf.radius)))
+            for e in msp.query("CIRCLE")]
+    keys += [("P", e.dxf.layer, tuple(tuple(round(v, 4) for v in pt) for pt in e.get_points("xyb")))
+             for e in msp.query("LWPOLYLINE")]
+    return keys
+
+
 # --- SVG -----------------------------------------------------------------------------------------
 
 def read_svg(data: bytes, sheet_w: float, sheet_h: float) -> list[Entity]:

@@ -1,9 +1,11 @@
 """Helpers shared by the tests (plain functions; fixtures live in conftest.py)."""
 
+import io
 import os
 import struct
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -13,13 +15,30 @@ CLIS = {"rack": "rackdesign.cli", "bringup": "bringup.cli"}
 def run_main(main, argv, monkeypatch, capsys):
     """Run a CLI's main() in-process; return (exit code, stdout, stderr)."""
     monkeypatch.setattr(sys, "argv", argv)
-    code = 0
+    code = _exit_code(main)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def run_main_in(folder, main, argv):
+    """run_main for a module- or session-scoped fixture (no monkeypatch or capsys there): in
+    `folder`, argv and the working folder restored after; return (exit code, stdout, stderr)."""
+    import pytest
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, redirect_stdout(out), redirect_stderr(err):
+        mp.chdir(folder)
+        mp.setattr(sys, "argv", argv)
+        code = _exit_code(main)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _exit_code(main) -> int:
     try:
         main()
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
 
 
 def sh(*args, cwd=None, env=None, timeout=600, stdin=subprocess.DEVNULL):

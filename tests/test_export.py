@@ -5,10 +5,12 @@ import io
 import re
 import sys
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import pytest
 
-from helpers import sh, stl_extent
+from cutfiles import dxf_entity_keys, pattern_spans
+from helpers import run_main_in, sh, stl_extent
 
 SVGNS = "{http://www.w3.org/2000/svg}"
 
@@ -23,57 +25,93 @@ def snapshot(root):
 
 # --- without the CAD stack: DXF only -----------------------------------------------------------
 
-def test_export_dxf_default_measured(rack, in_tmp):
+@pytest.fixture(scope="module")
+def default_dxf(tmp_path_factory):
+    """`rack export dxf --no-cache` of the default cluster, run once for the tests below:
+    (exit code, stderr, exports folder, the files in it, the DXF's modelspace, the layout)."""
     import ezdxf
 
     from pirack.load import load_cluster
+    from rackdesign.cli import main
     from rackdesign.layout import build_layout
 
-    code, out, err = rack("export", "dxf", "--no-cache")
+    d = tmp_path_factory.mktemp("export-dxf")
+    code, _, err = run_main_in(d, main, ["rack", "export", "dxf", "--no-cache"])
     assert code == 0, err
-    assert "does not take DXF" in err  # anymany-pdf takes PDF/AI: written with a warning
-    files = tree(in_tmp / "exports")
+    exports = d / "exports"
+    files = tree(exports)
+    msp = ezdxf.readfile(exports / files[0]).modelspace()
+    return SimpleNamespace(err=err, exports=exports, files=files, msp=msp, layout=build_layout(load_cluster(None)))
+
+
+def test_export_dxf_default_writes_the_sheet_and_the_note(default_dxf):
+    assert "does not take DXF" in default_dxf.err  # anymany-pdf takes PDF/AI: written with a warning
+    files = default_dxf.files
     assert files == ["seed/cut/cut-acrylic-cast-3mm-sheet-1.dxf", "seed/cut/order-note.txt"]
-    assert (in_tmp / "exports" / files[0]).stat().st_mode & 0o777 == 0o644  # for the person who sends it on
-    doc = ezdxf.readfile(in_tmp / "exports" / files[0])
+    assert (default_dxf.exports / files[0]).stat().st_mode & 0o777 == 0o644  # for the person who sends it on
+
+
+def test_export_dxf_default_is_mm_with_the_layers_and_no_text(default_dxf):
+    import ezdxf
+
+    doc = ezdxf.readfile(default_dxf.exports / default_dxf.files[0])
     assert doc.header["$INSUNITS"] == 4
     assert {"CUT", "ENGRAVE", "SCORE"} <= {la.dxf.name for la in doc.layers}
-    msp = doc.modelspace()
-    assert not list(msp.query("TEXT MTEXT"))
-    circles = list(msp.query('CIRCLE[layer=="CUT"]'))
-    lay = build_layout(load_cluster(None))
+    assert not list(default_dxf.msp.query("TEXT MTEXT"))
+
+
+def test_export_dxf_default_cuts_every_hole_of_the_layout(default_dxf):
+    lay = default_dxf.layout
+    circles = default_dxf.msp.query('CIRCLE[layer=="CUT"]')
     expected = sorted(round(h.diameter, 3) for p in lay.plates for h in p.holes)
     expected += sorted(round(d, 3) for _, _, d in (lay.support.holes if lay.support else ()))
     assert sorted(round(2 * c.dxf.radius, 3) for c in circles) == sorted(expected)
-    # board holes: per tier, four circles 58.0 x 49.0 mm apart (the Pi 4's pattern)
-    board_d = {h.diameter for p in lay.plates for h in p.holes if h.kind == "board"}
-    (bd,) = board_d
-    board = [c.dxf.center for c in circles if abs(2 * c.dxf.radius - bd) < 1e-6]
-    # which plate a hole is on: the smallest cut outline whose box holds it
+
+
+def _cut_boxes(msp) -> list[tuple]:
+    """The bounding box of every cut outline and polyline hole."""
     boxes = []
     for e in msp.query('LWPOLYLINE[layer=="CUT"]'):
         xs, ys = zip(*((p[0], p[1]) for p in e.get_points("xy")))
         boxes.append((min(xs), min(ys), max(xs), max(ys)))
+    return boxes
+
+
+def _by_plate(centres, boxes) -> list[list]:
+    """Centres grouped by the plate they are on: the smallest cut outline whose box holds them."""
     by_plate = {}
-    for c in board:
+    for c in centres:
         inside = [b for b in boxes if b[0] < c.x < b[2] and b[1] < c.y < b[3]]
         by_plate.setdefault(min(inside, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])), []).append(c)
-    groups = list(by_plate.values())
-    assert len(groups) == 2 and all(len(g) == 4 for g in groups)  # master and slave1
+    return list(by_plate.values())
+
+
+def test_export_dxf_default_board_holes_are_the_pi4_pattern_per_tier(default_dxf):
+    """Per tier, four circles 58.0 x 49.0 mm apart (the Pi 4's pattern)."""
+    lay, msp = default_dxf.layout, default_dxf.msp
+    (bd,) = {h.diameter for p in lay.plates for h in p.holes if h.kind == "board"}
+    board = [c.dxf.center for c in msp.query('CIRCLE[layer=="CUT"]') if abs(2 * c.dxf.radius - bd) < 1e-6]
+    groups = _by_plate(board, _cut_boxes(msp))
+    assert len(groups) == 2  # master and slave1
+    assert all(len(g) == 4 for g in groups)
     for g in groups:
-        xs = sorted({round(p.x, 6) for p in g})
-        ys = sorted({round(p.y, 6) for p in g})
-        spans = sorted([xs[-1] - xs[0], ys[-1] - ys[0]])
-        assert spans[0] == pytest.approx(49.0, abs=0.01) and spans[1] == pytest.approx(58.0, abs=0.01)
-    for e in msp.query('LWPOLYLINE[layer=="CUT"]'):
-        assert e.closed
-    keys = [(e.dxftype(), e.dxf.layer, tuple(round(v, 4) for v in (e.dxf.center.x, e.dxf.center.y, e.dxf.radius)))
-            for e in msp.query("CIRCLE")]
-    keys += [("P", e.dxf.layer, tuple(tuple(round(v, 4) for v in pt) for pt in e.get_points("xyb")))
-             for e in msp.query("LWPOLYLINE")]
+        short, long = pattern_spans([(p.x, p.y) for p in g])
+        assert short == pytest.approx(49.0, abs=0.01)
+        assert long == pytest.approx(58.0, abs=0.01)
+
+
+def test_export_dxf_default_outlines_closed_nothing_drawn_twice(default_dxf):
+    msp = default_dxf.msp
+    assert all(e.closed for e in msp.query('LWPOLYLINE[layer=="CUT"]'))
+    keys = dxf_entity_keys(msp)
     assert len(keys) == len(set(keys))
-    # the switch support's bend line: on its own layer, never cut or scored
-    assert list(msp.query('LWPOLYLINE[layer=="BEND"]')) and not list(msp.query('LWPOLYLINE[layer=="SCORE"]'))
+
+
+def test_export_dxf_default_bend_line_on_its_own_layer(default_dxf):
+    """The switch support's bend line: on its own layer, never cut or scored."""
+    msp = default_dxf.msp
+    assert list(msp.query('LWPOLYLINE[layer=="BEND"]'))
+    assert not list(msp.query('LWPOLYLINE[layer=="SCORE"]'))
 
 
 def test_unknown_fabricator_exit_2(rack, in_tmp):
@@ -225,32 +263,51 @@ def test_export_all_tree(default_all):
     assert not list(root.rglob(".*"))  # nothing hidden or temporary among the files for the fabricator
 
 
+CUT_SHEET = "cut-acrylic-cast-3mm-sheet-1"
+
+
 @pytest.mark.cad
-def test_cut_pdf_svg_measured(default_all):
-    from PIL import Image
+def test_cut_pdf_is_the_sheet_at_1_to_1_cut_in_red(default_all):
     from pypdf import PdfReader
+
+    d, _, _ = default_all
+    page = PdfReader(d / "exports" / "seed" / "cut" / f"{CUT_SHEET}.pdf").pages[0]
+    assert float(page.mediabox.width) / 72 * 25.4 == pytest.approx(600, abs=0.1)
+    assert float(page.mediabox.height) / 72 * 25.4 == pytest.approx(400, abs=0.1)
+    assert re.search(r"\b1 0 0 RG\b", page.get_contents().get_data().decode("latin-1"))
+
+
+@pytest.mark.cad
+def test_cut_svg_is_the_sheet_in_mm_cut_in_red_no_text(default_all):
+    d, _, _ = default_all
+    root = ET.parse(d / "exports" / "seed" / "cut" / f"{CUT_SHEET}.svg").getroot()
+    assert (root.get("width"), root.get("height")) == ("600mm", "400mm")
+    assert [float(v) for v in re.split(r"[ ,]+", root.get("viewBox"))] == [0, 0, 600, 400]
+    assert not list(root.iter(SVGNS + "text"))
+    assert {el.get("stroke") for el in root.find(f"{SVGNS}g[@id='CUT']")} == {"#ff0000"}
+
+
+def _red_columns_and_rows(img) -> tuple[list[int], list[int]]:
+    """The pixel columns and rows of an RGB image that hold a red (cut) pixel."""
+    px = img.load()
+    cols = [x for x in range(img.width) if any(_red(px[x, y]) for y in range(img.height))]
+    rows = [y for y in range(img.height) if any(_red(px[x, y]) for x in range(img.width))]
+    return cols, rows
+
+
+@pytest.mark.cad
+def test_cut_pdf_pixels_span_the_plates_from_the_profile_spacing(default_all):
+    """Pixels: the red cut paths span the plates' sizes at 72 dpi (± 2 px)."""
+    from PIL import Image
 
     from pirack.load import load_cluster
     from rackdesign.layout import build_layout
     from rackdesign.writers.pdf import pdf_to_png
 
     d, _, _ = default_all
-    cut = d / "exports" / "seed" / "cut"
-    page = PdfReader(cut / "cut-acrylic-cast-3mm-sheet-1.pdf").pages[0]
-    assert float(page.mediabox.width) / 72 * 25.4 == pytest.approx(600, abs=0.1)
-    assert float(page.mediabox.height) / 72 * 25.4 == pytest.approx(400, abs=0.1)
-    assert re.search(r"\b1 0 0 RG\b", page.get_contents().get_data().decode("latin-1"))
-    root = ET.parse(cut / "cut-acrylic-cast-3mm-sheet-1.svg").getroot()
-    assert (root.get("width"), root.get("height")) == ("600mm", "400mm")
-    assert [float(v) for v in re.split(r"[ ,]+", root.get("viewBox"))] == [0, 0, 600, 400]
-    assert not list(root.iter(SVGNS + "text"))
-    assert {el.get("stroke") for el in root.find(f"{SVGNS}g[@id='CUT']")} == {"#ff0000"}
-    # pixels: the red cut paths span the plates' sizes at 72 dpi (± 2 px)
+    pdf = (d / "exports" / "seed" / "cut" / f"{CUT_SHEET}.pdf").read_bytes()
     lay = build_layout(load_cluster(None))
-    img = Image.open(io.BytesIO(pdf_to_png((cut / "cut-acrylic-cast-3mm-sheet-1.pdf").read_bytes(), 72))).convert("RGB")
-    px = img.load()
-    cols = [x for x in range(img.width) if any(_red(px[x, y]) for y in range(0, img.height, 1))]
-    rows = [y for y in range(img.height) if any(_red(px[x, y]) for x in range(0, img.width, 1))]
+    cols, rows = _red_columns_and_rows(Image.open(io.BytesIO(pdf_to_png(pdf, 72))).convert("RGB"))
     used_w, used_h = (max(cols) - min(cols)) / 72 * 25.4, (max(rows) - min(rows)) / 72 * 25.4
     biggest = max(max(p.width, p.depth) for p in lay.plates)
     assert max(used_w, used_h) >= biggest - 2 * 25.4 / 72

@@ -38,29 +38,44 @@ def _rect_dist(px, py, r):
 
 @pytest.mark.parametrize("which", ["default", "four"])
 def test_tiers_and_plates(which, request):
+    """One tier a node, one base, one top."""
     lc, lay = request.getfixturevalue(which)
-    n = len(lc.spec.nodes)
-    tiers = [p for p in lay.plates if p.role == "tier"]
-    assert len(tiers) == n
-    assert [p.role for p in lay.plates].count("base") == 1 and [p.role for p in lay.plates].count("top") == 1
-    # plates stacked bottom to top, each gap equal to its column segment
+    roles = [p.role for p in lay.plates]
+    assert roles.count("tier") == len(lc.spec.nodes)
+    assert roles.count("base") == 1
+    assert roles.count("top") == 1
+
+
+@pytest.mark.parametrize("which", ["default", "four"])
+def test_plates_stacked_bottom_to_top_each_gap_its_column_segment(which, request):
+    lc, lay = request.getfixturevalue(which)
     zs = [lay.tiers[p.name] for p in lay.plates if p.role != "base"]
     assert zs == sorted(zs) and len(set(zs)) == len(zs)
-    col = lay.columns[0]
     z = lay.thickness
-    for seg in col.segments:
+    for seg in lay.columns[0].segments:
         z += seg.height
         assert lay.tiers[seg.upper] == pytest.approx(z)
         assert seg.height >= seg.required - 1e-6
         z += lay.thickness
-    # every plate holds what it carries, with the margin
+
+
+@pytest.mark.parametrize("which", ["default", "four"])
+def test_every_plate_holds_what_it_carries_with_the_margin(which, request):
+    lc, lay = request.getfixturevalue(which)
     m = mm(lc.spec.rack.margin)
     for p in lay.plates:
         for c in p.carries:
             x0, y0, x1, y1 = c.area
             assert p.x - 1e-6 <= x0 and x1 <= p.x + p.width + 1e-6, p.name
             assert p.y + m - 1e-6 <= y0 and y1 <= p.y + p.depth - m + 1e-6, p.name
-        for h in p.holes:  # holes at least `margin` from the plate's edge
+
+
+@pytest.mark.parametrize("which", ["default", "four"])
+def test_holes_at_least_the_margin_from_the_plate_edge(which, request):
+    lc, lay = request.getfixturevalue(which)
+    m = mm(lc.spec.rack.margin)
+    for p in lay.plates:
+        for h in p.holes:
             r = h.diameter / 2
             assert p.x + m + r - 1e-6 <= h.x <= p.x + p.width - m - r + 1e-6
             assert p.y + m + r - 1e-6 <= h.y <= p.y + p.depth - m - r + 1e-6
@@ -257,37 +272,47 @@ def test_solver_column_of_65_gaps():
 
 # -- the flat parts -----------------------------------------------------------------------------
 
-def test_flat_parts_cut_holes_are_the_catalog_pattern(default):
-    from rackdesign.geometry2d import Circle
+@pytest.fixture(scope="module")
+def flat(default):
+    """The default's flat parts by name."""
     from rackdesign.plates import flat_parts
 
-    lc, lay = default
-    parts = {p.name: p for p in flat_parts(lay)}
-    assert list(parts) == ["base", "tier-1-master", "tier-2-slave1", "top", "switch-support"]
-    for name, part in parts.items():
-        assert part.outline.is_closed() and part.thickness == 3.0 and part.material == "acrylic-cast-3mm"
+    return {p.name: p for p in flat_parts(default[1])}
+
+
+def _box_inside(inner, outer) -> bool:
+    return outer[0] < inner[0] and inner[2] < outer[2] and outer[1] < inner[1] and inner[3] < outer[3]
+
+
+def test_flat_parts_are_closed_3mm_plates_every_hole_inside(flat):
+    assert list(flat) == ["base", "tier-1-master", "tier-2-slave1", "top", "switch-support"]
+    for part in flat.values():
+        assert part.outline.is_closed()
+        assert (part.thickness, part.material) == (3.0, "acrylic-cast-3mm")
         assert len(part.notes["holes"]) == len(part.holes)
-        x0, y0, x1, y1 = part.bbox()
-        for h in part.holes:  # every hole inside the outline
-            hx0, hy0, hx1, hy1 = h.bbox()
-            assert x0 < hx0 and hx1 < x1 and y0 < hy0 and hy1 < y1
-    board = lc.catalog["rpi4b-8gb"]
-    want = [(mm(u), mm(v)) for u, v in board.holes]
-    for node in ("master", "slave1"):
-        part = next(p for p in parts.values() if p.notes.get("node") == node)
-        dx, dy = part.notes["datum"]
-        bp = next(p for p in lay.parts_of("board") if p.node == node)
-        cut = [h for h, n in zip(part.holes, part.notes["holes"]) if n["kind"] == "board"]
-        # M2.5 clearance: ISO 273 medium (2.9) widened to the service's 3.0 mm minimum hole (within coarse, 3.1)
-        assert all(isinstance(h, Circle) and h.diameter == pytest.approx(3.0) for h in cut)
-        # back into the board's own frame: the catalog's centres within 0.01 mm
-        got = []
-        for h in cut:
-            x, y = h.center[0] + dx - bp.pos[0], h.center[1] + dy - bp.pos[1]
-            got.append((-y, x))  # inverse of the board's -90° turn
-        for g, w in zip(sorted(got), sorted(want)):
-            assert g == pytest.approx(w, abs=0.01)
-    base = parts["base"]
+        assert all(_box_inside(h.bbox(), part.bbox()) for h in part.holes), part.name
+
+
+@pytest.mark.parametrize("node", ["master", "slave1"])
+def test_flat_parts_cut_holes_are_the_catalog_pattern(default, flat, node):
+    from rackdesign.geometry2d import Circle
+
+    lc, lay = default
+    want = [(mm(u), mm(v)) for u, v in lc.catalog["rpi4b-8gb"].holes]
+    part = next(p for p in flat.values() if p.notes.get("node") == node)
+    dx, dy = part.notes["datum"]
+    bp = next(p for p in lay.parts_of("board") if p.node == node)
+    cut = [h for h, n in zip(part.holes, part.notes["holes"]) if n["kind"] == "board"]
+    # M2.5 clearance: ISO 273 medium (2.9) widened to the service's 3.0 mm minimum hole (within coarse, 3.1)
+    assert all(isinstance(h, Circle) and h.diameter == pytest.approx(3.0) for h in cut)
+    # back into the board's own frame (inverse of the board's -90° turn): the catalog's centres within 0.01 mm
+    got = [(-(h.center[1] + dy - bp.pos[1]), h.center[0] + dx - bp.pos[0]) for h in cut]
+    for g, w in zip(sorted(got), sorted(want)):
+        assert g == pytest.approx(w, abs=0.01)
+
+
+def test_flat_base_holes_columns_drive_support(flat):
+    base = flat["base"]
     kinds = [n["kind"] for n in base.notes["holes"]]
     assert kinds.count("column") == 4 and kinds.count("drive") == 4 and kinds.count("support") == 2
     # drive holes: 61.72 mm apart across (A29), 90.60 - 14.00 = 76.6 mm along (A51 - A50, SFF-8201)
@@ -295,12 +320,16 @@ def test_flat_parts_cut_holes_are_the_catalog_pattern(default):
     assert dh[2][0] - dh[0][0] == pytest.approx(61.72, abs=0.01)
     assert dh[1][1] - dh[0][1] == pytest.approx(76.6, abs=0.01)
     assert all(n["diameter"] == 3.4 for n in base.notes["holes"] if n["thread"] == "M3")
-    sup = parts["switch-support"]
+
+
+def test_flat_switch_support_bend_drawn_not_scored_nothing_engraved(default, flat):
+    lay = default[1]
+    sup = flat["switch-support"]
     assert len(sup.bend) == 1 and not sup.score  # drawn for the service, not scored
     bend = sup.bend[0].segments[0]
     assert bend.start[0] == bend.end[0] == pytest.approx(lay.support.bend_at)
     assert 0 < bend.start[0] < sup.size[0]
-    assert not any(p.engrave for p in parts.values())
+    assert not any(p.engrave for p in flat.values())
 
 
 # -- what cannot be laid out: a LayoutError with the check's code, where, and what to do --------

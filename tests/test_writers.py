@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from cutfiles import dxf_entity_keys, pattern_spans
 from pirack.catalog import load_catalog
 from pirack.errors import InputError
 from rackdesign.geometry2d import Arc, Circle, Contour, Line, Part2D, rounded_rect, slot
@@ -98,7 +99,10 @@ def read_dxf(data: bytes):
     return ezdxf.read(io.StringIO(data.decode()))
 
 
-def test_dxf_units_layers_arcs_and_hole_pattern():
+@pytest.fixture(scope="module")
+def pi_sheet_dxf():
+    """Two Pi plates (one engraved) nested on one generic-dxf sheet, written and read back with
+    ezdxf: its document."""
     from rackdesign.engrave import place_polygons, text_polygons
     from rackdesign.writers.dxf import sheet_dxf
 
@@ -106,31 +110,35 @@ def test_dxf_units_layers_arcs_and_hole_pattern():
     plate = pi_plate()
     plate.engrave = place_polygons(plate, text_polygons("tier-1 ago", 3.0))
     (sheet,) = one_sheet([plate, pi_plate("top")], prof)
-    doc = read_dxf(sheet_dxf(sheet, prof))
-    assert doc.header["$INSUNITS"] == 4
-    assert {"CUT", "ENGRAVE", "SCORE"} <= {layer.dxf.name for layer in doc.layers}
-    msp = doc.modelspace()
-    assert not list(msp.query("TEXT MTEXT"))  # text only as outlines
-    circles = [c for c in msp.query("CIRCLE") if abs(c.dxf.radius - 1.35) < 1e-9]
-    assert len(circles) == 8 and all(c.dxf.layer == "CUT" for c in circles)
+    return read_dxf(sheet_dxf(sheet, prof))
+
+
+def test_dxf_units_layers_no_text(pi_sheet_dxf):
+    assert pi_sheet_dxf.header["$INSUNITS"] == 4
+    assert {"CUT", "ENGRAVE", "SCORE"} <= {layer.dxf.name for layer in pi_sheet_dxf.layers}
+    assert not list(pi_sheet_dxf.modelspace().query("TEXT MTEXT"))  # text only as outlines
+    assert list(pi_sheet_dxf.modelspace().query('HATCH[layer=="ENGRAVE"]'))
+
+
+def test_dxf_hole_pattern(pi_sheet_dxf):
+    circles = [c for c in pi_sheet_dxf.modelspace().query("CIRCLE") if abs(c.dxf.radius - 1.35) < 1e-9]
+    assert len(circles) == 8
+    assert all(c.dxf.layer == "CUT" for c in circles)
     # the Pi's hole pattern survives nesting (maybe turned by 90°): 58 x 49 mm
     for plate_circles in (circles[:4], circles[4:]):
-        xs = sorted({round(c.dxf.center.x, 4) for c in plate_circles})
-        ys = sorted({round(c.dxf.center.y, 4) for c in plate_circles})
-        spans = sorted([xs[-1] - xs[0], ys[-1] - ys[0]])
-        assert abs(spans[0] - 49.0) < 0.01 and abs(spans[1] - 58.0) < 0.01
+        short, long = pattern_spans([(c.dxf.center.x, c.dxf.center.y) for c in plate_circles])
+        assert abs(short - 49.0) < 0.01
+        assert abs(long - 58.0) < 0.01
+
+
+def test_dxf_arcs_closed_paths_nothing_twice(pi_sheet_dxf):
+    msp = pi_sheet_dxf.modelspace()
     polys = list(msp.query("LWPOLYLINE"))
-    assert polys and all(p.closed for p in polys)
-    outlines = [p for p in polys if p.dxf.layer == "CUT"]
-    bulges = [pt[0] for p in outlines for pt in p.get_points("b")]
+    assert polys
+    assert all(p.closed for p in polys)
+    bulges = [pt[0] for p in polys if p.dxf.layer == "CUT" for pt in p.get_points("b")]
     assert sum(1 for b in bulges if abs(b - math.tan(math.radians(90) / 4)) < 1e-9) >= 8  # rounded corners as arcs
-    assert list(msp.query('HATCH[layer=="ENGRAVE"]'))
-    keys = []
-    for e in msp:
-        if e.dxftype() == "CIRCLE":
-            keys.append(("C", e.dxf.layer, round(e.dxf.center.x, 4), round(e.dxf.center.y, 4), round(e.dxf.radius, 4)))
-        elif e.dxftype() == "LWPOLYLINE":
-            keys.append(("P", e.dxf.layer, tuple(tuple(round(v, 4) for v in pt) for pt in e.get_points("xyb"))))
+    keys = dxf_entity_keys(msp)
     assert len(keys) == len(set(keys)), "duplicate entities"
 
 
