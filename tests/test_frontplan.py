@@ -55,25 +55,40 @@ def test_hidden_and_visible_lines(plan):
     assert any(abs(s.start[1] - drive.bbox[5]) < 0.01 and abs(s.end[1] - drive.bbox[5]) < 0.01 for s in vis)
 
 
-def test_heights_and_columns_are_written(plan):
+def written(d) -> tuple[str, list, set[str]]:
+    """What the front plan says: its texts and parts list (the legend) joined, its dimensions,
+    and their values."""
     from rackdesign.drawing import DDim, DText
 
-    lay, _, d = plan
-    texts = " | ".join([it.text for it in d.items if isinstance(it, DText)] + d.legend)  # the parts list is the legend
+    texts = " | ".join([it.text for it in d.items if isinstance(it, DText)] + d.legend)
     dims = [it for it in d.items if isinstance(it, DDim)]
-    dim_texts = {it.text for it in dims}
+    return texts, dims, {it.text for it in dims}
+
+
+def test_heights_and_columns_are_written(plan):
+    """Every plate above the base: its height dimensioned and named with it."""
+    lay, _, d = plan
+    texts, _, dim_texts = written(d)
     for p in lay.plates:
         if p.role != "base":
             assert f"{p.z:.1f}" in dim_texts and f"{p.name} {p.z:.1f}" in texts
+
+
+def test_the_spacer_columns_are_written(plan):
+    """The column's length, each segment's height, and every part in it (and the screws)."""
+    lay, _, d = plan
+    texts, _, dim_texts = written(d)
     col = lay.columns[0]
     assert f"{col.length:.1f} mm of spacers" in texts
     for s in col.segments:
         assert f"{s.height:g}" in dim_texts
-        for pid in s.stack.ids:
-            assert pid in texts
+        assert all(pid in texts for pid in s.stack.ids), s.stack.ids
     assert "screw-m3-pan-6" in texts
-    # the dimensioned heights are the plates' real heights
-    for it in dims:
-        if it.direction == "vertical" and it.text and it.text.replace(".", "").isdigit():
-            assert abs(abs(it.b[1] - it.a[1]) - float(it.text)) < 0.05
 
+
+def test_the_dimensioned_heights_are_the_plates_real_heights(plan):
+    lay, _, d = plan
+    _, dims, _ = written(d)
+    heights = [it for it in dims if it.direction == "vertical" and it.text and it.text.replace(".", "").isdigit()]
+    for it in heights:
+        assert abs(abs(it.b[1] - it.a[1]) - float(it.text)) < 0.05

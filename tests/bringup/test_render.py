@@ -37,20 +37,34 @@ def kv(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def dnsmasq(lc) -> dict[str, list[str]]:
+    """The master's dnsmasq config as {key: [values, in order]}."""
+    d: dict[str, list[str]] = {}
+    for k, v in kv(master(lc).file("/etc/dnsmasq.d/pirack.conf").content):
+        d.setdefault(k, []).append(v)
+    return d
+
+
 @pytest.mark.parametrize("which", ["seed", "four"])
 def test_dnsmasq(which, request):
+    """dnsmasq listens on the cluster side only, answers from our hosts file (never the host's
+    /etc/hosts) for the cluster's domain, and forwards the rest upstream."""
     lc = request.getfixturevalue(which)
-    spec, net = lc.spec, lc.spec.network
-    conf = kv(master(lc).file("/etc/dnsmasq.d/pirack.conf").content)
-    d = {}
-    for k, v in conf:
-        d.setdefault(k, []).append(v)
+    net, d = lc.spec.network, dnsmasq(lc)
     assert d["interface"] == [net.cluster_interface] and "bind-dynamic" in d
     assert d["except-interface"] == [net.uplink_interface]
     assert d["addn-hosts"] == ["/etc/pirack/hosts"] and "no-hosts" in d
     assert "/etc/hosts" not in d["addn-hosts"]
     assert d["local"] == [f"/{net.domain}/"] and d["domain"] == [net.domain] and "expand-hosts" in d
     assert d["server"] == [str(a) for a in net.upstream_dns]
+
+
+@pytest.mark.parametrize("which", ["seed", "four"])
+def test_dnsmasq_dhcp_range_options_and_fixed_hosts(which, request):
+    """The pool and its options (the master is router, DNS and NTP); every slave a fixed lease
+    inside the subnet and outside the pool."""
+    lc = request.getfixturevalue(which)
+    spec, net, d = lc.spec, lc.spec.network, dnsmasq(lc)
     lo, hi, mask, lease = d["dhcp-range"][0].split(",")
     assert (lo, hi) == tuple(str(a) for a in net.dhcp_range) and mask == str(net.subnet.netmask)
     opts = dict(v.split(",", 1) for v in d["dhcp-option"])
@@ -60,6 +74,12 @@ def test_dnsmasq(which, request):
     for mac, name, ip in hosts:
         assert ipaddress.ip_address(ip) in net.subnet
         assert not (net.dhcp_range[0] <= ipaddress.ip_address(ip) <= net.dhcp_range[1])
+
+
+@pytest.mark.parametrize("which", ["seed", "four"])
+def test_dnsmasq_tftp_only_when_a_slave_boots_from_the_net(which, request):
+    lc = request.getfixturevalue(which)
+    spec, d = lc.spec, dnsmasq(lc)
     netboot = any(n.boot == "net" for n in spec.slaves)
     assert ("enable-tftp" in d) == netboot
     if netboot:
@@ -165,21 +185,38 @@ def test_master_live_state_commands_come_in_order(seed):
     assert enable.argv == ("systemctl", "enable", "nftables.service") and enable.undo[1] == "disable"
 
 
+def exports(plan) -> list[tuple[str, str]]:
+    """The master's NFS exports as (path, clients) pairs, comments dropped."""
+    return [tuple(ln.split("\t")) for ln in plan.file("/etc/exports.d/pirack.exports").content.splitlines()
+            if ln and not ln.startswith("#")]
+
+
 @pytest.mark.parametrize("which", ["seed", "four"])
 def test_exports_and_netboot(which, request):
+    """A root file system per net-booting slave, to that slave only; the data export to each
+    slave's own address, never the whole subnet (the DHCP range with it)."""
     lc = request.getfixturevalue(which)
     spec = lc.spec
     plan = master(lc)
-    lines = [ln.split("\t") for ln in plan.file("/etc/exports.d/pirack.exports").content.splitlines()
-             if ln and not ln.startswith("#")]
+    lines = exports(plan)
     mp = spec.storage.mount_point
     roots = {p: c for p, c in lines if "/nfsroot/" in p}
     net_slaves = [n for n in spec.slaves if n.boot == "net"]
     assert roots == {f"{mp}/nfsroot/{n.name}": f"{n.address}(rw,sync,no_subtree_check,no_root_squash)" for n in net_slaves}
-    # the data export: to each slave's own address, never the whole subnet (the DHCP range with it)
     data = [(p, c) for p, c in lines if p == f"{mp}/data"]
     assert data == [(f"{mp}/data", " ".join(f"{n.address}(rw,sync,no_subtree_check,root_squash)" for n in spec.slaves))]
     assert str(spec.network.subnet) not in plan.file("/etc/exports.d/pirack.exports").content
+
+
+@pytest.mark.parametrize("which", ["seed", "four"])
+def test_netboot_folder_per_net_booting_slave(which, request):
+    """One TFTP folder per net-booting slave, named by its short serial (the EEPROM's
+    TFTP_PREFIX=0), with its kernel command line (the NFS root) and config.txt."""
+    lc = request.getfixturevalue(which)
+    spec = lc.spec
+    plan = master(lc)
+    mp = spec.storage.mount_point
+    net_slaves = [n for n in spec.slaves if n.boot == "net"]
     for n in net_slaves:
         folder = f"{mp}/tftpboot/{n.serial[-8:]}"
         cmdline = plan.file(f"{folder}/cmdline.txt").content
@@ -190,7 +227,6 @@ def test_exports_and_netboot(which, request):
         cfg = plan.file(f"{folder}/config.txt")
         assert cfg.kind == "block" and "dtoverlay=disable-wifi" in cfg.content.splitlines()
         assert any("BOOT_ORDER=0xf21" in note and "TFTP_PREFIX=0" in note for note in plan.notes)
-    # One TFTP folder per net-booting slave, named by its short serial (the EEPROM's TFTP_PREFIX=0).
     tftp_dirs = {d.path for d in plan.directories if d.path.startswith(f"{mp}/tftpboot/")}
     assert tftp_dirs == {f"{mp}/tftpboot/{n.serial[-8:]}" for n in net_slaves}
 
