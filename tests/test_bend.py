@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 import math
+from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
 
 from cutfiles import read_pdf
+from helpers import run_main_in
 from pirack.catalog import load_catalog
 from rackdesign.layout.switch_support import Bend, support_pattern
 
@@ -65,64 +67,95 @@ def test_the_layout_uses_the_sheet_bend_data():
     assert lay.support.bend_angle == bend.angle
 
 
-def test_seed_service_pdf_closed_cut_layer_bend_in_its_own_colour_order_note_beside(rack, in_tmp):
-    """Done-when of issue 14: the seed's service's profile (anymany-pdf, the default) gives a
-    cut PDF whose cut colour holds only closed paths (every outline and hole), the bend line in
-    its own colour (open, full length, not cut), no text; and the order note beside it says
-    where and how to bend."""
+@pytest.fixture(scope="module")
+def seed_pdf(tmp_path_factory):
+    """`rack export pdf` of the default with the seed's service (anymany-pdf, the default), run
+    once: the profile, the layout, the flat parts, the cut folder and its PDFs."""
     from pirack.load import load_cluster
+    from rackdesign.cli import main
     from rackdesign.layout import build_layout
     from rackdesign.pipeline import flat_parts_for
 
     lc = load_cluster(None)
-    prof = CAT[lc.spec.rack.fabricator]
-    assert prof.id == "anymany-pdf"
     lay = build_layout(lc)
-    parts = flat_parts_for(lc, lay, None)
-    code, out, err = rack("export", "pdf", "-o", str(in_tmp / "out"))
+    out = tmp_path_factory.mktemp("bend-pdf") / "out"
+    code, _, err = run_main_in(out.parent, main, ["rack", "export", "pdf", "-o", str(out)])
     assert code == 0, err
-    (cut_dir,) = (in_tmp / "out").glob("*/cut")
-    pdfs = sorted(cut_dir.glob("*.pdf"))
-    assert pdfs
-    found = [e for pdf in pdfs for e in read_pdf(pdf.read_bytes())]
+    (cut_dir,) = out.glob("*/cut")
+    return SimpleNamespace(prof=CAT[lc.spec.rack.fabricator], lay=lay, parts=flat_parts_for(lc, lay, None),
+                           cut_dir=cut_dir, pdfs=sorted(cut_dir.glob("*.pdf")))
+
+
+def test_seed_service_pdf_closed_cut_layer_bend_in_its_own_colour_order_note_beside(seed_pdf):
+    """Done-when of issue 14: the seed's service's profile (anymany-pdf, the default) gives a
+    cut PDF whose cut colour holds only closed paths (every outline and hole), the bend line in
+    its own colour (open, full length, not cut), no text (test below); and the order note beside
+    it says where and how to bend (test below)."""
+    prof = seed_pdf.prof
+    assert prof.id == "anymany-pdf"
+    assert seed_pdf.pdfs
+    found = [e for pdf in seed_pdf.pdfs for e in read_pdf(pdf.read_bytes())]
     cut = [e for e in found if e.style == prof.cut.colour]
-    assert len(cut) == sum(1 + len(p.holes) for p in parts) and all(e.closed for e in cut)
+    assert len(cut) == sum(1 + len(p.holes) for p in seed_pdf.parts) and all(e.closed for e in cut)
     bend = [e for e in found if e.style == prof.bend.colour]
     assert len(bend) == 1 and not bend[0].closed
-    assert bend[0].length == pytest.approx(lay.support.width, abs=0.01)
+    assert bend[0].length == pytest.approx(seed_pdf.lay.support.width, abs=0.01)
     assert {e.style for e in found} <= {prof.cut.colour, prof.bend.colour, prof.engrave.colour}
-    for pdf in pdfs:  # no text in a cut file: the instruction is in the note
+
+
+def test_seed_service_cut_pdfs_hold_no_text(seed_pdf):
+    """No text in a cut file: the instruction is in the note."""
+    for pdf in seed_pdf.pdfs:
         page = PdfReader(io.BytesIO(pdf.read_bytes())).pages[0]
         assert not dict(page["/Resources"].get("/Font", {})) and not page.extract_text().strip()
-    note = (cut_dir / "order-note.txt").read_text()
-    sp = lay.support
-    for want in (*(p.name for p in pdfs), f"{sp.bend_at:.2f}".rstrip("0").rstrip(".") + " mm from the foot's end",
+
+
+def test_seed_service_order_note_says_where_and_how_to_bend(seed_pdf):
+    note = (seed_pdf.cut_dir / "order-note.txt").read_text()
+    sp, prof = seed_pdf.lay.support, seed_pdf.prof
+    for want in (*(p.name for p in seed_pdf.pdfs), f"{sp.bend_at:.2f}".rstrip("0").rstrip(".") + " mm from the foot's end",
                  f"Bend {sp.bend_angle:g}°", f"Inside radius R {sp.inner_radius:g} mm", prof.bend.colour,
                  "do NOT cut or score", "曲げ"):
         assert want in note, want
 
 
-def test_a_service_that_does_not_bend_gets_two_plates_joined_by_tabs_and_slots():
-    """bends = false in the fabricator profile (the generic ones): no bend line anywhere; the
-    support is a foot (the screw holes and two slots) and a wall (two tabs) whose tabs fit the
-    slots with the thickest sheet in tolerance; every path closed; preflight passes."""
+@pytest.fixture(scope="module")
+def unbent():
+    """The default for a service that does not bend (generic-dxf): the layout, the flat parts by
+    name, the profile."""
     from pirack.load import load_cluster
     from rackdesign.layout import build_layout
     from rackdesign.pipeline import flat_parts_for
-    from rackdesign.preflight import preflight
 
     lc = load_cluster(None)
     lay = build_layout(lc)
     prof = CAT["generic-dxf"]
-    assert prof.bends is False and CAT["anymany-pdf"].bends is True
-    parts = {p.name: p for p in flat_parts_for(lc, lay, None, prof)}
+    return SimpleNamespace(lc=lc, lay=lay, prof=prof, parts={p.name: p for p in flat_parts_for(lc, lay, None, prof)})
+
+
+def test_a_service_that_does_not_bend_gets_two_plates_joined_by_tabs_and_slots(unbent):
+    """bends = false in the fabricator profile (the generic ones): no bend line anywhere; the
+    support is a foot (the screw holes and two slots) and a wall (two tabs) whose tabs fit the
+    slots with the thickest sheet in tolerance (test below); every path closed; preflight passes."""
+    from rackdesign.preflight import preflight
+
+    parts = unbent.parts
+    assert unbent.prof.bends is False and CAT["anymany-pdf"].bends is True
     assert "switch-support" not in parts and not any(p.bend for p in parts.values())
     foot, wall = parts["switch-support-foot"], parts["switch-support-wall"]
-    thickest = CAT[lc.spec.rack.sheet].thickness_range_mm()[1]
+    assert wall.size[0] == pytest.approx(unbent.lay.support.wall) and foot.size[0] == pytest.approx(unbent.lay.support.foot)
+    assert all(p.outline.is_closed() for p in (foot, wall)) and all(h.is_closed() for h in foot.holes)
+    assert preflight(list(parts.values()), unbent.prof) == []
+    # the screw holes are the bent support's, still matching the base (rackdesign.checks.holes)
+    assert [h.center for h in foot.holes if hasattr(h, "center")] == [(x, y) for x, y, _ in unbent.lay.support.holes]
+
+
+def test_the_walls_tabs_fit_the_foots_slots_with_the_thickest_sheet(unbent):
+    foot, wall = unbent.parts["switch-support-foot"], unbent.parts["switch-support-wall"]
+    thickest = CAT[unbent.lc.spec.rack.sheet].thickness_range_mm()[1]
     slots = [h for h, n in zip(foot.holes, foot.notes["holes"]) if n["kind"] == "tab-slot"]
     assert len(slots) == 2
     # tabs: where the wall's outline reaches below its edge (x < t), one per slot, inside it
-    t = lay.thickness
     tab_ys = sorted({round(s.start[1], 3) for s in wall.outline.segments if s.start[0] == 0.0})
     assert len(tab_ys) == 4
     for (lo, hi), slot in zip(zip(tab_ys[::2], tab_ys[1::2]), sorted(slots, key=lambda s: s.bbox()[1])):
@@ -130,8 +163,3 @@ def test_a_service_that_does_not_bend_gets_two_plates_joined_by_tabs_and_slots()
         assert y0 < lo and hi < y1  # the tab's width fits along the slot
         assert x1 - x0 >= thickest  # the wall's thickness fits across it, thickest sheet included
         assert x1 < foot.size[0] - 1.0  # the slot stays inside the plate
-    assert wall.size[0] == pytest.approx(lay.support.wall) and foot.size[0] == pytest.approx(lay.support.foot)
-    assert all(p.outline.is_closed() for p in (foot, wall)) and all(h.is_closed() for h in foot.holes)
-    assert preflight(list(parts.values()), prof) == []
-    # the screw holes are the bent support's, still matching the base (rackdesign.checks.holes)
-    assert [h.center for h in foot.holes if hasattr(h, "center")] == [(x, y) for x, y, _ in lay.support.holes]

@@ -53,9 +53,15 @@ def size(e):
     return x1 - x0, y1 - y0
 
 
+@pytest.fixture(scope="module")
+def coupon0():
+    """The default's coupon without kerf, and its files: (coupon, profile, files)."""
+    return coupon_and_files(kerf=0)
+
+
 @pytest.mark.parametrize("ext", ["pdf", "svg", "dxf"])
-def test_the_square_is_50_00_mm(ext):
-    coupon, prof, files = coupon_and_files(kerf=0)
+def test_the_square_is_50_00_mm(ext, coupon0):
+    coupon, prof, files = coupon0
     cut = entities(files, ext, prof)
     squares = [e for e in cut if e.closed and e.center is None and all(abs(s - 50.0) < 0.5 for s in size(e))]
     assert len(squares) == 1
@@ -64,18 +70,27 @@ def test_the_square_is_50_00_mm(ext):
     assert abs(squares[0].length - 200.0) <= 0.01  # sharp corners: calipers sit on the full side
 
 
-@pytest.mark.parametrize("ext", ["pdf", "svg", "dxf"])
-def test_the_holes_are_where_and_how_big_the_coupon_says(ext):
+def test_the_coupon_holes_are_the_designs_sizes_each_in_three_variants(coupon0):
     from rackdesign.coupon import design_hole_sizes
 
-    coupon, prof, files = coupon_and_files(kerf=0)
+    coupon, prof, _ = coupon0
     sizes = design_hole_sizes(coupon_design_parts())
     assert sizes and {h.nominal for h in coupon.holes} == {d for d in sizes if d + 0.1 >= prof.min_hole.at(3.0)}
     assert sorted({round(h.drawn - h.nominal, 2) for h in coupon.holes}) == [-0.1, 0.0, 0.1]
-    cut = entities(files, ext, prof)
+
+
+def fit_plate(coupon, cut):
+    """The coupon's fit plate among the cut paths (its outline, by size)."""
     fit_w, fit_h = coupon.parts[1].size
     (plate,) = [e for e in cut if e.center is None and abs(size(e)[0] - fit_w) < 0.01 and abs(size(e)[1] - fit_h) < 0.01]
-    x0, y0, _, _ = plate.bbox()
+    return plate
+
+
+@pytest.mark.parametrize("ext", ["pdf", "svg", "dxf"])
+def test_the_holes_are_where_and_how_big_the_coupon_says(ext, coupon0):
+    coupon, prof, files = coupon0
+    cut = entities(files, ext, prof)
+    x0, y0, _, _ = fit_plate(coupon, cut).bbox()
     circles = [e for e in cut if e.center is not None]
     assert len(circles) == len(coupon.holes)
     for hole in coupon.holes:
@@ -83,6 +98,13 @@ def test_the_holes_are_where_and_how_big_the_coupon_says(ext):
         hit = [c for c in circles if math.dist(c.center, want) <= 0.01]
         assert len(hit) == 1, (hole, ext)
         assert abs(2 * hit[0].radius - hole.drawn) <= 0.01
+
+
+@pytest.mark.parametrize("ext", ["pdf", "svg", "dxf"])
+def test_the_slot_is_15_mm_long_and_as_wide_as_the_coupon_says(ext, coupon0):
+    coupon, prof, files = coupon0
+    cut = entities(files, ext, prof)
+    plate = fit_plate(coupon, cut)
     slots = [e for e in cut if e.center is None and e is not plate and abs(size(e)[1] - coupon.slot_width) < 0.01]
     assert len(slots) == 1 and abs(size(slots[0])[0] - 15.0) < 0.01
 
@@ -97,15 +119,25 @@ def test_variants_under_the_minimum_hole_are_reported_not_cut():
     assert len(coupon.skipped) == 1 and "2.90" in coupon.skipped[0] and "minimum hole" in coupon.skipped[0]
 
 
-def test_kerf_moves_outlines_out_and_holes_in_arcs_kept():
-    coupon, prof, files = coupon_and_files(kerf=0.2)
+@pytest.fixture(scope="module")
+def coupon_kerf():
+    """The default's coupon with a 0.2 mm kerf, and its files: (coupon, profile, files)."""
+    return coupon_and_files(kerf=0.2)
+
+
+def test_kerf_moves_outlines_out_and_holes_in_arcs_kept(coupon_kerf):
+    coupon, prof, files = coupon_kerf
     cut = entities(files, "dxf", prof)
     squares = [e for e in cut if e.closed and e.center is None and all(abs(s - 50.0) < 0.5 for s in size(e))]
     assert [round(s, 4) for s in size(squares[0])] == [50.2, 50.2]
     radii = sorted(round(2 * e.radius, 4) for e in cut if e.center is not None)
     assert radii == sorted(round(h.drawn - 0.2, 4) for h in coupon.holes)
+
+
+def test_kerf_keeps_the_slot_ends_arcs(coupon_kerf):
     import ezdxf
 
+    _, _, files = coupon_kerf
     (data,) = [v for k, v in files.items() if k.endswith(".dxf")]
     doc = ezdxf.read(__import__("io").StringIO(data.decode()))
     slot_bulges = [b for e in doc.modelspace().query('LWPOLYLINE[layer=="CUT"]')
