@@ -113,6 +113,16 @@ def _matches(f: dict, expect: dict) -> bool:
             and all(w in f["message"] for w in expect.get("message_has", [])))
 
 
+def _check_figures(found: list[dict], expect: dict) -> None:
+    """The expected value, limit, count and node on the first finding found (on every one with
+    `all`); a float within pytest.approx."""
+    for f in found if expect.get("all") else found[:1]:
+        for key in ("value", "limit", "count", "node"):
+            if key in expect:
+                want = expect[key]
+                assert f[key] == (pytest.approx(want) if isinstance(want, float) else want), (key, f)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_check_case(rack, in_tmp, name):
     expect = CASES[name]["expect"]
@@ -127,11 +137,7 @@ def test_check_case(rack, in_tmp, name):
         return
     found = [f for f in data["findings"] if _matches(f, expect)]
     assert found, [f["message"] for f in data["findings"] if f["code"] == expect["code"]]
-    for f in found if expect.get("all") else found[:1]:
-        for key in ("value", "limit", "count", "node"):
-            if key in expect:
-                want = expect[key]
-                assert f[key] == (pytest.approx(want) if isinstance(want, float) else want), (key, f)
+    _check_figures(found, expect)
 
 
 def test_design_failed_is_work_failed_listing_the_errors_when_asked():

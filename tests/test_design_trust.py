@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from helpers import run_main_in
 from overlay import overlay_text
 from pirack.init_template import init_text, switch_for
 from pirack.load import load_text
@@ -118,24 +120,49 @@ def test_washers_in_rack_fasteners_are_refused(rack, in_tmp):
 
 # -- export refuses a failing design; --force marks every drawing -------------------------------
 
-@pytest.mark.cad
-def test_export_refuses_a_design_with_errors_and_force_marks_it(rack, in_tmp, monkeypatch):
-    from pypdf import PdfReader
+@pytest.fixture(scope="module")
+def forced(tmp_path_factory):
+    """In one folder with its own cache, once: `rack check --json` of examples/seed.toml (2
+    errors), its export refused, then forced as PDF and as SVG, and the default (no errors)
+    exported as SVG. Each run's (exit code, stderr); `refused_wrote` is whether the refused
+    export left its folder."""
+    from rackdesign.cli import main
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(in_tmp / "xdg"))
-    code, out, _ = rack("check", "--json", str(SEED))
-    n = json.loads(out)["summary"]["error"]
+    d = tmp_path_factory.mktemp("forced")
+
+    def rack(*args):
+        return run_main_in(d, main, ["rack", *args])
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(d / "xdg"))
+        _, out, _ = rack("check", "--json", str(SEED))
+        refused = rack("export", "pdf", str(SEED), "--out", "ex")
+        refused_wrote = (d / "ex").exists()
+        force = [rack("export", fmt, str(SEED), "--out", "ex", "--force") for fmt in ("pdf", "svg")]
+        clean = rack("export", "svg", "--out", "clean")
+    return SimpleNamespace(folder=d, errors=json.loads(out)["summary"]["error"], refused=refused,
+                           refused_wrote=refused_wrote, force=force, clean=clean)
+
+
+@pytest.mark.cad
+def test_export_refuses_a_design_with_errors_and_force_marks_it(forced):
+    n = forced.errors
     assert n > 0
-    code, out, err = rack("export", "pdf", str(SEED), "--out", "ex")
+    code, _, err = forced.refused
     assert code == 1 and f"the design has {n} errors" in err and "Traceback" not in err
     assert "SCREW_DEPTH:" in err and "SCREW_ENGAGEMENT:" in err and "a shorter screw" in err  # listed, with the fix
-    assert not Path("ex").exists()
-    for fmt in ("pdf", "svg"):
-        code, out, err = rack("export", fmt, str(SEED), "--out", "ex", "--force")
+    assert not forced.refused_wrote
+    for code, _, err in forced.force:
         assert code == 0, err
         assert "marked NOT CHECKED" in " ".join(err.split())  # the terminal wraps the warning
-    mark = f"NOT CHECKED: {n} errors"
-    drawings = sorted((Path("ex") / "seed" / "drawings").iterdir())
+
+
+@pytest.mark.cad
+def test_every_forced_drawing_carries_the_mark(forced):
+    from pypdf import PdfReader
+
+    mark = f"NOT CHECKED: {forced.errors} errors"
+    drawings = sorted((forced.folder / "ex" / "seed" / "drawings").iterdir())
     pdfs = [p for p in drawings if p.suffix == ".pdf"]
     svgs = [p for p in drawings if p.suffix == ".svg"]
     assert len(pdfs) == len(svgs) >= 5  # every plate's floor plan and the front plan
@@ -143,10 +170,14 @@ def test_export_refuses_a_design_with_errors_and_force_marks_it(rack, in_tmp, mo
         assert mark in PdfReader(p).pages[0].extract_text(), p
     for p in svgs:
         assert mark in p.read_text(), p
-    # a design without errors carries no mark
-    code, out, err = rack("export", "svg", "--out", "clean")
+
+
+@pytest.mark.cad
+def test_a_design_without_errors_carries_no_mark(forced):
+    code, _, err = forced.clean
     assert code == 0, err
-    assert all("NOT CHECKED" not in p.read_text() for p in (Path("clean") / "seed" / "drawings").glob("*.svg"))
+    svgs = list((forced.folder / "clean" / "seed" / "drawings").glob("*.svg"))
+    assert all("NOT CHECKED" not in p.read_text() for p in svgs)
 
 
 # -- the seed as built: every error is explained ------------------------------------------------
@@ -158,13 +189,19 @@ SEED_ERRORS = {
 }
 
 
-@pytest.mark.cad
-def test_seed_errors_are_the_explained_ones_each_with_its_fix():
+@pytest.fixture(scope="module")
+def seed_checked():
+    """examples/seed.toml as built, checked with geometry once: (loaded cluster, layout, report)."""
     from pirack.load import load_cluster
 
     lc = load_cluster(SEED)
     lay = build_layout(lc)
-    r = run_checks(lc, lay, geometry=True)
+    return lc, lay, run_checks(lc, lay, geometry=True)
+
+
+@pytest.mark.cad
+def test_seed_errors_are_the_explained_ones_each_with_its_fix(seed_checked):
+    _, lay, r = seed_checked
     role = {p.name: p.role for p in lay.parts}
     errors = [f for f in r.findings if f.severity == "error"]
     got = {(f.code, role[f.parts[0]]) for f in errors}
@@ -172,19 +209,34 @@ def test_seed_errors_are_the_explained_ones_each_with_its_fix():
     assert all(f.fix for f in errors)
     text = SEED.read_text()
     assert "2 errors" in text and all(code in text for code, _ in SEED_ERRORS)
-    # its support cannot be screwed with its parts: bonded, said so, and no holes cut for screws
+
+
+@pytest.mark.cad
+def test_the_seeds_support_is_bonded_said_so_no_screw_holes(seed_checked):
+    """Its support cannot be screwed with its parts: bonded, said so, and no holes cut for screws."""
+    _, lay, r = seed_checked
     bonded = [f for f in r.findings if f.code == "SUPPORT_BONDED"]
     assert len(bonded) == 1 and bonded[0].severity == "warning" and "M3" in bonded[0].fix
     assert not [p for p in lay.parts if p.role in ("support-screw", "support-nut")]
     assert not lay.plates[0].holes_of("support") and lay.support.holes == ()
-    # what the seed paid: the BOM of the same file still totals its cost table
+
+
+@pytest.mark.cad
+def test_the_seeds_bom_still_totals_its_cost_table(seed_checked):
     from rackdesign.bom import build_bom
 
-    assert int(build_bom(lc, lay).total.amount) == 50591
-    # its cap nuts bottom out only against a depth no source gives: a warning saying what to measure
+    lc, lay, _ = seed_checked
+    assert int(build_bom(lc, lay).total.amount) == 50591  # what the seed paid
+
+
+@pytest.mark.cad
+def test_the_seeds_cap_nuts_are_a_depth_to_measure_not_a_collision(seed_checked):
+    """Its cap nuts bottom out only against a depth no source gives: a warning saying what to
+    measure; the overruns are the depth findings, not collisions."""
+    _, _, r = seed_checked
     cap = [f for f in r.findings if f.code == "SCREW_DEPTH" and "nut-m3-cap" in f.message]
     assert cap and all(f.severity == "warning" and "thread depth" in f.measure for f in cap)
-    assert not [f for f in r.findings if f.code == "COLLISION"]  # the overruns are the depth findings
+    assert not [f for f in r.findings if f.code == "COLLISION"]
 
 
 def test_flat_switch_is_held_by_a_strap_through_two_base_slots():
