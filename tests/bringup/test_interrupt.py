@@ -49,6 +49,23 @@ def fork_run(root, crash_after, tmp):
     return status
 
 
+def assert_old_or_new(now: dict, old: dict, new: dict, n: int) -> None:
+    """Every file of a killed run's root is the old or the new content byte for byte."""
+    for path, data in now.items():
+        if "/." in "/" + path and path.endswith(".tmp"):
+            continue  # a temp file from the write that was cut short; the next run removes it
+        assert data in (old.get(path), new.get(path)), f"after {n} writes: {path} is torn"
+
+
+def assert_rerun_converges(bringup_cli, root, tmp, new: dict, killed_at: int) -> None:
+    """The rerun converges to exactly the reference, leaves nothing behind, and then idles."""
+    code, out, err = bringup_cli("run", "--node", "master", "--root", str(root))
+    assert code == 0, err
+    assert snapshot(root) == new, f"after a kill at write {killed_at}, the rerun did not converge"
+    assert not leftovers(root, tmp), f"after a kill at write {killed_at}, the rerun left these"
+    assert "no changes" in bringup_cli("run", "--node", "master", "--root", str(root))[1]
+
+
 def test_killed_at_every_write(tmp_path, bringup_cli, monkeypatch):
     monkeypatch.setenv("PIRACK_SNMP_COMMUNITY", SECRET)
     tmp = tmp_path / "tmp"
@@ -67,25 +84,15 @@ def test_killed_at_every_write(tmp_path, bringup_cli, monkeypatch):
         seed_old_root(root)
         status = fork_run(root, n, tmp)
         now = snapshot(root)
-        for path, data in now.items():
-            if "/." in "/" + path and path.endswith(".tmp"):
-                continue  # a temp file from the write that was cut short; the next run removes it
-            assert data in (old.get(path), new.get(path)), f"after {n} writes: {path} is torn"
-        if os.WIFSIGNALED(status):
-            assert os.WTERMSIG(status) == signal.SIGKILL
-            killed += 1
-            n += 1
-            if n % 4 != 2:
-                continue  # the rerun below costs every checker again: a quarter of the points is plenty
-            # the rerun converges to exactly the reference, and then idles
-            code, out, err = bringup_cli("run", "--node", "master", "--root", str(root))
-            assert code == 0, err
-            assert snapshot(root) == new, f"after a kill at write {n - 1}, the rerun did not converge"
-            assert not leftovers(root, tmp), f"after a kill at write {n - 1}, the rerun left these"
-            assert "no changes" in bringup_cli("run", "--node", "master", "--root", str(root))[1]
-            continue
-        assert os.WEXITSTATUS(status) == 0 and now == new
-        break
+        assert_old_or_new(now, old, new, n)
+        if not os.WIFSIGNALED(status):
+            assert os.WEXITSTATUS(status) == 0 and now == new
+            break
+        assert os.WTERMSIG(status) == signal.SIGKILL
+        killed += 1
+        n += 1
+        if n % 4 == 2:  # the rerun costs every checker again: a quarter of the points is plenty
+            assert_rerun_converges(bringup_cli, root, tmp, new, n - 1)
     else:
         raise AssertionError("the run never finished")
     assert killed >= 20  # every file, its backup and its manifest entry were a kill point
