@@ -115,31 +115,35 @@ def test_check_changes_nothing_and_shows_the_plan(lab):
     assert "/etc/dnsmasq.d/pirack.conf" in out  # the master's plan, shown by Ansible
 
 
-def test_run_brings_every_root_up_over_ssh(lab):
+def assert_root_is_what_bringup_renders(lab, name: str) -> None:
+    """The node's files, under its own root, are what bringup renders for it (same file, same
+    root), and a diff there finds nothing left to change."""
     from bringup.engine.runner import diff_all, make_context
     from bringup.target import load_target
 
+    root = lab["fleet"] / "roots" / name
+    copied = root / "etc/pirack/cluster.toml"
+    assert copied.read_bytes() == lab["file"].read_bytes()
+    t = load_target(copied, name, root)
+    assert len(t.plan.files) >= 5
+    for f in t.plan.files:
+        on_disk = (root / f.path.lstrip("/")).read_bytes()
+        want = f.content if isinstance(f.content, bytes) else f.content.encode()
+        if f.kind == "file":
+            assert on_disk == want, f.path
+        else:  # our block inside the file
+            assert want.strip() in on_disk, f.path
+    changes, unchanged, _ = diff_all(t.plan, make_context(root, t.plan), t.mount_point)
+    assert not [c for c in changes if not c.recorded_only] and unchanged > 0
+
+
+def test_run_brings_every_root_up_over_ssh(lab):
     code, s, out = fleet(lab=lab)
     assert code == 0, out[-3000:]
     nodes = by_node(s)
     for name, n in nodes.items():
         assert n["status"] == "changed" and n["changes"] > 0 and n["detail"].startswith("run "), n
-    # Each node's files, under its own root, are what bringup renders for it (same file, same root).
-    for name in nodes:
-        root = lab["fleet"] / "roots" / name
-        copied = root / "etc/pirack/cluster.toml"
-        assert copied.read_bytes() == lab["file"].read_bytes()
-        t = load_target(copied, name, root)
-        assert len(t.plan.files) >= 5
-        for f in t.plan.files:
-            on_disk = (root / f.path.lstrip("/")).read_bytes()
-            want = f.content if isinstance(f.content, bytes) else f.content.encode()
-            if f.kind == "file":
-                assert on_disk == want, f.path
-            else:  # our block inside the file
-                assert want.strip() in on_disk, f.path
-        changes, unchanged, _ = diff_all(t.plan, make_context(root, t.plan), t.mount_point)
-        assert not [c for c in changes if not c.recorded_only] and unchanged > 0
+        assert_root_is_what_bringup_renders(lab, name)
     assert "/etc/hostname" in out and "slave1" in (lab["fleet"] / "roots/slave1/etc/hostname").read_text()
     # The slaves were reached over SSH, with the lab's key.
     for s_ in ("slave1", "slave2", "slave3"):

@@ -83,6 +83,32 @@ def _verify(*args, cwd):
     return r.returncode, json.loads(r.stdout)
 
 
+def ns_read(ns: str, path: str) -> str:
+    """A file as a process in namespace `ns` reads it (for /proc/sys: that namespace's setting)."""
+    return subprocess.run(["ip", "netns", "exec", ns, "cat", path], capture_output=True, text=True).stdout.strip()
+
+
+def assert_checks_ran(res: dict, source: str, names) -> None:
+    """`verify` ran each named check from `source`."""
+    ran = {c["check"] for c in res["checks"] if c["from"] == source}
+    assert not [n for n in names if n not in ran], (source, sorted(ran))
+
+
+def checks_by(res: dict) -> dict:
+    """`verify`'s checks by (check, from)."""
+    return {(c["check"], c["from"]): c for c in res["checks"]}
+
+
+def check_detail(res: dict, check: str, source: str) -> str:
+    """The detail of the first `check` run from `source`."""
+    return next(c["detail"] for c in res["checks"] if (c["check"], c["from"]) == (check, source))
+
+
+SLAVE_CHECKS = ("DHCP", "DNS", "NFS", "NTP", "SNAT", "SNMP")
+UPLINK_CHECKS = ("no DHCP from uplink", "no TFTP from uplink", "no SNMP from uplink", "no NFS from uplink",
+                 "no connection into slave1", "uplink isolated", "only SSH from uplink")
+
+
 def test_default_cluster_up_verify_down(tmp_path):
     info = _up(cwd=tmp_path)
     try:
@@ -90,24 +116,29 @@ def test_default_cluster_up_verify_down(tmp_path):
         assert info["uplink"].startswith(f"pirl-{info['lab_id']}-")
         assert set(netns_list()) >= {info["uplink"], *info["nodes"].values()}
         # The master forwards; the host's setting is untouched by it.
-        fwd = subprocess.run(["ip", "netns", "exec", info["nodes"]["master"], "cat",
-                              "/proc/sys/net/ipv4/ip_forward"], capture_output=True, text=True).stdout
-        assert fwd.strip() == "1"
+        assert ns_read(info["nodes"]["master"], "/proc/sys/net/ipv4/ip_forward") == "1"
         code, res = _verify(cwd=tmp_path)
         failed = [c for c in res["checks"] if not c["ok"]]
         assert code == 0 and res["ok"] and not failed, failed
-        checks = {(c["check"], c["from"]) for c in res["checks"]}
-        for name in ("DHCP", "DNS", "NFS", "NTP", "SNAT", "SNMP"):
-            assert (name, "slave1") in checks
-        for name in ("no DHCP from uplink", "no TFTP from uplink", "no SNMP from uplink",
-                     "no NFS from uplink", "no connection into slave1", "uplink isolated", "only SSH from uplink"):
-            assert (name, "uplink") in checks
-        snat = next(c for c in res["checks"] if c["check"] == "SNAT")
-        assert "192.168.11.211" in snat["detail"]
+        assert_checks_ran(res, "slave1", SLAVE_CHECKS)
+        assert_checks_ran(res, "uplink", UPLINK_CHECKS)
+        assert "192.168.11.211" in check_detail(res, "SNAT", "slave1")
     finally:
         r = sh("bringup", "lab", "down", cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr + r.stdout
     assert_nothing_left(info)
+
+
+def assert_only_slave2_boots_from_the_net(by: dict) -> None:
+    """Only the net-booting slave asks for its boot files; its root export is its own: slave2
+    writes it, the others are refused; every slave still gets its lease and its SNAT."""
+    assert "start4.elf" in by[("TFTP", "slave2")]["detail"]
+    assert ("TFTP", "slave1") not in by
+    assert "/mnt/ssd/nfsroot/slave2 rw" in by[("NFS", "slave2")]["detail"]
+    assert "/mnt/ssd/nfsroot/slave2 refused" in by[("NFS", "slave1")]["detail"]
+    assert "/mnt/ssd/nfsroot/slave2 refused" in by[("NFS", "slave3")]["detail"]
+    for s in ("slave1", "slave2", "slave3"):
+        assert by[("DHCP", s)]["ok"] and by[("SNAT", s)]["ok"]
 
 
 def test_four_nodes_with_netboot_and_a_broken_snat(tmp_path):
@@ -117,15 +148,7 @@ def test_four_nodes_with_netboot_and_a_broken_snat(tmp_path):
         code, res = _verify(str(cluster), cwd=tmp_path)
         failed = [c for c in res["checks"] if not c["ok"]]
         assert code == 0 and not failed, failed
-        by = {(c["check"], c["from"]): c for c in res["checks"]}
-        assert "start4.elf" in by[("TFTP", "slave2")]["detail"]
-        assert ("TFTP", "slave1") not in by  # only the net-booting slave asks
-        # Its root export is its own: slave2 writes it, the others are refused.
-        assert "/mnt/ssd/nfsroot/slave2 rw" in by[("NFS", "slave2")]["detail"]
-        assert "/mnt/ssd/nfsroot/slave2 refused" in by[("NFS", "slave1")]["detail"]
-        assert "/mnt/ssd/nfsroot/slave2 refused" in by[("NFS", "slave3")]["detail"]
-        for s in ("slave1", "slave2", "slave3"):
-            assert by[("DHCP", s)]["ok"] and by[("SNAT", s)]["ok"]
+        assert_only_slave2_boots_from_the_net(checks_by(res))
 
         # Break the SNAT rule inside the master's namespace: verify must see it and fail.
         subprocess.run(["ip", "netns", "exec", info["nodes"]["master"], "nft", "flush", "chain",
@@ -134,8 +157,7 @@ def test_four_nodes_with_netboot_and_a_broken_snat(tmp_path):
         assert code == 1 and not res["ok"]
         failed = {(c["check"], c["from"]) for c in res["checks"] if not c["ok"]}
         assert failed == {("SNAT", "slave1"), ("SNAT", "slave2"), ("SNAT", "slave3")}
-        assert "192.168.50.11" in next(c["detail"] for c in res["checks"]
-                                       if (c["check"], c["from"]) == ("SNAT", "slave1"))
+        assert "192.168.50.11" in check_detail(res, "SNAT", "slave1")
     finally:
         r = sh("bringup", "lab", "down", str(cluster), cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr + r.stdout
