@@ -86,6 +86,7 @@ def seed_pdf(tmp_path_factory):
                            cut_dir=cut_dir, pdfs=sorted(cut_dir.glob("*.pdf")))
 
 
+@pytest.mark.cad  # the export writes the front plan (CadQuery)
 def test_seed_service_pdf_closed_cut_layer_bend_in_its_own_colour_order_note_beside(seed_pdf):
     """Done-when of issue 14: the seed's service's profile (anymany-pdf, the default) gives a
     cut PDF whose cut colour holds only closed paths (every outline and hole), the bend line in
@@ -103,6 +104,7 @@ def test_seed_service_pdf_closed_cut_layer_bend_in_its_own_colour_order_note_bes
     assert {e.style for e in found} <= {prof.cut.colour, prof.bend.colour, prof.engrave.colour}
 
 
+@pytest.mark.cad  # the export writes the front plan (CadQuery)
 def test_seed_service_cut_pdfs_hold_no_text(seed_pdf):
     """No text in a cut file: the instruction is in the note."""
     for pdf in seed_pdf.pdfs:
@@ -110,6 +112,7 @@ def test_seed_service_cut_pdfs_hold_no_text(seed_pdf):
         assert not dict(page["/Resources"].get("/Font", {})) and not page.extract_text().strip()
 
 
+@pytest.mark.cad  # the export writes the front plan (CadQuery)
 def test_seed_service_order_note_says_where_and_how_to_bend(seed_pdf):
     note = (seed_pdf.cut_dir / "order-note.txt").read_text()
     sp, prof = seed_pdf.lay.support, seed_pdf.prof

@@ -71,6 +71,7 @@ def _measured(f: Finding) -> str:
 
 
 def render_table(report: Report, console: Console) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     counts = report.counts()
@@ -88,20 +89,21 @@ def render_table(report: Report, console: Console) -> None:
             t.add_column("what to do", ratio=2)
         shown = rows if sev != "info" else rows[:MAX_INFO]
         for f in shown:
-            msg = f.sentence + (f"  [dim](×{f.count})[/]" if f.count > 1 else "")
-            cells = [f.code, msg, _measured(f)]
+            # finding text is data, not markup: "pip install 'pirack[rack]'" must keep its [rack]
+            msg = escape(f.sentence) + (f"  [dim](×{f.count})[/]" if f.count > 1 else "")
+            cells = [escape(f.code), msg, escape(_measured(f))]
             if sev != "info":
-                cells.append(f"measure: {f.measure}" + (f"; {f.fix}" if f.fix else "") if f.measure else f.fix)
+                cells.append(escape(f"measure: {f.measure}" + (f"; {f.fix}" if f.fix else "") if f.measure else f.fix))
             t.add_row(*cells)
         if len(shown) < len(rows):
             t.add_row("…", f"{len(rows) - len(shown)} more (see --json)", "")
         console.print(t)
     if report.heights:
         hs = ", ".join(f"{k} {v:g}" for k, v in report.heights.items())
-        console.print(f"[dim]plate heights (z of the bottom face, mm): {hs}[/]")
+        console.print(f"[dim]plate heights (z of the bottom face, mm): {escape(hs)}[/]")
     secs = report.stats.get("seconds", {}).get("total")
     verdict = "[bold red]FAIL[/]" if report.failed else "[bold green]ok[/]"
-    console.print(f"{verdict}: {report.file} — {counts['error']} errors, {counts['warning']} warnings, "
+    console.print(f"{verdict}: {escape(str(report.file))} — {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info" + (f" ({secs:.2f} s)" if secs is not None else ""))
 
 
