@@ -33,6 +33,19 @@ def run_main_in(folder, main, argv):
     return code, out.getvalue(), err.getvalue()
 
 
+_ONCE: dict = {}
+
+
+def once(key: str, make):
+    """`make()` the first time `key` is asked for in the session, the same value after. Called
+    from a function-scoped fixture, the work runs inside the first test that asks, under that
+    test's own fixtures (for a test not marked cad: the CAD stack blocked, see conftest.py),
+    which a module- or session-scoped fixture would run before; the tests after share it."""
+    if key not in _ONCE:
+        _ONCE[key] = make()
+    return _ONCE[key]
+
+
 def _exit_code(main) -> int:
     try:
         main()

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from cutfiles import read_pdf
-from helpers import run_main_in
+from helpers import once, run_main_in
 from pirack.catalog import load_catalog
 from rackdesign.layout.switch_support import Bend, support_pattern
 
@@ -122,10 +122,14 @@ def test_seed_service_order_note_says_where_and_how_to_bend(seed_pdf):
         assert want in note, want
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def unbent():
-    """The default for a service that does not bend (generic-dxf): the layout, the flat parts by
-    name, the profile."""
+    """The default for a service that does not bend (generic-dxf), made once (in the first test
+    that asks: CAD-free): the layout, the flat parts by name, the profile."""
+    return once("test_bend.unbent", _unbent)
+
+
+def _unbent():
     from pirack.load import load_cluster
     from rackdesign.layout import build_layout
     from rackdesign.pipeline import flat_parts_for

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from cutfiles import read_dxf, read_pdf, read_svg
+from helpers import once
 from pirack.catalog import load_catalog
 
 CAT = load_catalog()
@@ -53,10 +54,11 @@ def size(e):
     return x1 - x0, y1 - y0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def coupon0():
-    """The default's coupon without kerf, and its files: (coupon, profile, files)."""
-    return coupon_and_files(kerf=0)
+    """The default's coupon without kerf, and its files, made once (in the first test that
+    asks: CAD-free): (coupon, profile, files)."""
+    return once("test_coupon.coupon0", lambda: coupon_and_files(kerf=0))
 
 
 @pytest.mark.parametrize("ext", ["pdf", "svg", "dxf"])
@@ -119,10 +121,11 @@ def test_variants_under_the_minimum_hole_are_reported_not_cut():
     assert len(coupon.skipped) == 1 and "2.90" in coupon.skipped[0] and "minimum hole" in coupon.skipped[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def coupon_kerf():
-    """The default's coupon with a 0.2 mm kerf, and its files: (coupon, profile, files)."""
-    return coupon_and_files(kerf=0.2)
+    """The default's coupon with a 0.2 mm kerf, and its files, made once (in the first test
+    that asks: CAD-free): (coupon, profile, files)."""
+    return once("test_coupon.coupon_kerf", lambda: coupon_and_files(kerf=0.2))
 
 
 def test_kerf_moves_outlines_out_and_holes_in_arcs_kept(coupon_kerf):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run_main_in
+from helpers import once, run_main_in
 from rackdesign.drawing import DSeg, Drawing
 from rackdesign.writers.plot import (boxes_overlap, legend_lines, note_lines, paper_layout, segment_hits_box,
                                      title_notes)
@@ -81,9 +81,14 @@ def test_floor_plans_no_text_over_text_or_dimension_lines(rack, tmp_path, nodes)
         assert overlaps(d) == [], part.name
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def default_plans():
-    """The default's layout and its floor plans: (layout, {plate name: (flat part, drawing, its texts)})."""
+    """The default's layout and its floor plans, made once (in the first test that asks:
+    CAD-free): (layout, {plate name: (flat part, drawing, its texts)})."""
+    return once("test_drawings.default_plans", _default_plans)
+
+
+def _default_plans():
     from pirack.load import load_cluster
 
     lay, plans = floor_plans(load_cluster(None))

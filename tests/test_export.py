@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from cutfiles import dxf_entity_keys, pattern_spans
-from helpers import run_main_in, sh, stl_extent
+from helpers import once, run_main_in, sh, stl_extent
 
 SVGNS = "{http://www.w3.org/2000/svg}"
 
@@ -25,10 +25,15 @@ def snapshot(root):
 
 # --- without the CAD stack: DXF only -----------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def default_dxf(tmp_path_factory):
-    """`rack export dxf --no-cache` of the default cluster, run once for the tests below:
-    (exit code, stderr, exports folder, the files in it, the DXF's modelspace, the layout)."""
+    """`rack export dxf --no-cache` of the default cluster, run once (in the first test that
+    asks: CAD-free, as the tests are) for the tests below: stderr, the exports folder, the files
+    in it, the DXF's modelspace, the layout."""
+    return once("test_export.default_dxf", lambda: _export_default_dxf(tmp_path_factory))
+
+
+def _export_default_dxf(tmp_path_factory):
     import ezdxf
 
     from pirack.load import load_cluster

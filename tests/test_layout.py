@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from helpers import once
 from pirack.init_template import init_text
 from pirack.load import load_catalog, load_cluster, load_text
 from pirack.units import mm
@@ -272,12 +273,12 @@ def test_solver_column_of_65_gaps():
 
 # -- the flat parts -----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def flat(default):
-    """The default's flat parts by name."""
+    """The default's flat parts by name, made once (in the first test that asks: CAD-free)."""
     from rackdesign.plates import flat_parts
 
-    return {p.name: p for p in flat_parts(default[1])}
+    return once("test_layout.flat", lambda: {p.name: p for p in flat_parts(default[1])})
 
 
 def _box_inside(inner, outer) -> bool:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from cutfiles import dxf_entity_keys, pattern_spans
+from helpers import once
 from pirack.catalog import load_catalog
 from pirack.errors import InputError
 from rackdesign.geometry2d import Arc, Circle, Contour, Line, Part2D, rounded_rect, slot
@@ -99,10 +100,14 @@ def read_dxf(data: bytes):
     return ezdxf.read(io.StringIO(data.decode()))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pi_sheet_dxf():
     """Two Pi plates (one engraved) nested on one generic-dxf sheet, written and read back with
-    ezdxf: its document."""
+    ezdxf, once (in the first test that asks: CAD-free): its document."""
+    return once("test_writers.pi_sheet_dxf", _pi_sheet_dxf)
+
+
+def _pi_sheet_dxf():
     from rackdesign.engrave import place_polygons, text_polygons
     from rackdesign.writers.dxf import sheet_dxf
 
