@@ -61,7 +61,9 @@ def test_plates_stacked_bottom_to_top_each_gap_its_column_segment(which, request
 
 
 @pytest.mark.parametrize("which", ["default", "four"])
-def test_every_plate_holds_what_it_carries_with_the_margin(which, request):
+def test_every_plate_holds_what_it_carries_and_its_holes_with_the_margin(which, request):
+    """What a plate carries lies on it, `margin` from its front and back edges; its holes lie at
+    least `margin` from every edge."""
     lc, lay = request.getfixturevalue(which)
     m = mm(lc.spec.rack.margin)
     for p in lay.plates:
@@ -69,13 +71,6 @@ def test_every_plate_holds_what_it_carries_with_the_margin(which, request):
             x0, y0, x1, y1 = c.area
             assert p.x - 1e-6 <= x0 and x1 <= p.x + p.width + 1e-6, p.name
             assert p.y + m - 1e-6 <= y0 and y1 <= p.y + p.depth - m + 1e-6, p.name
-
-
-@pytest.mark.parametrize("which", ["default", "four"])
-def test_holes_at_least_the_margin_from_the_plate_edge(which, request):
-    lc, lay = request.getfixturevalue(which)
-    m = mm(lc.spec.rack.margin)
-    for p in lay.plates:
         for h in p.holes:
             r = h.diameter / 2
             assert p.x + m + r - 1e-6 <= h.x <= p.x + p.width - m - r + 1e-6
