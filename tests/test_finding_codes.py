@@ -103,7 +103,7 @@ def test_check_help_is_generated_from_the_registry(monkeypatch):
     from rackdesign import cli, findings
 
     monkeypatch.setitem(findings.CODES, "NEW_CODE", "a code declared only in the registry")
-    assert re.search(r"^\s+NEW_CODE\s+a code declared only in the registry$", cli._check_help(), re.M)
+    assert re.search(r"^\s+NEW_CODE\s+a code declared only in the registry$", cli._check_help(), re.MULTILINE)
 
 
 def test_the_reader_rejects_a_code_it_cannot_tell():
