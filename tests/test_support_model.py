@@ -87,7 +87,7 @@ def test_the_model_shows_the_bent_support_or_the_two_plates(cluster):
         assert solid.Volume() == pytest.approx(_net_area(part) * part.thickness, rel=2e-3), part.name
     foot, wall = (s.BoundingBox() for s in pair)
     sup = _support(flat_lay)
-    x0, y0, z0 = sup.pos
+    x0, _, z0 = sup.pos
     assert (foot.xlen, foot.ylen, foot.zlen) == pytest.approx((flat_lay.support.foot, sp.width, t), abs=1e-6)
     assert (wall.xlen, wall.zlen) == pytest.approx((t, flat_lay.support.wall), abs=1e-6)
     assert wall.zmin == pytest.approx(z0) and foot.zmin == pytest.approx(z0)  # the tabs go through the foot
