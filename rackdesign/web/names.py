@@ -73,7 +73,8 @@ def plate_marks(names: list[str], parts: list[PartView], plates: list[PlateView]
         if part is None:
             continue
         if part.kind in ("plate", "support"):
-            marks.setdefault(part.part_id, PlateMark()).outline = True
+            for plate in _cut_as(part, plates):
+                marks.setdefault(plate, PlateMark()).outline = True
             continue
         home = carrier(part, plates)
         for plate in plates:
@@ -86,6 +87,14 @@ def plate_marks(names: list[str], parts: list[PartView], plates: list[PlateView]
             mark.boxes.append(box)
             mark.holes.extend(i for i, h in enumerate(plate.holes) if _centre_in(h.box, box) and i not in mark.holes)
     return marks
+
+
+def _cut_as(part: PartView, plates: list[PlateView]) -> list[str]:
+    """The plates a plate or the switch support is cut as: the support is one bent plate, or a
+    foot and a wall plate for a fabricator that does not bend."""
+    if part.kind == "support":
+        return [p.name for p in plates if p.role == "support"]
+    return [part.part_id]
 
 
 def _centre_in(hole, box) -> bool:
