@@ -196,6 +196,7 @@ def _usb_current(node: Node, board: Board, drive: Drive, usb_a: float, hat: Hat 
 
 
 def check(lc: LoadedCluster) -> list[Finding]:
+    """The switch's PoE ports and budget, then each node's supply and USB current."""
     out = _switch_power(lc)
     drive, drive_node = _bus_powered_drive(lc)
     for n in lc.spec.nodes:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from pirack.errors import WorkFailed
 
 from ..findings import SEVERITIES, Finding
+
+if TYPE_CHECKING:  # rich's tables are imported when a table is drawn
+    from rich.table import Table
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 MAX_INFO = 12  # info rows shown in the table; --json has all
@@ -78,7 +82,7 @@ def render_table(report: Report, console: Console) -> None:
     _print_summary(report, console)
 
 
-def _severity_table(sev: str, rows: list[Finding]):
+def _severity_table(sev: str, rows: list[Finding]) -> Table:
     """One severity's findings as a table (info rows cut at MAX_INFO: --json has all)."""
     from rich.table import Table
 
