@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 
 from pirack.errors import WorkFailed
 
@@ -96,17 +97,18 @@ def _severity_table(sev: str, rows: list[Finding]) -> Table:
         t.add_column("what to do", ratio=2)
     shown = rows if sev != "info" else rows[:MAX_INFO]
     for f in shown:
-        msg = f.sentence + (f"  [dim](×{f.count})[/]" if f.count > 1 else "")
-        cells = [f.code, msg, _measured(f)]
+        # finding text is data, not markup: "pip install 'pirack[rack]'" must keep its [rack]
+        msg = escape(f.sentence) + (f"  [dim](×{f.count})[/]" if f.count > 1 else "")
+        cells = [escape(f.code), msg, escape(_measured(f))]
         if sev != "info":
-            cells.append(_what_to_do(f))
+            cells.append(escape(_what_to_do(f)))
         t.add_row(*cells)
     if len(shown) < len(rows):
         t.add_row("…", f"{len(rows) - len(shown)} more (see --json)", "")
     return t
 
 
-def _what_to_do(f: Finding) -> str | None:
+def _what_to_do(f: Finding) -> str:
     return f"measure: {f.measure}" + (f"; {f.fix}" if f.fix else "") if f.measure else f.fix
 
 
@@ -115,10 +117,10 @@ def _print_summary(report: Report, console: Console) -> None:
     counts = report.counts()
     if report.heights:
         hs = ", ".join(f"{k} {v:g}" for k, v in report.heights.items())
-        console.print(f"[dim]plate heights (z of the bottom face, mm): {hs}[/]")
+        console.print(f"[dim]plate heights (z of the bottom face, mm): {escape(hs)}[/]")
     secs = report.stats.get("seconds", {}).get("total")
     verdict = "[bold red]FAIL[/]" if report.failed else "[bold green]ok[/]"
-    console.print(f"{verdict}: {report.file} — {counts['error']} errors, {counts['warning']} warnings, "
+    console.print(f"{verdict}: {escape(str(report.file))} — {counts['error']} errors, {counts['warning']} warnings, "
                   f"{counts['info']} info" + (f" ({secs:.2f} s)" if secs is not None else ""))
 
 
