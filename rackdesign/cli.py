@@ -60,7 +60,7 @@ def validate(file: ClusterFile = None) -> None:
     spec, cat = lc.spec, lc.catalog
     for w in cluster_warnings(spec):
         Console(stderr=True).print(f"[yellow]warning[/]: {rich_escape(str(w))}", highlight=False, soft_wrap=True)
-    console.print(f"[green]ok[/]: {lc.display} — cluster '{spec.cluster.name}', {len(spec.nodes)} nodes, "
+    console.print(f"[green]ok[/]: {rich_escape(lc.display)} — cluster '{spec.cluster.name}', {len(spec.nodes)} nodes, "
                   f"{len(cat.parts)} catalog parts")
     console.print(_nodes_table(spec))
     for line in _summary_lines(spec):
@@ -135,7 +135,8 @@ def export_cmd(
     from rackdesign.export import export
 
     err = Console(stderr=True)
-    res = export(format, file, out, fabricator, warn=lambda m: err.print(f"[yellow]warning[/]: {m}"),
+    res = export(format, file, out, fabricator,
+                 warn=lambda m: err.print(f"[yellow]warning[/]: {rich_escape(m)}", highlight=False),
                  use_cache=not no_cache, progress=_progress, kerf=kerf, force=force)
     t = Table(title=f"{res.root}  ({'from cache, ' if res.cached else ''}{res.seconds:.2f} s)", show_edge=False)
     t.add_column("file")
@@ -177,7 +178,7 @@ def bom(
     b = build_bom(lc, build_layout(lc))
     err = Console(stderr=True)
     for w in b.warnings:
-        err.print(f"[yellow]warning[/]: {w}", highlight=False)
+        err.print(f"[yellow]warning[/]: {rich_escape(str(w))}", highlight=False)
     if explain:
         for line in R.explain(b.acrylic, lang) if b.acrylic is not None else ["no acrylic parts: nothing to price"]:
             print(line)

@@ -23,9 +23,10 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from . import cache
 
@@ -335,26 +336,36 @@ class CadWorker:
         needs itself), the inline worker the catalog."""
         self.job = (front, layout, list(models), catalog)
         if not self.inline:
-            self.conn.send((front, layout, list(models), catalog.root, catalog.user_dir))
+            try:
+                self.conn.send((front, layout, list(models), catalog.root, catalog.user_dir))
+            except (BrokenPipeError, ConnectionResetError):
+                self._received()  # the worker failed before it read the job (the CAD stack missing): why
 
     def result(self, what: str) -> object:
         """"front" (the front plan's Drawing), "step" or "stl" (the file's bytes). The worker's
         own failure is raised here as it was raised there (an OSError keeps its path)."""
         if what not in self.results:
             if self.inline:
-                self.results.update(_cad_work(*self.job))
+                try:
+                    self.results.update(_cad_work(*self.job))
+                except ImportError as exc:
+                    raise cad_missing(exc) from None
             else:
                 while what not in self.results:
-                    try:
-                        kind, payload = self.conn.recv()
-                    except EOFError:
-                        from pirack.errors import WorkFailed
-
-                        raise WorkFailed("the CAD worker process died (see its error above)") from None
-                    if kind == "error":
-                        raise payload
-                    self.results[kind] = payload
+                    self._received()
         return self.results[what]
+
+    def _received(self) -> None:
+        """One message from the worker: a result kept, or its failure raised here."""
+        try:
+            kind, payload = self.conn.recv()
+        except (EOFError, ConnectionResetError):
+            from pirack.errors import WorkFailed
+
+            raise WorkFailed("the CAD worker process died (see its error above)") from None
+        if kind == "error":
+            raise payload
+        self.results[kind] = payload
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.is_alive():
@@ -389,10 +400,20 @@ def _cad_worker_main(conn: Connection) -> None:
             conn.send(item)
     except EOFError:
         pass  # the parent gave up (bad input, preflight): nothing to do
+    except ImportError as exc:  # the [rack] extra is not installed
+        conn.send(("error", cad_missing(exc)))
     except BaseException as exc:  # hand the failure to the parent, which reports it
         conn.send(("error", _portable(exc)))
     finally:
         conn.close()
+
+
+def cad_missing(exc: ImportError):
+    """The one message for an export that needs CadQuery where it is not installed."""
+    from pirack.errors import WorkFailed
+
+    return WorkFailed(f"the front plan and the 3D model need the CAD stack ({exc}): pip install 'pirack[rack]'; "
+                      "`rack export dxf` and `rack export coupon` work without it")
 
 
 def _portable(exc: BaseException) -> BaseException:

@@ -1,7 +1,7 @@
 import os
+import sys
 
 import pytest
-
 from helpers import run_main
 
 
@@ -16,6 +16,52 @@ def _cache_in_tmp(tmp_path_factory):
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
         os.environ["XDG_CACHE_HOME"] = old
+
+
+# --- the CAD-free lane --------------------------------------------------------------------------
+# A test not marked `cad` says it needs no CAD stack: it runs as on a Pi without the [rack] extra,
+# CadQuery and OCP blocked in this process and in every command it starts. So the marker is
+# checked, not trusted (a test that needs the stack without the marker fails), the fallbacks
+# (collision checks skipped with a warning, a clear message where a command needs the stack) are
+# what these tests see, and `pytest -m "not root and not cad"` never waits on OpenCascade.
+CAD_STACK = ("cadquery", "OCP")
+# our modules that import the stack when they are imported: a copy already in sys.modules (from a
+# `cad` test earlier in the session) would hand it over without an import to block
+CAD_IMPORTERS = ("rackdesign.model", "rackdesign.checks.collisions")
+
+
+class _BlockCad:
+    """A meta-path finder that refuses the CAD stack, as an import of a missing package would."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in CAD_STACK:
+            raise ModuleNotFoundError(f"No module named '{name}' (the CAD stack is blocked in tests not marked cad)")
+
+
+@pytest.fixture(scope="session")
+def _cad_blocker_path(tmp_path_factory) -> str:
+    """A folder that, first on PYTHONPATH, makes `import cadquery` / `import OCP` fail in a child."""
+    d = tmp_path_factory.mktemp("cad-free")
+    for pkg in CAD_STACK:
+        (d / pkg).mkdir()
+        (d / pkg / "__init__.py").write_text(
+            f"raise ModuleNotFoundError(\"No module named '{pkg}' (the CAD stack is blocked in tests not marked cad)\")\n")
+    return str(d)
+
+
+@pytest.fixture(autouse=True)
+def _cad_free_unless_marked(request, monkeypatch, _cad_blocker_path):
+    if request.node.get_closest_marker("cad"):
+        return
+    for name in [m for m in sys.modules if m.split(".")[0] in CAD_STACK or m in CAD_IMPORTERS]:
+        monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: the import raises
+    for name in CAD_IMPORTERS:
+        parent, _, attr = name.rpartition(".")
+        if parent in sys.modules and sys.modules[parent] is not None:
+            monkeypatch.delattr(sys.modules[parent], attr, raising=False)  # `from . import x` reads it first
+    monkeypatch.setattr(sys, "meta_path", [_BlockCad(), *sys.meta_path])
+    paths = [_cad_blocker_path, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
 
 
 @pytest.fixture

@@ -65,6 +65,7 @@ def test_the_layout_uses_the_sheet_bend_data():
     assert lay.support.bend_angle == bend.angle
 
 
+@pytest.mark.cad  # the export writes the front plan (CadQuery)
 def test_seed_service_pdf_closed_cut_layer_bend_in_its_own_colour_order_note_beside(rack, in_tmp):
     """Done-when of issue 14: the seed's service's profile (anymany-pdf, the default) gives a
     cut PDF whose cut colour holds only closed paths (every outline and hole), the bend line in
