@@ -117,52 +117,7 @@ class NodeTree:
     def _walk(self, parts: list[str], create: bool, mode: int, path: str, made: list[str] | None = None) -> int:
         """An open fd of the folder `parts`, resolved inside the root (see the module's doc).
         Folders it makes (`create`) are appended to `made` as node paths."""
-        stack = [os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
-        names: list[str] = []  # the node path of stack[-1], as resolved so far
-        todo = [(p, False) for p in reversed(parts)]  # (name, from a link's target), popped from the end
-        links = 0
-        try:
-            while todo:
-                name, from_link = todo.pop()
-                if name in ("", "."):
-                    continue
-                if name == "..":
-                    if len(stack) > 1:
-                        os.close(stack.pop())
-                        names.pop()
-                    continue
-                try:  # a link's target is never made: the link says where something is, not what to make
-                    st, new = self._stat_or_make(stack[-1], name, create and not from_link, mode)
-                except FileNotFoundError:
-                    if not from_link:
-                        raise
-                    raise FileNotFoundError(errno.ENOENT, "a link on the way points to a folder that is not "
-                                            "there (inside the root)", str(self.host_path(path))) from None
-                if new and made is not None:
-                    made.append("/" + "/".join([*names, name]))
-                if stat.S_ISLNK(st.st_mode):
-                    links += 1
-                    if links > MAX_LINKS:
-                        raise OSError(errno.ELOOP, "too many symbolic links", str(self.host_path(path)))
-                    target = os.readlink(name, dir_fd=stack[-1])
-                    if target.startswith("/"):  # absolute: from the node's root, never this machine's
-                        for fd in stack[1:]:
-                            os.close(fd)
-                        del stack[1:]
-                        names.clear()
-                    todo += [(p, True) for p in reversed(target.split("/"))]
-                    continue
-                stack.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                                     dir_fd=stack[-1]))
-                names.append(name)
-            return stack.pop()
-        except OSError as exc:
-            if exc.filename and str(exc.filename).startswith(str(self.root)):
-                raise
-            raise OSError(exc.errno, exc.strerror, str(self.host_path(path))) from None
-        finally:
-            for fd in stack:
-                os.close(fd)
+        return _Walk(self, path, create, mode, made).down(parts)
 
     @staticmethod
     def _stat_or_make(dir_fd: int, name: str, create: bool, mode: int) -> tuple[os.stat_result, bool]:
@@ -326,3 +281,81 @@ class NodeTree:
                 if exc.errno == errno.ELOOP:
                     self._refuse_link(dfd, name, path, os.stat(name, dir_fd=dfd, follow_symlinks=False))
                 raise
+
+
+class _Walk:
+    """One walk from a node's root down to a folder, one component at a time from an open
+    folder (openat), with symbolic links resolved inside the root (see the module's doc)."""
+
+    def __init__(self, tree: NodeTree, path: str, create: bool, mode: int, made: list[str] | None):
+        self.tree, self.path, self.create, self.mode, self.made = tree, path, create, mode, made
+        # the root, then each folder entered; fds[-1] is where the walk has got
+        self.fds = [os.open(tree.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
+        self.names: list[str] = []  # the node path of fds[-1], as resolved so far
+        self.links = 0
+
+    def down(self, parts: list[str]) -> int:
+        """The open fd of the folder `parts`; every other folder opened on the way is closed."""
+        todo = [(p, False) for p in reversed(parts)]  # (name, from a link's target), popped from the end
+        try:
+            while todo:
+                name, from_link = todo.pop()
+                todo += self._step(name, from_link)
+            return self.fds.pop()
+        except OSError as exc:
+            if exc.filename and str(exc.filename).startswith(str(self.tree.root)):
+                raise
+            raise OSError(exc.errno, exc.strerror, self._where()) from None
+        finally:
+            for fd in self.fds:
+                os.close(fd)
+
+    def _step(self, name: str, from_link: bool) -> list[tuple[str, bool]]:
+        """Take one component of the path; the components a link there adds to the walk."""
+        if name in ("", "."):
+            return []
+        if name == "..":
+            self._up()
+            return []
+        st = self._entry(name, from_link)
+        if stat.S_ISLNK(st.st_mode):
+            return self._follow(name)
+        self.fds.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                dir_fd=self.fds[-1]))
+        self.names.append(name)
+        return []
+
+    def _up(self) -> None:
+        """`..`: one folder up, never above the root."""
+        if len(self.fds) > 1:
+            os.close(self.fds.pop())
+            self.names.pop()
+
+    def _entry(self, name: str, from_link: bool) -> os.stat_result:
+        """The status of `name` in the folder reached so far, made first if missing and `create`."""
+        try:  # a link's target is never made: the link says where something is, not what to make
+            st, new = self.tree._stat_or_make(self.fds[-1], name, self.create and not from_link, self.mode)
+        except FileNotFoundError:
+            if not from_link:
+                raise
+            raise FileNotFoundError(errno.ENOENT, "a link on the way points to a folder that is not "
+                                    "there (inside the root)", self._where()) from None
+        if new and self.made is not None:
+            self.made.append("/" + "/".join([*self.names, name]))
+        return st
+
+    def _follow(self, name: str) -> list[tuple[str, bool]]:
+        """The link `name`'s target, as components to walk next (an absolute one from the root)."""
+        self.links += 1
+        if self.links > MAX_LINKS:
+            raise OSError(errno.ELOOP, "too many symbolic links", self._where())
+        target = os.readlink(name, dir_fd=self.fds[-1])
+        if target.startswith("/"):  # absolute: from the node's root, never this machine's
+            for fd in self.fds[1:]:
+                os.close(fd)
+            del self.fds[1:]
+            self.names.clear()
+        return [(p, True) for p in reversed(target.split("/"))]
+
+    def _where(self) -> str:
+        return str(self.tree.host_path(self.path))

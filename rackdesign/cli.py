@@ -198,16 +198,25 @@ def bom(
     err.print(f"wrote {out} (total {R.total_str(b)})", highlight=False)
 
 
-@app.command()
+def _check_help() -> str:
+    """`rack check --help`: the findings' codes listed from their one registry (findings.CODES)."""
+    from rackdesign.findings import CODES
+
+    width = max(len(c) for c in CODES)
+    codes = "\n".join(f"  {code:<{width}}  {rich_escape(meaning)}" for code, meaning in CODES.items())
+    return ("Design checks: collisions, clearances, spacer stacks and screws, holes, power, stability.\n\n"
+            "Each finding has a severity (error | warning | info), a stable code, the parts, the measured number "
+            "and what to do. Exit 0 when there is no error (warnings allowed), 1 when the design has errors, "
+            "2 for bad input.\n\n"
+            f"Codes:\n{codes}")
+
+
+@app.command(help=_check_help())
 def check(
     file: ClusterFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings and summary counts as JSON.")] = False,
     no_geometry: Annotated[bool, typer.Option("--no-geometry", help="Skip the CadQuery checks (collisions, keep-outs).")] = False,
 ) -> None:
-    """Design checks: collisions, clearances, spacer stacks and screws, holes, power.
-
-    Each finding has a severity (error | warning | info), a stable code (COLLISION, KEEPOUT, CLEARANCE, STACK_HEIGHT, SCREW_DEPTH, SCREW_ENGAGEMENT, THREAD_MISMATCH, HOLE_SIZE, HAT_FIT, POE_PORTS, POE_BUDGET, NODE_POWER, USB_CURRENT, HOLE_DRIFT), the parts, the measured number and what to do. Exit 0 when there is no error (warnings allowed), 1 when the design has errors, 2 for bad input.
-    """
     from pirack.load import load_cluster
     from rackdesign.checks import run_checks
     from rackdesign.checks.report import DesignFailed, render_json, render_table

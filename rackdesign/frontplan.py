@@ -17,6 +17,7 @@ from .drawing import Drawing
 from .geometry2d import Arc, Line, P, Segment
 from .layout.placed import Layout
 from .stack import ScrewChoice
+from .stack import Segment as ColumnSegment
 
 if TYPE_CHECKING:  # the CAD stack is imported where it is used (the CAD worker)
     import cadquery as cq
@@ -139,26 +140,39 @@ def tier_heights(lay: Layout) -> list[tuple[str, float]]:
 def column_lines(lay: Layout) -> list[str]:
     """Each distinct spacer column: its length and, per segment, the stack and its screws."""
     out = []
-    groups: dict[tuple, list[str]] = {}
+    alike = _alike_columns(lay)
     for c in lay.columns:
-        key = tuple((s.stack.ids, s.joint.part_id, s.top.part_id if s.top else None) for s in c.segments)
-        groups.setdefault(key, []).append(c.name)
-    for c in lay.columns:
-        names = next(v for v in groups.values() if v[0] == c.name) if any(v[0] == c.name for v in groups.values()) else None
+        names = alike.get(c.name)
         if names is None:
             continue
         out.append(f"spacer column{'s' if len(names) > 1 else ''} {', '.join(names)}: "
                    f"{c.length:.1f} mm of spacers (base top face to top plate)")
-        for k, s in enumerate(c.segments):
-            line = f"  {s.lower} → {s.upper}: {s.height:.1f} mm = {s.stack.describe()} ({', '.join(s.stack.ids)})"
-            if k == 0 and s.joint.part_id:
-                line += f"; under the base {s.joint.part_id} (engages {_eng(s.joint)})"
-            elif k > 0:
-                line += f"; joined by the male thread below (engages {_eng(s.joint)})"
-            if s.top is not None:
-                line += f"; on top {s.top.part_id} (engages {_eng(s.top)})"
-            out.append(line)
+        out += [_segment_line(k, s) for k, s in enumerate(c.segments)]
     return out
+
+
+def _alike_columns(lay: Layout) -> dict[str, list[str]]:
+    """The first column of each group built alike (same stacks and screws) -> the group's names."""
+    groups: dict[tuple, list[str]] = {}
+    for c in lay.columns:
+        key = tuple((s.stack.ids, s.joint.part_id, s.top.part_id if s.top else None) for s in c.segments)
+        groups.setdefault(key, []).append(c.name)
+    firsts: dict[str, list[str]] = {}
+    for names in groups.values():
+        firsts.setdefault(names[0], names)
+    return firsts
+
+
+def _segment_line(k: int, s: ColumnSegment) -> str:
+    """One segment of a column (k from the base up): its stack, and the screws at its ends."""
+    line = f"  {s.lower} → {s.upper}: {s.height:.1f} mm = {s.stack.describe()} ({', '.join(s.stack.ids)})"
+    if k == 0 and s.joint.part_id:
+        line += f"; under the base {s.joint.part_id} (engages {_eng(s.joint)})"
+    elif k > 0:
+        line += f"; joined by the male thread below (engages {_eng(s.joint)})"
+    if s.top is not None:
+        line += f"; on top {s.top.part_id} (engages {_eng(s.top)})"
+    return line
 
 
 def column_counts(lay: Layout) -> list[str]:

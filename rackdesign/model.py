@@ -21,6 +21,7 @@ from pirack.units import mm
 from .geometry2d import Arc, Circle, Contour, Line, Part2D
 from .geometry3d import Mm
 from .layout.placed import Layout, Placed
+from .layout.switch_support import SLOT_CLEARANCE, SupportForm, unbent_support
 from .plates import flat_parts
 from .threads import thread_diameter
 
@@ -154,13 +155,28 @@ def _switch(p: Switch) -> cq.Shape:
     return _box(0, 0, 0, mm(p.width), mm(p.depth), mm(p.height))
 
 
-def _support(lay: Layout, t: Mm, wall: Mm, foot: Mm, depth: Mm) -> cq.Shape:
-    """Bent at 90°: a wall (x 0..t) rising from the foot (x 0..foot), both t thick."""
+def _support(lay: Layout, t: Mm, wall: Mm, foot: Mm, depth: Mm, web: Mm | None = None,
+             slot_width: Mm = 0.0) -> cq.Shape:
+    """The switch support as the fabricator makes it (layout.switch_support.SupportForm): bent
+    at 90° when `web` is None, a wall (x 0..t) rising from the foot (x 0..foot), both t thick;
+    else the two plates the cut files carry, the wall's tabs standing in the foot's slots."""
+    if web is not None:
+        return _two_plate_support(lay, SupportForm(foot, 0.0, web, slot_width), t)
     body = _box(0, 0, 0, t, depth, wall).fuse(_box(0, 0, 0, foot, depth, t)).clean()
     sp = lay.support
     for x, y, dia in sp.holes:  # flat-pattern x runs from the foot's free end
         body = body.cut(_cyl(dia / 2, -1, t + 1, foot - x, y))
     return body
+
+
+def _two_plate_support(lay: Layout, form: SupportForm, t: Mm) -> cq.Shape:
+    """The foot plate and the wall plate of the cut files (switch_support.unbent_support), placed:
+    the foot flat, its free end at x = foot (flat-pattern x runs from that end); the wall
+    standing in the slots, its flat x going up (its tabs reach down through the foot)."""
+    foot2d, wall2d = unbent_support(lay.support, t, form.slot_width - SLOT_CLEARANCE, form.web, lay.sheet)
+    foot = _plate_solid(foot2d).mirror("YZ", (form.foot / 2, 0, 0))
+    wall = _plate_solid(wall2d).rotate((0, 0, 0), (0, 1, 0), -90).translate((form.wall_x(t) + t, 0, 0))
+    return cq.Compound.makeCompound([foot, wall])
 
 
 # -- placing --------------------------------------------------------------------------------------

@@ -129,45 +129,62 @@ def offset_contour(c: Contour, d: float) -> Contour:
     their new intersection; any other corner gets a round join about the old vertex."""
     c = Contour(tuple(s for s in c.segments if s.length() > 1e-9))  # slot() leaves zero-length sides
     ccw = c.area() > 0
-    out_sign = 1.0 if ccw else -1.0
-    moved: list[Segment] = []
-    for s in c.segments:
-        if isinstance(s, Line):
-            (x0, y0), (x1, y1) = s.start, s.end
-            L = math.dist(s.start, s.end)
-            nx, ny = (y1 - y0) / L * out_sign, -(x1 - x0) / L * out_sign  # outward normal
-            moved.append(Line((x0 + nx * d, y0 + ny * d), (x1 + nx * d, y1 + ny * d)))
-        else:
-            # Arcs run counter-clockwise: convex on a CCW contour (grow), concave on a CW one.
-            r = s.radius + d * out_sign
-            if r <= TOL:
-                raise ValueError(f"an arc of radius {s.radius:.2f} mm is smaller than the kerf")
-            moved.append(Arc(s.center, r, s.start_angle, s.end_angle))
-    n = len(moved)
-    # Line-line corners: both lines end at their new intersection.
-    starts = [seg.start for seg in moved]
-    ends = [seg.end for seg in moved]
-    joins: dict[int, Arc] = {}
-    for i in range(n):
-        a, b = moved[i], moved[(i + 1) % n]
-        if math.dist(a.end, b.start) < 1e-6:
-            ends[i] = starts[(i + 1) % n] = a.end if isinstance(a, Arc) else b.start
-            continue
-        if isinstance(a, Line) and isinstance(b, Line):
-            p = _intersect(a, b)
-            if p is not None:
-                ends[i] = starts[(i + 1) % n] = p
-                continue
-        vertex = c.segments[i].end
-        a0 = math.degrees(math.atan2(a.end[1] - vertex[1], a.end[0] - vertex[0]))
-        a1 = math.degrees(math.atan2(b.start[1] - vertex[1], b.start[0] - vertex[0]))
-        joins[i] = Arc(vertex, abs(d), a0, a1) if (d > 0) == ccw else Arc(vertex, abs(d), a1, a0)
+    moved = [_offset_segment(s, d, 1.0 if ccw else -1.0) for s in c.segments]
+    starts, ends, joins = _join_corners(c, moved, d, ccw)
     out: list[Segment] = []
     for i, seg in enumerate(moved):
         out.append(Line(starts[i], ends[i]) if isinstance(seg, Line) else seg)
         if i in joins:
             out.append(joins[i])
     return Contour(tuple(out))
+
+
+def _offset_segment(s: Segment, d: float, out_sign: float) -> Segment:
+    """One side moved by d along its outward normal (an arc: its radius changed by d)."""
+    if isinstance(s, Line):
+        (x0, y0), (x1, y1) = s.start, s.end
+        L = math.dist(s.start, s.end)
+        nx, ny = (y1 - y0) / L * out_sign, -(x1 - x0) / L * out_sign  # outward normal
+        return Line((x0 + nx * d, y0 + ny * d), (x1 + nx * d, y1 + ny * d))
+    # Arcs run counter-clockwise: convex on a CCW contour (grow), concave on a CW one.
+    r = s.radius + d * out_sign
+    if r <= TOL:
+        raise ValueError(f"an arc of radius {s.radius:.2f} mm is smaller than the kerf")
+    return Arc(s.center, r, s.start_angle, s.end_angle)
+
+
+def _join_corners(c: Contour, moved: list[Segment], d: float,
+                  ccw: bool) -> tuple[list[P], list[P], dict[int, Arc]]:
+    """Where each moved side now starts and ends, and the round join (if any) after side i."""
+    n = len(moved)
+    starts = [seg.start for seg in moved]
+    ends = [seg.end for seg in moved]
+    joins: dict[int, Arc] = {}
+    for i in range(n):
+        a, b = moved[i], moved[(i + 1) % n]
+        p = _meeting_point(a, b)
+        if p is not None:
+            ends[i] = starts[(i + 1) % n] = p
+            continue
+        joins[i] = _round_join(c.segments[i].end, a, b, d, ccw)
+    return starts, ends, joins
+
+
+def _meeting_point(a: Segment, b: Segment) -> P | None:
+    """Where two moved sides meet: where they still touch (a tangent join), or where two lines
+    now intersect (both end there); None when the corner needs a round join."""
+    if math.dist(a.end, b.start) < 1e-6:
+        return a.end if isinstance(a, Arc) else b.start
+    if isinstance(a, Line) and isinstance(b, Line):
+        return _intersect(a, b)
+    return None
+
+
+def _round_join(vertex: P, a: Segment, b: Segment, d: float, ccw: bool) -> Arc:
+    """An arc of radius |d| about the old vertex, from the end of side a to the start of side b."""
+    a0 = math.degrees(math.atan2(a.end[1] - vertex[1], a.end[0] - vertex[0]))
+    a1 = math.degrees(math.atan2(b.start[1] - vertex[1], b.start[0] - vertex[0]))
+    return Arc(vertex, abs(d), a0, a1) if (d > 0) == ccw else Arc(vertex, abs(d), a1, a0)
 
 
 def _intersect(a: Line, b: Line) -> P | None:

@@ -46,11 +46,11 @@ def flat_parts_for(lc: LoadedCluster, layout: Layout, warn: Callable[[str], None
 
 
 def _unbent(parts: list[Part2D], layout: Layout, lc: LoadedCluster, prof: Fabricator) -> list[Part2D]:
-    from .layout.switch_support import unbent_support
+    from .layout.switch_support import no_bend_web, unbent_support
 
     sheet = lc.catalog[lc.spec.rack.sheet]
     t = mm(sheet.thickness)
-    edge = max(prof.min_web.at(t), t)  # the foot's web beyond the slots
+    edge = no_bend_web(prof, t)  # the foot's web beyond the slots (the layout's, for this profile)
     pair = unbent_support(layout.support, t, sheet.thickness_range_mm()[1], edge, layout.sheet)
     return [p for p in parts if p.name != "switch-support"] + pair
 

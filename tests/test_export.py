@@ -435,7 +435,8 @@ def test_export_all_prices_the_acrylic_by_the_chosen_fabricator(init4_all):
     lay = build_layout(lc)
     parts = flat_parts_for(lc, lay, None)
     # generic-svg does not bend: its parts have the support as two plates (tabs and slots)
-    svg = acrylic_estimate(lc, lay, lc.catalog["generic-svg"], flat_parts_for(lc, lay, None, lc.catalog["generic-svg"]))
+    svg_lay = build_layout(lc, "generic-svg")  # laid out for the fabricator it is cut for, as the export does
+    svg = acrylic_estimate(lc, svg_lay, lc.catalog["generic-svg"], flat_parts_for(lc, svg_lay, None, lc.catalog["generic-svg"]))
     anymany = acrylic_estimate(lc, lay, lc.catalog["anymany-pdf"], parts)
     assert svg.estimate != anymany.estimate
     assert acr["estimate"]["amount"] == int(svg.estimate.amount)

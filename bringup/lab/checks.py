@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from pathlib import Path
 
 from pirack.load import LoadedCluster
 
@@ -242,46 +243,62 @@ class Verifier:
             return True, "no exports in the cluster file"
         done, bad = [], []
         for e in self.exports:
-            c = self._allowed(e, s.address)
-            if c is None:
-                cp = run(["nfs-ls", self._nfs_url(e.path)], ns=s.ns, check=False, timeout=5)
-                if cp.returncode == 0:
-                    bad.append(f"{e.path}: listed, but the export is not for {s.address}")
-                else:
-                    done.append(f"{e.path} refused")
-                continue
-            # Root-squashed exports are written as the cluster's user (uid 1000).
-            uid = 1000 if c.squash == "root_squash" else None
-            stamp = time.time_ns()  # nfs-cp never overwrites: a fresh name per run
-            token = f"written by {s.name} at {stamp}\n"
-            local = self.work / f"nfs-{s.name}.txt"
-            local.write_text(token)
-            remote = f"{e.path}/lab-{s.name}-{stamp}.txt"
-            cp = run(["nfs-cp", str(local), self._nfs_url(remote, uid)], ns=s.ns, check=False, timeout=5)
-            if cp.returncode != 0:
-                bad.append(f"{e.path}: write failed ({(cp.stderr or cp.stdout).strip()[:160]})")
-                continue
-            cp = run(["nfs-cat", self._nfs_url(remote, uid)], ns=s.ns, check=False, timeout=5)
-            server_copy = self.mroot / remote.lstrip("/")
-            if cp.stdout != token or not server_copy.exists() or server_copy.read_text() != token:
-                bad.append(f"{e.path}: read back differs")
-                continue
-            owner = server_copy.stat().st_uid
-            note = f"{e.path} {c.access.lower()}"
-            if c.squash == "root_squash":
-                # Root on the slave must not write as root on the master.
-                cp = run(["nfs-cp", str(local), self._nfs_url(f"{e.path}/lab-{s.name}-{stamp}-root.txt")],
-                         ns=s.ns, check=False, timeout=5)
-                root_copy = self.mroot / f"{e.path}/lab-{s.name}-{stamp}-root.txt".lstrip("/")
-                if cp.returncode == 0 and root_copy.exists() and root_copy.stat().st_uid == 0:
-                    bad.append(f"{e.path}: root was not squashed")
-                    continue
-                note += ", root squashed"
-            elif owner != 0:
-                bad.append(f"{e.path}: no_root_squash, but the file is owned by uid {owner}")
-                continue
-            done.append(note + " (write+read)")
+            ok, note = self._nfs_export(s, e)
+            (done if ok else bad).append(note)
         return (not bad), "; ".join(bad or done)
+
+    def _nfs_export(self, s, e: ganesha.ExportLine) -> tuple[bool, str]:
+        """One export from slave `s`: refused if it is not for the slave, else a file written,
+        read back, and root squashed (or not) as the export says."""
+        c = self._allowed(e, s.address)
+        if c is None:
+            return self._nfs_refused(s, e)
+        # Root-squashed exports are written as the cluster's user (uid 1000).
+        uid = 1000 if c.squash == "root_squash" else None
+        stamp = time.time_ns()  # nfs-cp never overwrites: a fresh name per run
+        token = f"written by {s.name} at {stamp}\n"
+        local = self.work / f"nfs-{s.name}.txt"
+        remote = f"{e.path}/lab-{s.name}-{stamp}.txt"
+        problem = self._nfs_write_read(s, e, local, remote, token, uid)
+        if problem:
+            return False, problem
+        owner = (self.mroot / remote.lstrip("/")).stat().st_uid
+        return self._nfs_squash(s, e, c, local, f"{e.path}/lab-{s.name}-{stamp}-root.txt", owner)
+
+    def _nfs_refused(self, s, e: ganesha.ExportLine) -> tuple[bool, str]:
+        cp = run(["nfs-ls", self._nfs_url(e.path)], ns=s.ns, check=False, timeout=5)
+        if cp.returncode == 0:
+            return False, f"{e.path}: listed, but the export is not for {s.address}"
+        return True, f"{e.path} refused"
+
+    def _nfs_write_read(self, s, e: ganesha.ExportLine, local: Path, remote: str, token: str,
+                        uid: int | None) -> str | None:
+        """`token` written to `remote` and read back, over NFS and on the master's disk: the problem, or None."""
+        local.write_text(token)
+        cp = run(["nfs-cp", str(local), self._nfs_url(remote, uid)], ns=s.ns, check=False, timeout=5)
+        if cp.returncode != 0:
+            return f"{e.path}: write failed ({(cp.stderr or cp.stdout).strip()[:160]})"
+        cp = run(["nfs-cat", self._nfs_url(remote, uid)], ns=s.ns, check=False, timeout=5)
+        server_copy = self.mroot / remote.lstrip("/")
+        if cp.stdout != token or not server_copy.exists() or server_copy.read_text() != token:
+            return f"{e.path}: read back differs"
+        return None
+
+    def _nfs_squash(self, s, e: ganesha.ExportLine, c: ganesha.ExportClient, local: Path, as_root: str,
+                    owner: int) -> tuple[bool, str]:
+        """Root squashed on a root_squash export (a write as root lands as another user), and the
+        file written owned by root on a no_root_squash one."""
+        note = f"{e.path} {c.access.lower()}"
+        if c.squash == "root_squash":
+            # Root on the slave must not write as root on the master.
+            cp = run(["nfs-cp", str(local), self._nfs_url(as_root)], ns=s.ns, check=False, timeout=5)
+            root_copy = self.mroot / as_root.lstrip("/")
+            if cp.returncode == 0 and root_copy.exists() and root_copy.stat().st_uid == 0:
+                return False, f"{e.path}: root was not squashed"
+            return True, note + ", root squashed (write+read)"
+        if owner != 0:
+            return False, f"{e.path}: no_root_squash, but the file is owned by uid {owner}"
+        return True, note + " (write+read)"
 
     # NTP --------------------------------------------------------------------------------------
     def ntp(self, s) -> tuple[bool, str]:

@@ -110,28 +110,29 @@ def start(name: str, ns: str, args: list[str], log: Path, env: dict | None = Non
 
 def stop(procs: list[Started], grace: float = 0.4) -> list[str]:
     """Stop processes by PID: SIGTERM, then SIGKILL after `grace` seconds. Returns problems."""
-    problems = []
     live = [p for p in procs if p.alive()]
-    for p in live:
+    _signal(live, signal.SIGTERM)
+    live = _wait_gone(live, grace)
+    _signal(live, signal.SIGKILL)  # a lab daemon keeps nothing worth a slow shutdown
+    live = _wait_gone(live, 3)
+    return [f"{p.name} (pid {p.pid}) did not stop" for p in live]
+
+
+def _signal(procs: list[Started], sig: signal.Signals) -> None:
+    for p in procs:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(p.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
+            os.kill(p.pid, sig)
+
+
+def _wait_gone(live: list[Started], seconds: float) -> list[Started]:
+    """Reap until every process has ended or `seconds` have passed; those still alive."""
+    deadline = time.monotonic() + seconds
     while live and time.monotonic() < deadline:
         _reap()
         live = [p for p in live if p.alive()]
         if live:
             time.sleep(0.02)
-    for p in live:  # a lab daemon keeps nothing worth a slow shutdown
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(p.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 3
-    while live and time.monotonic() < deadline:
-        _reap()
-        live = [p for p in live if p.alive()]
-        if live:
-            time.sleep(0.02)
-    problems += [f"{p.name} (pid {p.pid}) did not stop" for p in live]
-    return problems
+    return live
 
 
 def _reap() -> None:

@@ -47,21 +47,30 @@ def _walk(value, key: str):
     lists by index, dicts by key; non-text scalars (addresses, lengths) as their text."""
     if key in NOT_RENDERED or value is None or isinstance(value, (bool, int, float)):
         return
-    if isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _walk(getattr(value, name), f"{key}.{name}" if key else name)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            yield from _walk(getattr(value, f.name), f"{key}.{f.name}" if key else f.name)
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from _walk(v, f"{key}[{i}]")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield key, str(k)
-            yield from _walk(v, f"{key}.{k}")
-    else:
+    members = _members(value, key)
+    if members is None:
         yield key, value if isinstance(value, str) else str(value)
+        return
+    for member_key, member in members:
+        yield from _walk(member, member_key)
+
+
+def _members(value, key: str):
+    """(key, value) for each member of a model, dataclass, list or dict, lazily; None for a scalar."""
+    if isinstance(value, BaseModel):
+        return ((_field_key(key, name), getattr(value, name)) for name in type(value).model_fields)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return ((_field_key(key, f.name), getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, (list, tuple)):
+        return ((f"{key}[{i}]", v) for i, v in enumerate(value))
+    if isinstance(value, dict):
+        # a dict's keys reach files too: each key is a text member under the dict's own key
+        return (member for k, v in value.items() for member in ((key, str(k)), (f"{key}.{k}", v)))
+    return None
+
+
+def _field_key(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else name
 
 
 def check_inputs(file: str, spec, options, secrets) -> None:

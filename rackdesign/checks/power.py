@@ -196,21 +196,35 @@ def _usb_current(node: Node, board: Board, drive: Drive, usb_a: float, hat: Hat 
 
 
 def check(lc: LoadedCluster) -> list[Finding]:
+    """The switch's PoE ports and budget, then each node's supply and USB current."""
+    out = _switch_power(lc)
+    drive, drive_node = _bus_powered_drive(lc)
+    for n in lc.spec.nodes:
+        out += _node_supply(lc, n, drive, drive_node)
+    return out
+
+
+def _switch_power(lc: LoadedCluster) -> list[Finding]:
+    """The PoE switch's ports and budget (POE_PORTS, POE_BUDGET); nothing without a switch."""
     spec, cat = lc.spec, lc.catalog
-    out: list[Finding] = []
     switch = cat.get(spec.rack.switch, "switch") if spec.rack.switch else None
     poe = [(n, cat.get(n.hat, "hat")) for n in spec.nodes if n.hat]
     poe = [(n, h) for n, h in poe if h is not None and h.poe_standard]
-    if switch is not None:
-        out += _ports(lc, switch, poe) + _budget(lc, switch, poe)
-    drive, drive_node = _bus_powered_drive(lc)
-    for n in spec.nodes:
-        board = cat.get(n.board, "board")
-        hat = cat.get(n.hat, "hat") if n.hat else None
-        usb_a = drive.power.current_5v_a if (drive is not None and n.name == drive_node
-                                             and drive.power.current_5v_a) else 0.0
-        if hat is not None and hat.output_w and board is not None and board.power.max_w:
-            out += _node_power(n, board, hat, drive, usb_a)
-        if usb_a and board is not None and board.usb_current_a(usb_conditions(hat)):
-            out += _usb_current(n, board, drive, usb_a, hat)
+    if switch is None:
+        return []
+    return _ports(lc, switch, poe) + _budget(lc, switch, poe)
+
+
+def _node_supply(lc: LoadedCluster, n: Node, drive: Drive | None, drive_node: str | None) -> list[Finding]:
+    """One node's supply through its HAT (NODE_POWER) and its board's USB current (USB_CURRENT)."""
+    cat = lc.catalog
+    out: list[Finding] = []
+    board = cat.get(n.board, "board")
+    hat = cat.get(n.hat, "hat") if n.hat else None
+    usb_a = drive.power.current_5v_a if (drive is not None and n.name == drive_node
+                                         and drive.power.current_5v_a) else 0.0
+    if hat is not None and hat.output_w and board is not None and board.power.max_w:
+        out += _node_power(n, board, hat, drive, usb_a)
+    if usb_a and board is not None and board.usb_current_a(usb_conditions(hat)):
+        out += _usb_current(n, board, drive, usb_a, hat)
     return out

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 
 from pirack.errors import WorkFailed
 
 from ..findings import SEVERITIES, Finding
+
+if TYPE_CHECKING:  # rich's tables are imported when a table is drawn
+    from rich.table import Table
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 MAX_INFO = 12  # info rows shown in the table; --json has all
@@ -71,33 +76,45 @@ def _measured(f: Finding) -> str:
 
 
 def render_table(report: Report, console: Console) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    counts = report.counts()
     for sev in SEVERITIES:
         rows = [f for f in report.findings if f.severity == sev]
-        if not rows:
-            continue
-        title = {"error": "errors", "warning": "warnings"}.get(sev, sev)
-        t = Table(title=f"{title} ({len(rows)})", title_style=STYLE[sev], show_lines=sev != "info", expand=True,
-                  title_justify="left")
-        t.add_column("code", style=STYLE[sev], no_wrap=True)
-        t.add_column("finding", ratio=3)
-        t.add_column("measured", no_wrap=True)
+        if rows:
+            console.print(_severity_table(sev, rows))
+    _print_summary(report, console)
+
+
+def _severity_table(sev: str, rows: list[Finding]) -> Table:
+    """One severity's findings as a table (info rows cut at MAX_INFO: --json has all)."""
+    from rich.table import Table
+
+    title = {"error": "errors", "warning": "warnings"}.get(sev, sev)
+    t = Table(title=f"{title} ({len(rows)})", title_style=STYLE[sev], show_lines=sev != "info", expand=True,
+              title_justify="left")
+    t.add_column("code", style=STYLE[sev], no_wrap=True)
+    t.add_column("finding", ratio=3)
+    t.add_column("measured", no_wrap=True)
+    if sev != "info":
+        t.add_column("what to do", ratio=2)
+    shown = rows if sev != "info" else rows[:MAX_INFO]
+    for f in shown:
+        # finding text is data, not markup: "pip install 'pirack[rack]'" must keep its [rack]
+        msg = escape(f.sentence) + (f"  [dim](×{f.count})[/]" if f.count > 1 else "")
+        cells = [escape(f.code), msg, escape(_measured(f))]
         if sev != "info":
-            t.add_column("what to do", ratio=2)
-        shown = rows if sev != "info" else rows[:MAX_INFO]
-        for f in shown:
-            # finding text is data, not markup: "pip install 'pirack[rack]'" must keep its [rack]
-            msg = escape(f.sentence) + (f"  [dim](×{f.count})[/]" if f.count > 1 else "")
-            cells = [escape(f.code), msg, escape(_measured(f))]
-            if sev != "info":
-                cells.append(escape(f"measure: {f.measure}" + (f"; {f.fix}" if f.fix else "") if f.measure else f.fix))
-            t.add_row(*cells)
-        if len(shown) < len(rows):
-            t.add_row("…", f"{len(rows) - len(shown)} more (see --json)", "")
-        console.print(t)
+            cells.append(escape(_what_to_do(f)))
+        t.add_row(*cells)
+    if len(shown) < len(rows):
+        t.add_row("…", f"{len(rows) - len(shown)} more (see --json)", "")
+    return t
+
+
+def _what_to_do(f: Finding) -> str:
+    return f"measure: {f.measure}" + (f"; {f.fix}" if f.fix else "") if f.measure else f.fix
+
+
+def _print_summary(report: Report, console: Console) -> None:
+    """The plates' heights and the verdict line with the counts."""
+    counts = report.counts()
     if report.heights:
         hs = ", ".join(f"{k} {v:g}" for k, v in report.heights.items())
         console.print(f"[dim]plate heights (z of the bottom face, mm): {escape(hs)}[/]")

@@ -23,7 +23,7 @@ def place_base(placer: Placer, inp: RackInput, plan: StackPlan, column_holes: tu
     switch = SwitchOnBase()
     if inp.switch is not None:
         switch = place_switch(placer, inp.switch, inp.switch_orientation, plan.switch_x, plan.base_depth, inp.sheet,
-                              inp.margin, inp.fasteners)
+                              inp.margin, inp.fasteners, inp.support_web)
         holes += switch.holes
         carries += switch.carried
         findings += switch.findings

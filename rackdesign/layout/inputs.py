@@ -14,6 +14,7 @@ from ..partspec import (BoardSpec, DriveSpec, FootSpec, HatSpec, SheetSpec, Swit
                         foot_spec, hat_spec, sheet_spec, switch_spec)
 from ..threads import plate_hole
 from .allowed import AllowedFasteners
+from .switch_support import no_bend_web
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class RackInput:
     cable_cutouts: bool
     airflow_cutouts: bool
     min_hole: Mm = 0.0  # the fabricator's smallest hole in this sheet (threads.plate_hole widens to it)
+    support_web: Mm | None = None  # the fabricator does not bend: the two-plate support's web (switch_support)
 
     def hole(self, thread: str) -> Mm:
         """The hole a plate gets for `thread` (rackdesign.threads.plate_hole)."""
@@ -76,6 +78,7 @@ def read_input(lc: LoadedCluster, fabricator: str | None = None) -> RackInput:
         cable_cutouts=bool(rack.cable_cutouts),
         airflow_cutouts=bool(rack.airflow_cutouts),
         min_hole=_min_hole(cat, fabricator or rack.fabricator, sheet.thickness),
+        support_web=no_bend_web(cat.get(fabricator or rack.fabricator, "fabricator"), sheet.thickness),
     )
 
 

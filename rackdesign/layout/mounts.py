@@ -116,19 +116,30 @@ def _hat_fasteners(fasteners: AllowedFasteners, board_spacer: SpacerSpec, hat: H
     boxed_screws = [fasteners[pid] for pid in hat.included if fasteners.kind(pid) == "screw"]
     spacer = boxed_spacers[0] if boxed_spacers else None
     if spacer is None or abs(spacer.length - hat.standoff) > STANDOFF_TOL:
-        def standoff(p: SpacerSpec) -> bool:
-            return p.style == "female-female" and abs(p.length - hat.standoff) <= STANDOFF_TOL
+        spacer = _standoff_spacer(fasteners, board_spacer, hat, plate)
+    return spacer, _hat_screw(fasteners, spacer, hat, plate, boxed_screws)
 
-        cands = [p for p in fasteners.spacers if standoff(p)]
-        if not cands:
-            raise LayoutError("NO_SPACER", f"{plate}: no female-female spacer of the {hat.standoff:g} mm standoff "
-                              f"of {hat.id}",
-                              fasteners.where_to_add("spacer", f"{hat.standoff:g} mm female-female spacers", standoff))
-        spacer = min(cands, key=lambda p: (p.thread != board_spacer.thread, p.id))
+
+def _standoff_spacer(fasteners: AllowedFasteners, board_spacer: SpacerSpec, hat: HatSpec, plate: str) -> SpacerSpec:
+    """A female-female spacer of the HAT's standoff, of the board spacers' thread if there is one."""
+    def standoff(p: SpacerSpec) -> bool:
+        return p.style == "female-female" and abs(p.length - hat.standoff) <= STANDOFF_TOL
+
+    cands = [p for p in fasteners.spacers if standoff(p)]
+    if not cands:
+        raise LayoutError("NO_SPACER", f"{plate}: no female-female spacer of the {hat.standoff:g} mm standoff "
+                          f"of {hat.id}",
+                          fasteners.where_to_add("spacer", f"{hat.standoff:g} mm female-female spacers", standoff))
+    return min(cands, key=lambda p: (p.thread != board_spacer.thread, p.id))
+
+
+def _hat_screw(fasteners: AllowedFasteners, spacer: SpacerSpec, hat: HatSpec, plate: str,
+               boxed_screws: list[ScrewSpec]) -> ScrewSpec:
+    """The screws in the HAT's box, unless they do not match its spacers' thread and an allowed screw does."""
     choice = choose_screw(fasteners.screws, spacer.thread, (hat.thickness, hat.thickness), spacer.female_depth,
                           what="HAT screw")
     boxed = [s for s in boxed_screws if s.thread == spacer.thread] or boxed_screws
     if boxed and (boxed[0].thread == spacer.thread or not choice.ok):
-        return spacer, boxed[0]  # the screws in the HAT's box (the seed reused them)
+        return boxed[0]  # the screws in the HAT's box (the seed reused them)
     # the box's screws do not match its spacers' thread (the seed's were M2.6): a clean pair wins
-    return spacer, fasteners.chosen_screw(choice, spacer.thread, f"HAT {hat.id} (into {spacer.id})", plate)
+    return fasteners.chosen_screw(choice, spacer.thread, f"HAT {hat.id} (into {spacer.id})", plate)

@@ -17,7 +17,7 @@ from ..findings import LayoutError
 from ..geometry3d import Mm, Rect, hex_circumradius, rect_distance
 from .inputs import RackInput
 from .placed import COLUMN_NAMES
-from .switch_support import base_size
+from .switch_support import base_size, support_form
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,9 @@ def plan_stack(inp: RackInput, column_spacer_across_flats: Mm) -> StackPlan:
     plate_depth = content_depth + 2 * inp.margin
     room = strap_room(inp)  # a flat switch's strap slots, on both sides of it
     switch_x, base_width, base_depth = base_size(plate_width, plate_depth, inp.switch, inp.switch_orientation,
-                                                 inp.min_clearance + room, inp.sheet.thickness, inp.margin + room)
+                                                 inp.min_clearance + room, inp.sheet.thickness, inp.margin + room,
+                                                 support_form(inp.sheet.thickness, inp.support_web,
+                                                              inp.sheet.thickness_range[1]))
     plate_y = (base_depth - plate_depth) / 2  # stack plates centred on the base's depth
     x0, y0 = column_inset + column_to_content, plate_y + inp.margin
     drive_area = (Rect(x0 + (content_width - drive_width) / 2, y0, x0 + (content_width + drive_width) / 2,

@@ -5,6 +5,10 @@ along x, leaning on a bent ("く") acrylic support: a strip cut flat from the sa
 bent 90° into a foot on the base and a wall along the switch. Two M3 screws come up through
 the base and the support's foot, hex nuts on the foot (the screw's end then rises beside the
 wall instead of reaching below the feet). `flat`: the switch lies on the base.
+
+For a fabricator that does not bend (its profile's `bends = false`), the layout places what will
+be built instead: a foot plate and a wall plate whose tabs stand in two slots of the foot, the
+slots `web` in from the foot's end and the screws past them (`SupportForm`).
 """
 
 from __future__ import annotations
@@ -40,17 +44,58 @@ class SwitchOnBase:
     findings: tuple[Finding, ...] = ()
 
 
+@dataclass(frozen=True)
+class SupportForm:
+    """Where the support's pieces stand along x, measured from the wall's end of its foot (the
+    switch's side). Bent: the wall is the strip's end, the screws midway along the foot past it.
+    Not bent (`web` given): the wall's tabs stand in slots `web` in from that end, `slot_width`
+    wide (the thickest sheet in tolerance, plus SLOT_CLEARANCE); the screws are past the slots, a
+    web from them and from the foot's far end, so their nuts stay clear of the wall."""
+
+    foot: Mm  # the foot's length
+    screw_x: Mm  # the foot's two screws
+    web: Mm | None = None  # None: bent
+    slot_width: Mm = 0.0
+
+    @property
+    def bent(self) -> bool:
+        return self.web is None
+
+    def wall_x(self, t: Mm) -> Mm:
+        """The wall's face towards the switch: the foot's end when bent, else centred in its slots."""
+        return 0.0 if self.web is None else self.web + (self.slot_width - t) / 2
+
+
+def support_form(t: Mm, web: Mm | None = None, thickest: Mm | None = None) -> SupportForm:
+    """The bent support (`web` None), or the two plates joined by tabs and slots."""
+    if web is None:
+        return SupportForm(SUPPORT_FOOT, t + (SUPPORT_FOOT - t) / 2)
+    slot = (thickest if thickest is not None else t) + SLOT_CLEARANCE
+    hole = clearance_hole("M3")
+    screw_x = web + slot + web + hole / 2
+    return SupportForm(round(max(SUPPORT_FOOT, screw_x + hole / 2 + web), 3), round(screw_x, 3), web, slot)
+
+
+def no_bend_web(profile, t: Mm) -> Mm | None:
+    """None when the fabricator bends the support (or no profile is known); else the foot's web
+    beyond the slots of the two-plate support: the fabricator's minimum web, at least t."""
+    if profile is None or profile.bends:
+        return None
+    return max(profile.min_web.at(t), t)
+
+
 def base_size(stack_width: Mm, stack_depth: Mm, switch: SwitchSpec | None, orientation: str, clearance: Mm,
-              t: Mm, margin: Mm) -> tuple[Mm, Mm, Mm]:
+              t: Mm, margin: Mm, form: SupportForm | None = None) -> tuple[Mm, Mm, Mm]:
     """(the switch's x, the base's width, its depth): the switch `clearance` beside the stack,
-    the base out to the support's foot with its screw holes `margin` clear of the edge."""
+    the base out to the support's foot (`form`, default bent) with its screw holes `margin`
+    clear of the edge."""
     if switch is None:
         return 0.0, stack_width, stack_depth
     switch_x = stack_width + clearance
     if orientation == "side":
-        # the support screws' axis: midway along the foot past the wall
-        screw_x = switch.height + SUPPORT_GAP + t + (SUPPORT_FOOT - t) / 2
-        width = switch_x + max(switch.height + SUPPORT_GAP + SUPPORT_FOOT, screw_x + clearance_hole("M3") / 2 + margin)
+        form = form or support_form(t)
+        screw_x = switch.height + SUPPORT_GAP + form.screw_x
+        width = switch_x + max(switch.height + SUPPORT_GAP + form.foot, screw_x + clearance_hole("M3") / 2 + margin)
     else:
         width = switch_x + switch.width + margin
     return switch_x, width, max(stack_depth, switch.depth + 2 * margin)
@@ -93,22 +138,27 @@ def sheet_bend(sheet: SheetSpec) -> Bend:
     return Bend(sheet.bend.inner_radius, sheet.bend.k_factor, sheet.bend.angle, sheet.thickness)
 
 
-def support_pattern(bend: Bend, wall: Mm, foot: Mm, depth: Mm, screwed: bool = True) -> SupportPattern:
+def support_pattern(bend: Bend, wall: Mm, foot: Mm, depth: Mm, screwed: bool = True,
+                    screw_x: Mm | None = None) -> SupportPattern:
     """Flat pattern of the bent support: a strip whose bend joins a foot of `foot` mm and a wall
     of `wall` mm (outside lengths). Flat length = foot + wall - 2 x setback + bend allowance;
-    the bend line is the middle of the bend, (foot - setback) + BA/2 from the foot's end."""
+    the bend line is the middle of the bend, (foot - setback) + BA/2 from the foot's end.
+    `screw_x`: the screws from the wall's end (SupportForm; default midway past the wall)."""
     t = bend.thickness
     length = bend.flat_length(foot, wall)
     bend_at = foot - bend.setback + bend.allowance / 2
-    hole_x = foot - (t + (foot - t) / 2)  # from the foot's free end (x = 0 in the flat pattern)
+    if screw_x is None:
+        screw_x = t + (foot - t) / 2
+    hole_x = foot - screw_x  # from the foot's free end (x = 0 in the flat pattern)
     holes = tuple((hole_x, y, clearance_hole("M3")) for y in support_hole_ys(depth)) if screwed else ()
     return SupportPattern(round(length, 3), depth, round(bend_at, 3), bend.angle, holes, foot, wall,
                           bend.inner_radius, bend.k_factor, round(bend.allowance, 3))
 
 
 def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x: Mm, base_depth: Mm,
-                 sheet: SheetSpec, margin: Mm, fasteners: AllowedFasteners) -> SwitchOnBase:
-    """The switch on the base (and its support, screws and nuts when it stands on its side)."""
+                 sheet: SheetSpec, margin: Mm, fasteners: AllowedFasteners, web: Mm | None = None) -> SwitchOnBase:
+    """The switch on the base (and its support, screws and nuts when it stands on its side).
+    `web`: the fabricator does not bend (no_bend_web): the support is two plates (SupportForm)."""
     base_top = sheet.thickness
     switch_y = (base_depth - switch.depth) / 2
     if orientation != "side":
@@ -118,16 +168,18 @@ def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x:
     placer.add(switch.id, "switch", (switch_x + switch.height, switch_y, base_top), switch.box, ON_ITS_SIDE,
                role="switch")
     t = sheet.thickness
+    form = support_form(t, web, sheet.thickness_range[1])
     wall = round(SUPPORT_WALL_FRACTION * switch.width, 1)
     depth = round(min(switch.depth - 2 * margin, 0.6 * switch.depth), 1)
     x = switch_x + switch.height + SUPPORT_GAP
     y = (base_depth - depth) / 2
-    placer.add("switch-support", "support", (x, y, base_top), Box(0.0, 0.0, 0.0, SUPPORT_FOOT, depth, wall),
-               role="support", params=(t, wall, SUPPORT_FOOT, depth))
-    area = Rect(switch_x, switch_y, x + SUPPORT_FOOT, switch_y + switch.depth)
-    screw_x = x + t + (SUPPORT_FOOT - t) / 2  # midway along the foot past the wall
-    holes, findings = _support_screws(placer, screw_x, [y + dy for dy in support_hole_ys(depth)], sheet, fasteners)
-    pattern = support_pattern(sheet_bend(sheet), wall, SUPPORT_FOOT, depth, screwed=bool(holes))
+    # params: what the model builds it from (the bent strip, or the two plates when web is given)
+    placer.add("switch-support", "support", (x, y, base_top), Box(0.0, 0.0, 0.0, form.foot, depth, wall),
+               role="support", params=(t, wall, form.foot, depth, form.web, form.slot_width))
+    area = Rect(switch_x, switch_y, x + form.foot, switch_y + switch.depth)
+    holes, findings = _support_screws(placer, x + form.screw_x, [y + dy for dy in support_hole_ys(depth)], sheet,
+                                      fasteners)
+    pattern = support_pattern(sheet_bend(sheet), wall, form.foot, depth, screwed=bool(holes), screw_x=form.screw_x)
     return SwitchOnBase(tuple(holes), (Carried("switch", switch.id, area),), pattern,
                         tuple(findings))
 

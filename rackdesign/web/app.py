@@ -68,6 +68,7 @@ def design_json(d: Design) -> dict:
         "plates_rev": d.plates_rev,
         "plates_url": f"/api/plates?rev={d.plates_rev}",
         "plates": [{**p.to_json(), "url": f"/api/plates/{p.name}.svg?rev={d.plates_rev}"} for p in d.plates],
+        "legend": [e.to_json() for e in d.legend],
         "bom": d.bom,
         "front": {**slow["front"], "url": f"/api/front-plan.svg?v={d.version}"},
         "checks": {**slow["checks"], "report": d.slow["checks"].data},

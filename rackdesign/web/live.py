@@ -27,7 +27,7 @@ from pirack.errors import InputError
 
 from . import names
 from . import pipeline as P
-from .views import ErrorView, PartView, PlateView
+from .views import ErrorView, LegendEntry, PartView, PlateView
 
 log = logging.getLogger("pirack.web")
 
@@ -85,6 +85,7 @@ class Design:
     update_seconds: float
     slow: dict[str, Slow] = field(default_factory=dict)
     choices: dict = field(default_factory=dict)
+    legend: list[LegendEntry] = field(default_factory=list)  # what the plates' colours mean
 
 
 class Live:
@@ -262,7 +263,7 @@ class Live:
         return Design(version, text, P.cluster_name(lc), P.node_count(lc), lay_key, P.digest(flat_key, prof.id),
                       parts, plates, glb, bom, warnings, t, reused, round(time.perf_counter() - seen_at, 4),
                       slow={k: Slow(self._slow_key_for(k, spec, lay_key, text)) for k in ("front", "checks")},
-                      choices=choices)
+                      choices=choices, legend=P.legend(parts2d, prof))
 
     # --- the slow stages --------------------------------------------------------------------------
 

@@ -28,20 +28,24 @@ class PlateMark:
 
 def scene_targets(refs, node: str | None, parts: list[PartView]) -> list[str]:
     """Scene node names for a finding's part references (and its node, if it names one)."""
-    by_name = {p.name: p for p in parts}
+    names = {p.name for p in parts}
     out: dict[str, None] = {}
     for ref in refs:
-        if ref in by_name:
-            out[ref] = None
-            continue
-        matches = [p for p in parts if p.part_id == ref]
-        if node is not None:
-            mine = [p for p in matches if p.node == node]
-            matches = mine or matches  # a node's board, not every board of that model
-        out.update((p.name, None) for p in matches)
+        out.update((name, None) for name in _ref_targets(ref, node, parts, names))
     if not out and node is not None:  # a finding about a node as a whole
         out.update((p.name, None) for p in parts if p.node == node and p.kind in ("board", "hat"))
     return list(out)
+
+
+def _ref_targets(ref, node: str | None, parts: list[PartView], names: set[str]) -> list[str]:
+    """A scene node's own name, else every part of that catalog id (the node's, if it has one)."""
+    if ref in names:
+        return [ref]
+    matches = [p for p in parts if p.part_id == ref]
+    if node is not None:
+        mine = [p for p in matches if p.node == node]
+        matches = mine or matches  # a node's board, not every board of that model
+    return [p.name for p in matches]
 
 
 def carrier(part: PartView, plates: list[PlateView]) -> PlateView | None:
@@ -73,7 +77,8 @@ def plate_marks(names: list[str], parts: list[PartView], plates: list[PlateView]
         if part is None:
             continue
         if part.kind in ("plate", "support"):
-            marks.setdefault(part.part_id, PlateMark()).outline = True
+            for plate in _cut_as(part, plates):
+                marks.setdefault(plate, PlateMark()).outline = True
             continue
         home = carrier(part, plates)
         for plate in plates:
@@ -86,6 +91,14 @@ def plate_marks(names: list[str], parts: list[PartView], plates: list[PlateView]
             mark.boxes.append(box)
             mark.holes.extend(i for i, h in enumerate(plate.holes) if _centre_in(h.box, box) and i not in mark.holes)
     return marks
+
+
+def _cut_as(part: PartView, plates: list[PlateView]) -> list[str]:
+    """The plates a plate or the switch support is cut as: the support is one bent plate, or a
+    foot and a wall plate for a fabricator that does not bend."""
+    if part.kind == "support":
+        return [p.name for p in plates if p.role == "support"]
+    return [part.part_id]
 
 
 def _centre_in(hole, box) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pirack.errors import InputError
 
-from .views import ErrorView, HoleView, PartView, PlateView
+from .views import ErrorView, HoleView, LegendEntry, PartView, PlateView
 
 # glTF tessellation: fine enough to read a hex spacer as a hex, coarse enough to stay small
 # and fast (CadQuery's default 0.001 mm took 2.4 s and 1.2 MB for the default rack).
@@ -145,17 +145,39 @@ def engraving_key(lc) -> str:
 
 
 def flat_parts(lc, lay) -> tuple[list, list[str]]:
-    """The plates and the switch support as cut, with their engraving; and its warnings."""
+    """The plates and the switch support as cut for rack.fabricator (bent, or two plates when
+    it does not bend), with their engraving; and its warnings."""
     from ..pipeline import flat_parts_for
 
     warnings: list[str] = []
-    return flat_parts_for(lc, lay, warnings.append), warnings
+    return flat_parts_for(lc, lay, warnings.append, fabricator(lc)), warnings
 
 
 def fabricator(lc):
     from ..pipeline import profile_for
 
     return profile_for(lc, None)
+
+
+# The plates' colours in words: as the order note beside the cut files and the floor plans name
+# them (rackdesign/writers/order_note.py, floorplan.py): a bend line is neither cut nor scored.
+LEGEND = {
+    "cut": ("cut", "cut through: outlines and holes"),
+    "engrave": ("engrave", "engraved (filled)"),
+    "score": ("score", "scored, not cut through"),
+    "bend": ("bend line", "bend line: not cut or scored; the service bends the switch support there"),
+}
+
+
+def legend(parts, prof) -> list[LegendEntry]:
+    """What each colour on the plates means, for the purposes the plates use, in the pens the
+    fabricator's cut files draw them in."""
+    from ..writers import pens
+
+    pen = pens(prof)
+    used = {purpose for p in parts for purpose, _ in p.paths()}
+    return [LegendEntry(purpose, label, meaning, pen[purpose].colour, pen[purpose].layer)
+            for purpose, (label, meaning) in LEGEND.items() if purpose in used]
 
 
 def plates(parts, prof) -> list[PlateView]:
@@ -183,7 +205,7 @@ def _plate_view(p, width: float, height: float, svg: bytes) -> PlateView:
                               info.get("node"), info.get("column")))
     datum = notes.get("datum")
     return PlateView(p.name, notes.get("role") or "plate", notes.get("node"), round(width, 3), round(height, 3),
-                     notes.get("z"), p.thickness, tuple(datum) if datum else None, tuple(holes), svg)
+                     notes.get("z"), p.thickness, tuple(datum) if datum else None, tuple(holes), svg, bool(p.bend))
 
 
 # --- the 3D scene -----------------------------------------------------------------------------
@@ -200,8 +222,9 @@ def parts(lay, catalog) -> list[PartView]:
 def _label(p, catalog) -> str:
     if p.kind == "plate":
         return f"plate {p.part_id}"
-    if p.kind == "support":
-        return "switch support (bent acrylic)"
+    if p.kind == "support":  # its params end with the no-bend web: None when bent (layout.switch_support)
+        bent = len(p.params) < 5 or p.params[4] is None
+        return "switch support (bent acrylic)" if bent else "switch support (two acrylic plates, tabs in slots)"
     part = catalog.get(p.part_id)
     name = getattr(part, "name", None) or p.part_id
     where = [f"node {p.node}" if p.node else "", f"spacer column {p.column}" if p.column else ""]

@@ -44,16 +44,32 @@ class PlateView:
     node: str | None
     width: float
     height: float
-    z: float | None  # bottom face in the rack; None for the switch support (it is bent)
+    z: float | None  # bottom face in the rack; None for the switch support's pieces
     thickness: float
     datum: tuple[float, float] | None  # rack-frame x, y of the plate's (0, 0)
     holes: tuple[HoleView, ...]
     svg: bytes = field(repr=False, compare=False, default=b"")
+    bend: bool = False  # it has a bend line: the service bends it after cutting
 
     def to_json(self) -> dict:
         d = asdict(self)
         del d["svg"]
         return d
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One colour of the plates' drawings: what the cut files draw in it, named as the order note
+    and the floor plans name it, in the fabricator's pen."""
+
+    purpose: str  # cut | engrave | score | bend (rackdesign.geometry2d.Part2D.paths)
+    label: str  # "bend line"
+    meaning: str  # the tooltip
+    colour: str  # "#00ff00"
+    layer: str  # "BEND"
+
+    def to_json(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

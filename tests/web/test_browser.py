@@ -257,3 +257,22 @@ def test_open_shows_the_default_rack(chromium, tmp_path, shots):
         pg.close()
     finally:
         srv.stop()
+
+
+def test_the_legend_names_each_colour_as_the_cut_files_do(page):
+    """The legend the page draws: the fabricator's pens, the switch support's bend line named a
+    bend line in its own colour (never "score"); only the bent plate says it is bent."""
+    page.wait_for_function("document.querySelector('#legend i.bend[title]')", timeout=HANG)
+    legend = design(page)["legend"]
+    assert " ".join(page.inner_text("#legend").split()) == " ".join([e["label"] for e in legend] + ["selected"])
+    assert "bend line" in page.inner_text("#legend") and "score" not in page.inner_text("#legend")
+    swatches = page.evaluate("[...document.querySelectorAll('#legend i:not(.mark)')]"
+                             ".map(i => [i.className, getComputedStyle(i).borderTopColor])")
+
+    def rgb(hex_colour: str) -> str:
+        return "rgb({}, {}, {})".format(*(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)))
+
+    assert swatches == [[e["purpose"], rgb(e["colour"])] for e in legend]
+    feet = page.evaluate("Object.fromEntries([...document.querySelectorAll('.plate-card')]"
+                         ".map(c => [c.dataset.plate, c.querySelector('footer').textContent]))")
+    assert [n for n, f in feet.items() if "bent on its bend line" in f] == ["switch-support"]

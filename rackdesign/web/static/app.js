@@ -75,6 +75,7 @@ async function apply(next) {
   if (d.model.rev !== shown.modelRev) work.push(loadModel(d).then(took('model')));
   if (d.plates_rev !== shown.platesRev) {
     work.push(plates.render(d.plates, d.plates_url).then(() => { shown.platesRev = d.plates_rev; }).then(took('plates')));
+    renderLegend($('legend'), d.legend);
   }
   await Promise.all(work);
   renderChecks(d);
@@ -89,6 +90,13 @@ async function apply(next) {
   else if (next.status === 'building') setLive('building', 'updating…');
   else if (d.version === 1) setLive('ready', `live · watching ${next.editable ? 'the file' : 'the built-in default'}`);
   else setLive('ready', `live · updated ${d.update_seconds.toFixed(2)} s after the change`);
+}
+
+// What the plates' colours mean: the fabricator's pens, named as the cut files' order note names them.
+function renderLegend(box, legend) {
+  const entries = legend.map((e) => [h('i', { class: e.purpose, style: `border-color: ${e.colour}`, title: e.meaning }),
+    h('span', { title: `${e.meaning} (${e.colour}, layer ${e.layer})` }, e.label), ' ']);
+  box.replaceChildren(...entries.flat(), h('i', { class: 'mark' }), 'selected');
 }
 
 async function loadModel(d) {

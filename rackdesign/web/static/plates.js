@@ -126,7 +126,8 @@ export class Plates {
     const foot = document.createElement('footer');
     const holes = plate.holes.length;
     foot.textContent = `${holes} hole${holes === 1 ? '' : 's'} and cut-outs · ${fmt(plate.thickness)} mm` +
-      (plate.z !== null && plate.z !== undefined ? ` · bottom at ${fmt(plate.z)} mm` : ' · bent after cutting');
+      (plate.z !== null && plate.z !== undefined ? ` · bottom at ${fmt(plate.z)} mm` : '') +
+      (plate.bend ? ' · bent on its bend line after cutting' : '');
     card.append(head, view, foot);
     parent.appendChild(card);
     return { card, svg, plate, zoom: null };
