@@ -59,46 +59,69 @@ def test_the_layout_places_the_support_the_service_makes(cluster):
     assert flat.plate("base").width > bent.plate("base").width  # the longer foot needs a wider base
 
 
-@pytest.mark.cad
-def test_the_model_shows_the_bent_support_or_the_two_plates(cluster):
-    """The assembly's support: one L-shaped solid when the service bends; when it does not, the
-    foot and the wall plates of the cut files, each solid's volume their flat area x thickness,
-    the wall's tabs reaching down through the foot's slots, and nothing touching the nuts."""
+@pytest.fixture(scope="module")
+def models(cluster):
+    """The default's assembly laid out for a service that bends and for one that does not,
+    built once for the tests below: (bent layout, its placed solids, flat layout, its placed
+    solids, the flat foot's and wall's cut parts)."""
     from rackdesign.model import build_assembly, placed_solids
     from rackdesign.pipeline import flat_parts_for
 
     lc = cluster
     bent_lay, flat_lay = _layout(lc, BENDS), _layout(lc, FLAT)
-    bent = placed_solids(build_assembly(bent_lay, lc.catalog))
-    flat = placed_solids(build_assembly(flat_lay, lc.catalog))
+    cut = {p.name: p for p in flat_parts_for(lc, flat_lay, None, lc.catalog[FLAT])}
+    return (bent_lay, placed_solids(build_assembly(bent_lay, lc.catalog)),
+            flat_lay, placed_solids(build_assembly(flat_lay, lc.catalog)),
+            cut["switch-support-foot"], cut["switch-support-wall"])
 
+
+def _pair(flat) -> list:
+    """The two-plate support's solids, the foot (thinner in z) first."""
+    return sorted(flat["switch-support#1"].Solids(), key=lambda s: s.BoundingBox().zlen)
+
+
+@pytest.mark.cad
+def test_the_model_shows_the_bent_support_or_the_two_plates(models):
+    """The assembly's support: one L-shaped solid when the service bends; when it does not, the
+    foot and the wall plates of the cut files, each solid's volume their flat area x thickness
+    (the tabs, the slots and nothing touching the nuts: the tests below)."""
+    bent_lay, bent, _, flat, foot2d, wall2d = models
     t, sp = bent_lay.thickness, bent_lay.support
     strip = bent["switch-support#1"].Solids()
     assert len(strip) == 1
     holes = sum(math.pi * (d / 2) ** 2 for _, _, d in sp.holes)
     l_shape = (t * sp.wall + (sp.foot - t) * t) * sp.width - holes * t  # sharp-cornered L, less the screw holes
     assert strip[0].Volume() == pytest.approx(l_shape, rel=1e-3)
-
-    pair = sorted(flat["switch-support#1"].Solids(), key=lambda s: s.BoundingBox().zlen)
+    pair = _pair(flat)
     assert len(pair) == 2
-    cut = {p.name: p for p in flat_parts_for(lc, flat_lay, None, lc.catalog[FLAT])}
-    foot2d, wall2d = cut["switch-support-foot"], cut["switch-support-wall"]
     for solid, part in zip(pair, (foot2d, wall2d)):
         assert solid.Volume() == pytest.approx(_net_area(part) * part.thickness, rel=2e-3), part.name
-    foot, wall = (s.BoundingBox() for s in pair)
-    sup = _support(flat_lay)
-    x0, _, z0 = sup.pos
+    # the two bodies differ as the two parts do: more material, a longer foot, one solid more
+    assert flat["switch-support#1"].Volume() != pytest.approx(bent["switch-support#1"].Volume(), rel=1e-3)
+
+
+@pytest.mark.cad
+def test_the_two_plates_wall_stands_in_the_foots_slots(models):
+    """The foot and wall plates at their sizes, the wall's tabs reaching down through the foot's
+    slots: its x span inside every slot's (the foot's x runs from its free end)."""
+    bent_lay, _, flat_lay, flat, foot2d, _ = models
+    t, sp = bent_lay.thickness, bent_lay.support
+    foot, wall = (s.BoundingBox() for s in _pair(flat))
+    x0, _, z0 = _support(flat_lay).pos
     assert (foot.xlen, foot.ylen, foot.zlen) == pytest.approx((flat_lay.support.foot, sp.width, t), abs=1e-6)
     assert (wall.xlen, wall.zlen) == pytest.approx((t, flat_lay.support.wall), abs=1e-6)
     assert wall.zmin == pytest.approx(z0) and foot.zmin == pytest.approx(z0)  # the tabs go through the foot
-    # the wall stands in the slots: its x span inside every slot's (the foot's x runs from its free end)
-    for slot, info in zip(foot2d.holes, foot2d.notes["holes"]):
-        if info["kind"] == "tab-slot":
-            sx0, _, sx1, _ = slot.bbox()
-            assert x0 + flat_lay.support.foot - sx1 < wall.xmin and wall.xmax < x0 + flat_lay.support.foot - sx0
+    slots = [slot for slot, info in zip(foot2d.holes, foot2d.notes["holes"]) if info["kind"] == "tab-slot"]
+    for slot in slots:
+        sx0, _, sx1, _ = slot.bbox()
+        assert x0 + flat_lay.support.foot - sx1 < wall.xmin and wall.xmax < x0 + flat_lay.support.foot - sx0
+
+
+@pytest.mark.cad
+def test_the_two_plates_touch_no_nut(models):
+    _, _, _, flat, _, _ = models
+    pair = _pair(flat)
     for name, nut in flat.items():
         if name.startswith("nut-"):
             for piece in pair:
                 assert piece.intersect(nut).Volume() < 1e-3, name
-    # the two bodies differ as the two parts do: more material, a longer foot, one solid more
-    assert flat["switch-support#1"].Volume() != pytest.approx(bent["switch-support#1"].Volume(), rel=1e-3)
