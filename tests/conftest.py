@@ -1,5 +1,9 @@
+import contextlib
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from helpers import run_main
@@ -38,30 +42,66 @@ class _BlockCad:
             raise ModuleNotFoundError(f"No module named '{name}' (the CAD stack is blocked in tests not marked cad)")
 
 
-@pytest.fixture(scope="session")
-def _cad_blocker_path(tmp_path_factory) -> str:
-    """A folder that, first on PYTHONPATH, makes `import cadquery` / `import OCP` fail in a child."""
-    d = tmp_path_factory.mktemp("cad-free")
-    for pkg in CAD_STACK:
-        (d / pkg).mkdir()
-        (d / pkg / "__init__.py").write_text(
-            f"raise ModuleNotFoundError(\"No module named '{pkg}' (the CAD stack is blocked in tests not marked cad)\")\n")
-    return str(d)
+def _blocker_folder(config) -> str:
+    """A folder that, first on PYTHONPATH, makes `import cadquery` / `import OCP` fail in a child
+    process; one per pytest process (each xdist worker has its own), removed at the end."""
+    if not hasattr(config, "_pirack_cad_free"):
+        d = Path(tempfile.mkdtemp(prefix="pirack-cad-free-"))
+        for pkg in CAD_STACK:
+            (d / pkg).mkdir()
+            (d / pkg / "__init__.py").write_text(
+                f"raise ModuleNotFoundError(\"No module named '{pkg}' (the CAD stack is blocked in tests not marked cad)\")\n")
+        config._pirack_cad_free = str(d)
+    return config._pirack_cad_free
 
 
-@pytest.fixture(autouse=True)
-def _cad_free_unless_marked(request, monkeypatch, _cad_blocker_path):
-    if request.node.get_closest_marker("cad"):
+def pytest_unconfigure(config):
+    if hasattr(config, "_pirack_cad_free"):
+        shutil.rmtree(config._pirack_cad_free, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _cad_blocked(item):
+    """The CAD stack out of reach for the duration of one phase of a test not marked cad. A
+    hook, not a fixture: a module- or session-scoped fixture is set up inside the setup phase of
+    the first test that asks, before any function-scoped fixture could block anything."""
+    if item.get_closest_marker("cad"):
+        yield
         return
-    for name in [m for m in sys.modules if m.split(".")[0] in CAD_STACK or m in CAD_IMPORTERS]:
-        monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: the import raises
-    for name in CAD_IMPORTERS:
-        parent, _, attr = name.rpartition(".")
-        if parent in sys.modules and sys.modules[parent] is not None:
-            monkeypatch.delattr(sys.modules[parent], attr, raising=False)  # `from . import x` reads it first
-    monkeypatch.setattr(sys, "meta_path", [_BlockCad(), *sys.meta_path])
-    paths = [_cad_blocker_path, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+    mp = pytest.MonkeyPatch()
+    try:
+        loaded = any(sys.modules.get(pkg) is not None for pkg in CAD_STACK)  # a cad test ran before
+        names = [m for m in sys.modules if m.split(".")[0] in CAD_STACK] if loaded else []
+        for name in names + [m for m in CAD_IMPORTERS if m in sys.modules]:
+            mp.setitem(sys.modules, name, None)  # None in sys.modules: the import raises
+        for name in CAD_IMPORTERS:
+            parent, _, attr = name.rpartition(".")
+            if sys.modules.get(parent) is not None:
+                mp.delattr(sys.modules[parent], attr, raising=False)  # `from . import x` reads it first
+        mp.setattr(sys, "meta_path", [_BlockCad(), *sys.meta_path])
+        paths = [_blocker_folder(item.config), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        mp.setenv("PYTHONPATH", os.pathsep.join(paths))
+        yield
+    finally:
+        mp.undo()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    with _cad_blocked(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with _cad_blocked(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    with _cad_blocked(item):
+        yield
 
 
 @pytest.fixture

@@ -38,9 +38,8 @@ _ONCE: dict = {}
 
 def once(key: str, make):
     """`make()` the first time `key` is asked for in the session, the same value after. Called
-    from a function-scoped fixture, the work runs inside the first test that asks, under that
-    test's own fixtures (for a test not marked cad: the CAD stack blocked, see conftest.py),
-    which a module- or session-scoped fixture would run before; the tests after share it."""
+    from a function-scoped fixture, the work runs inside the first test that asks (for a test
+    not marked cad: with the CAD stack blocked, see conftest.py); the tests after share it."""
     if key not in _ONCE:
         _ONCE[key] = make()
     return _ONCE[key]

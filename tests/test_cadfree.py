@@ -47,3 +47,17 @@ def test_check_table_prints_finding_text_as_text_not_markup():
     assert "pip install 'pirack[rack]'" in text
     assert "[bold]no[/bold] CAD" in text
     assert "a[b].toml" in text
+
+
+@pytest.fixture(scope="module")
+def imported_in_a_module_fixture():
+    """A module-scoped fixture is set up before any function-scoped one: the block must hold here too."""
+    try:
+        import cadquery  # noqa: F401
+    except ImportError as exc:
+        return str(exc)
+    return "imported"
+
+
+def test_the_stack_is_blocked_in_shared_fixtures_too(imported_in_a_module_fixture):
+    assert "blocked" in imported_in_a_module_fixture
