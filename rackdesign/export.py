@@ -349,6 +349,8 @@ class CadWorker:
                 try:
                     self.results.update(_cad_work(*self.job))
                 except ImportError as exc:
+                    if not _is_cad_stack(exc):
+                        raise
                     raise cad_missing(exc) from None
             else:
                 while what not in self.results:
@@ -400,12 +402,16 @@ def _cad_worker_main(conn: Connection) -> None:
             conn.send(item)
     except EOFError:
         pass  # the parent gave up (bad input, preflight): nothing to do
-    except ImportError as exc:  # the [rack] extra is not installed
-        conn.send(("error", cad_missing(exc)))
+    except ImportError as exc:  # the [rack] extra is not installed; any other import error is a bug
+        conn.send(("error", cad_missing(exc) if _is_cad_stack(exc) else _portable(exc)))
     except BaseException as exc:  # hand the failure to the parent, which reports it
         conn.send(("error", _portable(exc)))
     finally:
         conn.close()
+
+
+def _is_cad_stack(exc: ImportError) -> bool:
+    return (exc.name or "").split(".")[0] in ("cadquery", "OCP")
 
 
 def cad_missing(exc: ImportError):

@@ -39,7 +39,7 @@ class _BlockCad:
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in CAD_STACK:
-            raise ModuleNotFoundError(f"No module named '{name}' (the CAD stack is blocked in tests not marked cad)")
+            raise ModuleNotFoundError(f"No module named '{name}' (the CAD stack is blocked in tests not marked cad)", name=name)
 
 
 def _blocker_folder(config) -> str:
@@ -50,7 +50,8 @@ def _blocker_folder(config) -> str:
         for pkg in CAD_STACK:
             (d / pkg).mkdir()
             (d / pkg / "__init__.py").write_text(
-                f"raise ModuleNotFoundError(\"No module named '{pkg}' (the CAD stack is blocked in tests not marked cad)\")\n")
+                f"raise ModuleNotFoundError(\"No module named '{pkg}' (the CAD stack is blocked in tests not marked cad)\", "
+                f"name={pkg!r})\n")
         config._pirack_cad_free = str(d)
     return config._pirack_cad_free
 
