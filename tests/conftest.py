@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 from helpers import run_main
 
+# pytest keeps each test module with its assertions rewritten in __pycache__ (outside git), unless
+# PYTHONDONTWRITEBYTECODE is set, as it is on these machines: then every run (every xdist worker)
+# rewrites and compiles all of them again, 3-4 s of a quick run. The suite keeps its copies.
+sys.dont_write_bytecode = False
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _cache_in_tmp(tmp_path_factory):
