@@ -137,6 +137,31 @@ def run_everywhere(lab: VmLab, args: str = "run") -> list[Step]:
         return list(pool.map(lambda n: bringup(lab, n, args), names))
 
 
+BOOT_ID = "cat /proc/sys/kernel/random/boot_id"
+
+
+@dataclass
+class Reboot:
+    """The SD-booted nodes rebooted (`systemctl reboot`), the net-booted slaves left running:
+    seconds to SSH-ready per rebooted node, and whether each net-booted slave kept its boot
+    (same boot id) and answers again, its NFS root having waited for the master."""
+
+    seconds: dict[str, float]
+    kept_boot: dict[str, bool]
+
+
+def reboot_sd_nodes(lab: VmLab) -> Reboot:
+    """Reboot the master and every SD slave at once; a net-booted slave stays on through its
+    master's reboot, as it would on Pis (its root is a hard NFS mount: it waits, then carries on)."""
+    sd = [n for n, v in lab.nodes.items() if v.boot == "sd"]
+    net = [n for n, v in lab.nodes.items() if v.boot == "net"]
+    before = {n: lab.ssh(n, BOOT_ID, timeout=60).stdout.strip() for n in net}
+    seconds = lab.reboot(sd)
+    # The first command after the master is back may wait for the NFS client's retry.
+    after = {n: lab.ssh(n, BOOT_ID, check=False, timeout=300).stdout.strip() for n in net}
+    return Reboot(seconds, {n: bool(before[n]) and after[n] == before[n] for n in net})
+
+
 def sh(lab: VmLab, name: str, command: str) -> subprocess.CompletedProcess:
     return lab.ssh(name, command, check=False)
 
