@@ -8,7 +8,8 @@ The rack is the seed's: the 2.5" drive lies on the base plate, screwed from belo
 SFF-8201 bottom holes; one tier plate per node above it, each carrying its board on short
 spacers (the HAT on top at its standoff); a top plate; four M3 spacer columns join the plates,
 set beside the drive and the boards; the PoE switch stands on its side beside the stack, held
-by a bent ("く") acrylic support, or lies flat on the base; rubber feet under the base.
+by a bent ("く") acrylic support (for a service that does not bend: two plates joined by tabs and
+slots, switch_support.support_form), or lies flat on the base; rubber feet under the base.
 
 The steps, each in its own module:
   inputs.py          the cluster's rack settings and its catalog parts, in mm, read once

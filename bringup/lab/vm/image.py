@@ -37,7 +37,7 @@ from pathlib import Path
 from pirack.errors import WorkFailed
 from pirack.fsutil import atomic_write
 
-RECIPE = 6  # bump when the recipe below changes what lands in the image
+RECIPE = 7  # bump when the recipe below changes what lands in the image
 SUITE = "bookworm"
 # The archive as apt reaches it on this machine kind (CI's too); security updates included.
 SOURCES = (
@@ -153,6 +153,11 @@ UNITS_ON = ("pirack-vm-key.service", "pirack-vm-hostkeys.service")
 # e2scrub_reap: looks for LVM snapshots at every boot (none here): 11-17 s of an emulated CPU.
 UNITS_OFF = ("apt-daily.timer", "apt-daily-upgrade.timer", "man-db.timer", "e2scrub_all.timer",
              "fstrim.timer", "dpkg-db-backup.timer", "e2scrub_reap.service")
+# Static units every boot runs that no VM of the lab uses (no display, EFI, device mapper, loop
+# devices, FUSE or foreign binaries): each is a process or a module load on an emulated CPU.
+UNITS_MASKED = ("modprobe@drm.service", "modprobe@efi_pstore.service", "modprobe@dm_mod.service",
+                "modprobe@fuse.service", "modprobe@loop.service", "systemd-binfmt.service",
+                "proc-sys-fs-binfmt_misc.automount", "sys-kernel-debug.mount", "sys-kernel-tracing.mount")
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,7 @@ def base_key(packages=PACKAGES, archive: str | None = None) -> str:
 
 def recipe_digest() -> str:
     doc = {"recipe": RECIPE, "pruned": PRUNED_MODULES, "files": {k: list(v) for k, v in TREE_FILES.items()},
-           "units": [UNITS_ON, UNITS_OFF], "size": IMAGE_SIZE, "label": ROOT_LABEL}
+           "units": [UNITS_ON, UNITS_OFF, UNITS_MASKED], "size": IMAGE_SIZE, "label": ROOT_LABEL}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -303,6 +308,7 @@ def _shape_tree(tree: Path) -> dict:
         key.unlink()
     _run("enable the lab's units", ["systemctl", f"--root={tree}", "enable", *UNITS_ON])
     _run("disable timers", ["systemctl", f"--root={tree}", "disable", *UNITS_OFF])
+    _run("mask unused units", ["systemctl", f"--root={tree}", "mask", *UNITS_MASKED])
     kver = sorted(p.name for p in (tree / "lib/modules").iterdir())[-1]
     mods = tree / "lib/modules" / kver / "kernel"
     for rel in PRUNED_MODULES:
