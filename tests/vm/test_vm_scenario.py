@@ -3,9 +3,10 @@
 emulation costs a minute: the image is built (or taken from the cache), the master and an SD
 slave boot, the master formats its SSD and converges, a slave net-boots from it (the files it
 fetched over TFTP booted twice: the old `vers=4.1,proto=tcp` line hangs in the initramfs, the
-rendered one boots), a second run changes nothing, verify sees no drift, every node reboots and
-the lab's checks pass (services came back by themselves), and revert on the master puts the
-package defaults back with the daemons still running.
+rendered one boots), a second run changes nothing, verify sees no drift, the master and the SD
+slave reboot while the net-booted slave stays on (its NFS root waits for the master, then carries
+on: same boot), the lab's checks pass (services came back by themselves), and revert on the
+master puts the package defaults back with the daemons still running.
 
 Times are not asserted: each phase's seconds go to the cache folder's last-scenario.json, which
 `python3 bench/bench_vm.py --last` prints beside the targets.
