@@ -214,7 +214,7 @@ def render_coupon(fmt: str, lc: LoadedCluster, fabricator: str | None, warn: Cal
     from .preflight import PreflightFailed, preflight
 
     prof = pipeline.profile_for(lc, fabricator)
-    coupon = coupon_for(lc, pipeline.flat_parts_for(lc, build_layout(lc, prof.id), warn), prof, kerf, warn)
+    coupon = coupon_for(lc, pipeline.flat_parts_for(lc, build_layout(lc, prof.id), warn, prof), prof, kerf, warn)
     problems = preflight(coupon.parts, prof)
     if problems:
         raise PreflightFailed(problems)

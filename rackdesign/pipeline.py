@@ -39,19 +39,27 @@ def flat_parts_for(lc: LoadedCluster, layout: Layout, warn: Callable[[str], None
     """The plates and the support as cut, with their engraving (labels, logo). For a
     fabricator that does not bend (`bends = false`), the bent support becomes two plates joined
     by tabs and slots (layout.switch_support.unbent_support)."""
+    from .layout.switch_support import no_bend_web
+
     parts = flat_parts(layout)
-    if prof is not None and not prof.bends and layout.support is not None:
-        parts = _unbent(parts, layout, lc, prof)
+    if layout.support is not None:
+        web = no_bend_web(prof, mm(lc.catalog[lc.spec.rack.sheet].thickness))
+        if web != layout.support.web:  # the support's form is the layout's: cut what was laid out
+            raise ValueError(f"flat_parts_for: the layout was made for a service that "
+                             f"{'bends' if layout.support.bent else 'does not bend'}, the parts asked for "
+                             f"{prof.id if prof is not None else 'no service'}")
+        if not layout.support.bent:
+            parts = _unbent(parts, layout, lc)
     return add_engraving(parts, lc, warn=warn)
 
 
-def _unbent(parts: list[Part2D], layout: Layout, lc: LoadedCluster, prof: Fabricator) -> list[Part2D]:
-    from .layout.switch_support import no_bend_web, unbent_support
+def _unbent(parts: list[Part2D], layout: Layout, lc: LoadedCluster) -> list[Part2D]:
+    from .layout.switch_support import unbent_support
 
     sheet = lc.catalog[lc.spec.rack.sheet]
     t = mm(sheet.thickness)
-    edge = no_bend_web(prof, t)  # the foot's web beyond the slots (the layout's, for this profile)
-    pair = unbent_support(layout.support, t, sheet.thickness_range_mm()[1], edge, layout.sheet)
+    # the foot's web beyond the slots: the layout's, made for this profile
+    pair = unbent_support(layout.support, t, sheet.thickness_range_mm()[1], layout.support.web, layout.sheet)
     return [p for p in parts if p.name != "switch-support"] + pair
 
 

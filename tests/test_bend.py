@@ -135,9 +135,28 @@ def _unbent():
     from rackdesign.pipeline import flat_parts_for
 
     lc = load_cluster(None)
-    lay = build_layout(lc)
     prof = CAT["generic-dxf"]
+    lay = build_layout(lc, prof.id)  # the layout for this service: its support is the two plates
     return SimpleNamespace(lc=lc, lay=lay, prof=prof, parts={p.name: p for p in flat_parts_for(lc, lay, None, prof)})
+
+
+def test_parts_are_cut_for_the_service_the_layout_was_made_for():
+    """flat_parts_for cuts what the layout laid out: a layout made for a service that bends, cut
+    for one that does not (or the other way round, or for no service), is refused at once, not
+    cut as the other form (whose foot, screws and slots differ)."""
+    from pirack.load import load_cluster
+    from rackdesign.layout import build_layout
+    from rackdesign.pipeline import flat_parts_for
+
+    lc = load_cluster(None)
+    bent, plates = build_layout(lc), build_layout(lc, "generic-dxf")
+    assert bent.support.bent and not plates.support.bent and plates.support.web > 0
+    with pytest.raises(ValueError, match="made for a service that bends"):
+        flat_parts_for(lc, bent, None, CAT["generic-dxf"])
+    for prof in (CAT[lc.spec.rack.fabricator], None):
+        with pytest.raises(ValueError, match="made for a service that does not bend"):
+            flat_parts_for(lc, plates, None, prof)
+    assert "switch-support" in {p.name for p in flat_parts_for(lc, bent, None, CAT[lc.spec.rack.fabricator])}
 
 
 def test_a_service_that_does_not_bend_gets_two_plates_joined_by_tabs_and_slots(unbent):

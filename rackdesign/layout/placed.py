@@ -128,6 +128,13 @@ class SupportPattern:
     inner_radius: Mm = 0.0  # the bend (switch_support.Bend): inside radius, K-factor, allowance
     k_factor: float = 0.5
     allowance: Mm = 0.0  # bend allowance: the flat length the bend itself takes
+    # None: bent; else the layout was made for a service that does not bend, and the support is
+    # two plates joined by tabs and slots, the foot's web beyond the slots this long (SupportForm)
+    web: Mm | None = None
+
+    @property
+    def bent(self) -> bool:
+        return self.web is None
 
 
 class Placer:

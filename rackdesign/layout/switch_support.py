@@ -139,11 +139,12 @@ def sheet_bend(sheet: SheetSpec) -> Bend:
 
 
 def support_pattern(bend: Bend, wall: Mm, foot: Mm, depth: Mm, screwed: bool = True,
-                    screw_x: Mm | None = None) -> SupportPattern:
+                    screw_x: Mm | None = None, web: Mm | None = None) -> SupportPattern:
     """Flat pattern of the bent support: a strip whose bend joins a foot of `foot` mm and a wall
     of `wall` mm (outside lengths). Flat length = foot + wall - 2 x setback + bend allowance;
     the bend line is the middle of the bend, (foot - setback) + BA/2 from the foot's end.
-    `screw_x`: the screws from the wall's end (SupportForm; default midway past the wall)."""
+    `screw_x`: the screws from the wall's end (SupportForm; default midway past the wall).
+    `web`: the two-plate form's web (SupportForm.web), recorded for what cuts it."""
     t = bend.thickness
     length = bend.flat_length(foot, wall)
     bend_at = foot - bend.setback + bend.allowance / 2
@@ -152,7 +153,7 @@ def support_pattern(bend: Bend, wall: Mm, foot: Mm, depth: Mm, screwed: bool = T
     hole_x = foot - screw_x  # from the foot's free end (x = 0 in the flat pattern)
     holes = tuple((hole_x, y, clearance_hole("M3")) for y in support_hole_ys(depth)) if screwed else ()
     return SupportPattern(round(length, 3), depth, round(bend_at, 3), bend.angle, holes, foot, wall,
-                          bend.inner_radius, bend.k_factor, round(bend.allowance, 3))
+                          bend.inner_radius, bend.k_factor, round(bend.allowance, 3), web)
 
 
 def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x: Mm, base_depth: Mm,
@@ -179,7 +180,8 @@ def place_switch(placer: Placer, switch: SwitchSpec, orientation: str, switch_x:
     area = Rect(switch_x, switch_y, x + form.foot, switch_y + switch.depth)
     holes, findings = _support_screws(placer, x + form.screw_x, [y + dy for dy in support_hole_ys(depth)], sheet,
                                       fasteners)
-    pattern = support_pattern(sheet_bend(sheet), wall, form.foot, depth, screwed=bool(holes), screw_x=form.screw_x)
+    pattern = support_pattern(sheet_bend(sheet), wall, form.foot, depth, screwed=bool(holes), screw_x=form.screw_x,
+                              web=form.web)
     return SwitchOnBase(tuple(holes), (Carried("switch", switch.id, area),), pattern,
                         tuple(findings))
 

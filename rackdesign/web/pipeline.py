@@ -214,16 +214,16 @@ def parts(lay, catalog) -> list[PartView]:
     """Every solid of the assembly, in the assembly's order, named as its scene node."""
     out = []
     for p in lay.parts:
-        out.append(PartView(p.name, p.part_id, p.kind, p.role, p.node, p.column, _label(p, catalog),
+        out.append(PartView(p.name, p.part_id, p.kind, p.role, p.node, p.column, _label(p, catalog, lay.support),
                             tuple(round(v, 3) for v in p.bbox)))
     return out
 
 
-def _label(p, catalog) -> str:
+def _label(p, catalog, support) -> str:
     if p.kind == "plate":
         return f"plate {p.part_id}"
-    if p.kind == "support":  # its params end with the no-bend web: None when bent (layout.switch_support)
-        bent = len(p.params) < 5 or p.params[4] is None
+    if p.kind == "support":  # the layout's support pattern says which form it laid out
+        bent = support is None or support.bent
         return "switch support (bent acrylic)" if bent else "switch support (two acrylic plates, tabs in slots)"
     part = catalog.get(p.part_id)
     name = getattr(part, "name", None) or p.part_id
