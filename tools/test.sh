@@ -22,10 +22,12 @@ if [ "$#" -gt 0 ]; then
     exit $?
 fi
 HEAVY="root or vm or browser"
+t0=$SECONDS
 run -n auto -m "not ($HEAVY)"
 light=$?
+t1=$SECONDS
 run -m "$HEAVY"
 heavy=$?
-echo "tests: light and CAD lane exit $light, heavy lane exit $heavy" >&2
+echo "tests: light and CAD lane exit $light in $((t1 - t0)) s, heavy lane exit $heavy in $((SECONDS - t1)) s" >&2
 [ "$light" = 0 ] || exit "$light"
 exit "$heavy"
