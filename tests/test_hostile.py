@@ -91,7 +91,7 @@ def assert_refused(case: dict, file: Path, code: int, out: str, err: str, what: 
 @pytest.fixture
 def scratch():
     """An empty folder for one case. Not tmp_path: pytest numbers those by listing the folder all
-    of them are in, which over 700 cases costs more than the case does."""
+    of them are in, ~1 ms a case more over these 700 (a case itself takes ~7 ms)."""
     with tempfile.TemporaryDirectory(prefix="pirack-hostile-") as d:
         yield Path(d)
 
