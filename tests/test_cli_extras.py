@@ -9,16 +9,21 @@ from importlib.metadata import version
 
 import pytest
 
-from helpers import sh
+from helpers import CLIS, run_main, sh
 
 EXAMPLE = re.compile(r"^#\s?(\s*[A-Za-z_][\w-]*\s*=\s*\S.*)$")
 
 
 @pytest.mark.parametrize("cli", ["rack", "bringup"])
-def test_version_from_the_distribution(cli, in_tmp):
-    r = sh(cli, "--version", cwd=in_tmp)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == f"{cli} {version('pirack')} (pirack)"
+def test_version_from_the_distribution(cli, in_tmp, monkeypatch, capsys):
+    """In-process, with argv[0] the module's file as under `python -m`: the name printed is the
+    CLI's own, not its program file's."""
+    import importlib
+
+    module = importlib.import_module(CLIS[cli])
+    code, out, err = run_main(module.main, [module.__file__, "--version"], monkeypatch, capsys)
+    assert code == 0, err
+    assert out.strip() == f"{cli} {version('pirack')} (pirack)"
 
 
 def uncommented(text: str, only: int | None = None) -> str:
@@ -74,12 +79,12 @@ def test_unknown_switch_lists_known_switches(rack, in_tmp):
     assert code == 2 and "known switches:" in err and "switchs" not in err
 
 
-def test_validate_reads_at_80_columns(in_tmp):
+def test_validate_reads_at_80_columns(in_tmp, rack):
     """No line wider than 80 columns, and no MAC or address cut short."""
     from pirack.load import load_cluster
 
-    sh("rack", "init", "--nodes", "6", "c.toml", cwd=in_tmp)
-    r = sh("rack", "validate", "c.toml", cwd=in_tmp, env={"COLUMNS": "80"})
+    assert rack("init", "--nodes", "6", "c.toml")[0] == 0
+    r = sh("rack", "validate", "c.toml", cwd=in_tmp, env={"COLUMNS": "80"})  # a real process at 80 columns
     assert r.returncode == 0, r.stderr
     assert max(len(line) for line in r.stdout.splitlines()) <= 80
     assert "…" not in r.stdout

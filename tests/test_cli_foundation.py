@@ -44,17 +44,19 @@ def test_schema_is_json(rack, in_tmp):
     assert "nodes" in schema["properties"]
 
 
-def test_bad_input_exit_2_without_traceback(in_tmp):
+def test_bad_input_exit_2_without_traceback(in_tmp, rack):
+    """A real process for a bad file; a missing one in-process (the same handler)."""
     (in_tmp / "bad.toml").write_text('[cluster]\nname = "x"\n[[nodes]]\nname = 5\n')
     r = sh("rack", "validate", "bad.toml", cwd=in_tmp)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "bad.toml" in r.stderr
-    r = sh("rack", "validate", "missing.toml", cwd=in_tmp)
-    assert r.returncode == 2 and "missing.toml" in r.stderr and "Traceback" not in r.stderr
+    code, out, err = rack("validate", "missing.toml")
+    assert code == 2 and "missing.toml" in err and "Traceback" not in err
 
 
-def test_usage_error_exit_2(in_tmp):
+def test_usage_error_exit_2(in_tmp, bringup_cli):
+    """A real process for the usage error; the help in-process."""
     r = sh("rack", "validate", "--no-such-option", cwd=in_tmp)
     assert r.returncode == 2
-    r = sh("bringup", "--help", cwd=in_tmp)
-    assert r.returncode == 0 and "bringup" in r.stdout
+    code, out, err = bringup_cli("--help")
+    assert code == 0 and "bringup" in out

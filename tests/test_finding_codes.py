@@ -6,10 +6,11 @@ LayoutError and ScrewChoice built anywhere in rackdesign (a string, a conditiona
 local variable assigned strings, or a `.code` handed on from one of those)."""
 
 import ast
+import functools
 import re
 from pathlib import Path
 
-from helpers import ROOT, sh
+from helpers import ROOT
 
 from rackdesign.findings import CODES
 
@@ -62,7 +63,8 @@ def _functions(tree: ast.Module):
                 yield scope, node
 
 
-def emitted_codes() -> dict[str, set[str]]:
+@functools.cache  # the two tests below read the same sources: parsed once
+def emitted_codes() -> dict[str, frozenset[str]]:
     """Finding code -> the source files that emit it."""
     out: dict[str, set[str]] = {}
     for path in sorted((ROOT / "rackdesign").rglob("*.py")):
@@ -72,7 +74,7 @@ def emitted_codes() -> dict[str, set[str]]:
                 continue
             for code in _strings(expr, func, f"{rel}:{call.lineno}"):
                 out.setdefault(code, set()).add(rel)
-    return out
+    return {code: frozenset(files) for code, files in out.items()}
 
 
 def test_every_emitted_code_is_in_the_registry():
@@ -90,10 +92,11 @@ def test_every_registered_code_is_emitted_somewhere():
     assert sorted(set(CODES) - set(emitted_codes())) == []
 
 
-def test_check_help_lists_every_code_with_its_meaning():
-    r = sh("rack", "check", "--help")  # COLUMNS=200: one line per code
-    assert r.returncode == 0, r.stderr
-    lines = {" ".join(line.split()) for line in r.stdout.splitlines()}
+def test_check_help_lists_every_code_with_its_meaning(rack, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per code (the help is laid out when asked for)
+    code, out, err = rack("check", "--help")
+    assert code == 0, err
+    lines = {" ".join(line.split()) for line in out.splitlines()}
     missing = [c for c, meaning in CODES.items() if " ".join(f"{c} {meaning}".split()) not in lines]
     assert not missing, f"`rack check --help` does not list: {missing}"
     assert all(meaning and "\n" not in meaning for meaning in CODES.values())  # one line each

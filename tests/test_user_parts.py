@@ -57,13 +57,13 @@ def test_no_parts_folder_no_user_catalog(tmp_path):
     assert user_parts_dir(f) is None and load_cluster(f).catalog.user_dir is None
 
 
-def test_bad_user_part_is_exit_2_naming_file_and_key(tmp_path):
+def test_bad_user_part_is_exit_2_naming_file_and_key(tmp_path, rack):
     f = _cluster(tmp_path)
     bad = tmp_path / "parts" / "my-pi4.toml"
     bad.write_text(MY_BOARD.replace('thickness = "1.5 mm"', 'thickness = "1.5"'))
-    r = sh("rack", "validate", str(f))
-    assert r.returncode == 2, r.stderr
-    assert str(bad) in r.stderr and "thickness" in r.stderr and "Traceback" not in r.stderr
+    code, out, err = rack("validate", str(f))
+    assert code == 2, err
+    assert str(bad) in err and "thickness" in err and "Traceback" not in err
 
 
 def test_unsourced_user_figure_is_refused(tmp_path):
@@ -74,12 +74,12 @@ def test_unsourced_user_figure_is_refused(tmp_path):
     assert err.value.file.endswith("my-pi4.toml") and "sources[" in err.value.message + (err.value.key or "")
 
 
-def test_clash_with_a_built_in_id_needs_override(tmp_path):
+def test_clash_with_a_built_in_id_needs_override(tmp_path, rack):
     f = _cluster(tmp_path)
     mine = tmp_path / "parts" / "rpi4b-8gb.toml"
     mine.write_text(MY_BOARD.replace('id = "my-pi4"\n', 'id = "rpi4b-8gb"\n'))  # based on the built-in it replaces
-    r = sh("rack", "validate", str(f))
-    assert r.returncode == 2 and str(mine) in r.stderr and "override = true" in r.stderr, r.stderr
+    code, out, err = rack("validate", str(f))
+    assert code == 2 and str(mine) in err and "override = true" in err, err
     # asked for explicitly: the user's part replaces the built-in one
     mine.write_text("override = true\n" + MY_BOARD.replace('id = "my-pi4"\n', 'id = "rpi4b-8gb"\n'))
     lc = load_cluster(f)

@@ -197,9 +197,10 @@ def test_netboot_eeprom_and_prepare(bringup_cli, clusters, tmp_path):
     assert "BOOT_ORDER=0xf21" in out
 
 
-def test_netboot_prepare_failures_are_one_message(clusters, tmp_path):
+def test_netboot_prepare_failures_are_one_message(clusters, tmp_path, bringup_cli, monkeypatch):
     """A tool that fails (losetup/mount on a file that is no disk image) or a root that cannot
-    take the files: exit 1, one message naming the step and the cause, no traceback."""
+    take the files: exit 1, one message naming the step and the cause, no traceback. The first
+    as a real process; the others in-process (the same messages and exit codes)."""
     import subprocess
 
     from helpers import sh
@@ -217,8 +218,9 @@ def test_netboot_prepare_failures_are_one_message(clusters, tmp_path):
     if os.geteuid() == 0:  # the loop device went away with the failure
         assert subprocess.run(["losetup", "-j", str(not_image)], capture_output=True, text=True).stdout == ""
     # --from a file is bad usage: exit 2
-    r = sh("bringup", "netboot", "prepare", f, "--node", "slave2", "--from", str(not_image), "--root", str(root), timeout=120)
-    assert r.returncode == 2 and "is a file" in r.stderr and "Traceback" not in r.stderr
+    monkeypatch.setenv("COLUMNS", "200")  # as sh() runs a command
+    code, out, err = bringup_cli("netboot", "prepare", f, "--node", "slave2", "--from", str(not_image), "--root", str(root))
+    assert code == 2 and "is a file" in err and "Traceback" not in err
     # a root with a file where the SSD's mount point should be a folder
     os_tree = tmp_path / "os"
     (os_tree / "boot").mkdir(parents=True)
@@ -226,10 +228,10 @@ def test_netboot_prepare_failures_are_one_message(clusters, tmp_path):
     bad_root = tmp_path / "bad-root"
     bad_root.mkdir()
     (bad_root / "mnt").write_text("a file, not a folder\n")
-    r = sh("bringup", "netboot", "prepare", f, "--node", "slave2", "--from", str(os_tree), "--root", str(bad_root), timeout=120)
-    assert r.returncode == 1, r.stderr
-    assert r.stderr.count("error:") == 1 and "Traceback" not in r.stderr
-    assert "Not a directory" in r.stderr and str(bad_root / "mnt") in r.stderr
+    code, out, err = bringup_cli("netboot", "prepare", f, "--node", "slave2", "--from", str(os_tree), "--root", str(bad_root))
+    assert code == 1, err
+    assert err.count("error:") == 1 and "Traceback" not in err
+    assert "Not a directory" in err and str(bad_root / "mnt") in err
 
 
 def _seed_file(tmp_path):

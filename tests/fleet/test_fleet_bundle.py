@@ -15,7 +15,7 @@ import pytest
 
 from bringup.fleet.bundle import PLAN_TASK, RUN_TASK
 from bringup.fleet.driver import summarize
-from helpers import sh
+from helpers import run_main_in, sh
 from pirack.init_template import init_text
 from pirack.load import load_cluster
 
@@ -42,9 +42,12 @@ def cluster(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def bundle(cluster) -> Path:
+    from bringup.cli import main
+
     out = cluster.parent / "bundle"
-    r = sh("bringup", "fleet", "inventory", str(cluster), "--out", str(out), "--package", "pirack==0.1.0", cwd=cluster.parent, timeout=120)
-    assert r.returncode == 0, r.stderr + r.stdout
+    code, stdout, stderr = run_main_in(cluster.parent, main, ["bringup", "fleet", "inventory", str(cluster), "--out", str(out),
+                                                              "--package", "pirack==0.1.0"])
+    assert code == 0, stderr + stdout
     return out
 
 
@@ -92,12 +95,14 @@ def test_playbook_passes_syntax_check_with_its_install_tasks(bundle):
         assert [t for t in tasks if t in want] == want, tasks
 
 
-def test_wheel_of_this_checkout_goes_to_the_nodes(cluster, tmp_path):
-    """Without --package the nodes get a wheel built here (hatchling): it carries the bring-up,
-    the fleet's Ansible callback and the parts catalog, and the inventory points at it."""
+def test_wheel_of_this_checkout_goes_to_the_nodes(cluster, tmp_path, bringup_cli, monkeypatch):
+    """Without --package the nodes get a wheel built here (hatchling, by a real `pip wheel`): it
+    carries the bring-up, the fleet's Ansible callback and the parts catalog, and the inventory
+    points at it."""
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "b"
-    r = sh("bringup", "fleet", "inventory", str(cluster), "--out", str(out), cwd=tmp_path, timeout=300)
-    assert r.returncode == 0, r.stderr + r.stdout
+    code, stdout, stderr = bringup_cli("fleet", "inventory", str(cluster), "--out", str(out))
+    assert code == 0, stderr + stdout
     wheels = list((out / "wheel").glob("pirack-*.whl"))
     assert len(wheels) == 1
     with zipfile.ZipFile(wheels[0]) as z:
@@ -110,17 +115,21 @@ def test_wheel_of_this_checkout_goes_to_the_nodes(cluster, tmp_path):
     assert f"pirack_wheel: {wheels[0].resolve()}" in inv and "pirack_package: ''" in inv
 
 
-def test_without_ansible_run_exits_2_with_the_hint(cluster, tmp_path):
+def test_without_ansible_run_exits_2_with_the_hint(cluster, tmp_path, bringup_cli, monkeypatch):
+    """In-process (a real process's exit 2 without a traceback: the bad cluster file below)."""
     path = os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep)
                            if d and not os.path.exists(os.path.join(d, "ansible-playbook")))
+    monkeypatch.setenv("PATH", path)
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "never"
-    r = sh("bringup", "fleet", "run", str(cluster), "--out", str(out), cwd=tmp_path, env={"PATH": path}, timeout=120)
-    assert r.returncode == 2, r.stderr + r.stdout
-    assert "pip install 'pirack[fleet]'" in r.stderr and "ansible-playbook" in r.stderr
-    assert "Traceback" not in r.stderr and not out.exists()
+    code, stdout, stderr = bringup_cli("fleet", "run", str(cluster), "--out", str(out))
+    assert code == 2, stderr + stdout
+    assert "pip install 'pirack[fleet]'" in stderr and "ansible-playbook" in stderr
+    assert "Traceback" not in stderr and not out.exists()
 
 
 def test_bad_cluster_file_exits_2_and_writes_nothing(tmp_path):
+    """A real process: `bringup fleet` exits 2 with one message, no traceback."""
     bad = tmp_path / "cluster.toml"
     bad.write_text(init_text(3).replace('address = "192.168.50.12"', 'address = "192.168.60.12"'))
     out = tmp_path / "b"
@@ -185,7 +194,7 @@ def test_summary_from_task_results(records, want):
 
 
 @needs_ansible
-def test_run_without_the_lab_through_group_and_host_vars(tmp_path):
+def test_run_without_the_lab_through_group_and_host_vars(tmp_path, bringup_cli, monkeypatch):
     """`fleet run` as on real hardware, except that group_vars/ and host_vars/ beside the
     inventory (Ansible's own override files) make every node local, each in its own --root."""
     file = tmp_path / "cluster.toml"
@@ -199,11 +208,16 @@ def test_run_without_the_lab_through_group_and_host_vars(tmp_path):
     for node in ("master", "slave1"):
         (tmp_path / "roots" / node).mkdir(parents=True)
         (out / "host_vars" / f"{node}.yml").write_text(f"bringup_root: {tmp_path / 'roots' / node}\n")
-    home = {"ANSIBLE_HOME": str(tmp_path / ".ansible"), "ANSIBLE_LOCAL_TEMP": str(tmp_path / ".ansible/tmp"),
-            "ANSIBLE_REMOTE_TMP": str(tmp_path / ".ansible/rtmp")}
-    r = sh("bringup", "fleet", "run", str(file), "--out", str(out), "--no-install", "--json", cwd=tmp_path, env=home, timeout=120)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
-    s = json.loads(r.stdout[r.stdout.rfind("\n{\n"):])
+    monkeypatch.setenv("ANSIBLE_HOME", str(tmp_path / ".ansible"))
+    monkeypatch.setenv("ANSIBLE_LOCAL_TEMP", str(tmp_path / ".ansible/tmp"))
+    monkeypatch.setenv("ANSIBLE_REMOTE_TMP", str(tmp_path / ".ansible/rtmp"))
+    monkeypatch.chdir(tmp_path)
+    # The controller's `bringup fleet run` in-process; Ansible and each node's bringup are real
+    # processes (Ansible's own output goes to the file descriptors pytest captures).
+    code, stdout, stderr = bringup_cli("fleet", "run", str(file), "--out", str(out), "--no-install", "--json")
+    assert code == 0, stdout[-3000:] + stderr[-2000:]
+    stdout = "\n" + stdout
+    s = json.loads(stdout[stdout.rfind("\n{\n"):])
     got = {n["node"]: (n["status"], n["changes"] > 0) for n in s["nodes"]}
     assert got == {"master": ("changed", True), "slave1": ("changed", True)}
     assert "slave1" in (tmp_path / "roots/slave1/etc/hostname").read_text()
