@@ -454,3 +454,21 @@ def _prune_old(keep: set[str], spare: int = 1) -> None:
                       key=lambda p: p.stat().st_mtime, reverse=True)
         for p in olds[spare:]:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def main() -> None:
+    """`python3 -m bringup.lab.vm.image`: build the image for this checkout now (or find it in the
+    cache), so the lab's first `up` only boots. tools/test.sh runs it beside the light tests."""
+    import sys
+
+    t0 = time.monotonic()
+    try:
+        img = build_image(log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    except WorkFailed as exc:
+        print(f"error: {exc.render()}", file=sys.stderr)
+        sys.exit(1)
+    print(f"VM image {img.key}: ready in {time.monotonic() - t0:.0f} s ({img.folder})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
