@@ -75,10 +75,9 @@ def test_ansible_reads_the_inventory_as_the_cluster_file(cluster, bundle):
 
 @needs_ansible
 def test_playbook_passes_syntax_check_with_its_install_tasks(bundle):
-    r = subprocess.run(["ansible-playbook", "--syntax-check", "-i", str(bundle / "inventory.yml"),
-                        str(bundle / "playbook.yml")], env=ansible_env(bundle), capture_output=True, text=True,
-                       timeout=60)
-    assert r.returncode == 0, r.stderr + r.stdout
+    """`--list-tasks` loads the playbook as `--syntax-check` does: both exit 4 on an unknown
+    module, an unknown play key, two actions in one task or broken YAML (tried by hand with
+    ansible-core 2.19), so one Ansible start checks the syntax and lists the tasks."""
     r = subprocess.run(["ansible-playbook", "--list-tasks", "-i", str(bundle / "inventory.yml"),
                         str(bundle / "playbook.yml")], env=ansible_env(bundle), capture_output=True, text=True,
                        timeout=60)
