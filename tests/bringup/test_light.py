@@ -24,7 +24,7 @@ try:
             codes.append(0)
         except SystemExit as exc:
             codes.append(exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1))
-        print(f"\nexit codes: {codes}", file=sys.stderr)
+    print(f"\nexit codes: {codes}", file=sys.stderr)
 finally:
     heavy = BLOCKED & {m.split(".")[0] for m in sys.modules}
     assert not heavy, heavy
