@@ -25,6 +25,12 @@ CLUSTER = "cluster.toml"  # beside the playbook: the copy task's src
 RUN_TASK = "bringup run"
 PLAN_TASK = "bringup plan"
 
+# Inventory groups (and group_vars/NAME.yml files). The '_' keeps them apart from every node
+# name (grammar.HOST_NAME has none): a node named like a group makes Ansible warn, and a play
+# aimed at the group gets that node alone.
+MASTER_GROUP = "pirack_master"
+SLAVES_GROUP = "pirack_slaves"
+
 
 @dataclass
 class BundleOptions:
@@ -68,8 +74,8 @@ def inventory(lc: LoadedCluster, opts: BundleOptions) -> dict:
     return {"all": {
         "vars": {**defaults(opts), **opts.group_vars},
         "children": {
-            "master": {"hosts": {spec.master.name: host(spec.master)}},
-            "slaves": {"hosts": {s.name: host(s) for s in spec.slaves}},
+            MASTER_GROUP: {"hosts": {spec.master.name: host(spec.master)}},
+            SLAVES_GROUP: {"hosts": {s.name: host(s) for s in spec.slaves}},
         },
     }}
 
@@ -146,9 +152,9 @@ def node_tasks() -> list[dict]:
 def playbook() -> list[dict]:
     """The master first, as its own play (the slaves need its DHCP/DNS), then the slaves."""
     return [
-        {"name": "bringup: the master", "hosts": "master", "gather_facts": False,
+        {"name": "bringup: the master", "hosts": MASTER_GROUP, "gather_facts": False,
          "environment": "{{ bringup_environment }}", "tasks": node_tasks()},
-        {"name": "bringup: the slaves", "hosts": "slaves", "gather_facts": False,
+        {"name": "bringup: the slaves", "hosts": SLAVES_GROUP, "gather_facts": False,
          "environment": "{{ bringup_environment }}", "tasks": node_tasks()},
     ]
 

@@ -16,7 +16,7 @@ from pirack.errors import WorkFailed
 
 fleet_app = typer.Typer(
     help=(
-        "The whole cluster from one place, through Ansible: an inventory (groups master, slaves) "
+        "The whole cluster from one place, through Ansible: an inventory (groups pirack_master, pirack_slaves) "
         "and a playbook that installs pirack on each node, copies the cluster file and runs "
         "`bringup run` there, the master first. Needs ansible-core: pip install 'pirack[fleet]'."
     ),

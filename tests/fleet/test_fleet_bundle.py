@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bringup.fleet.bundle import PLAN_TASK, RUN_TASK
+from bringup.fleet.bundle import PLAN_TASK, RUN_TASK, BundleOptions, write_bundle
 from bringup.fleet.driver import summarize
 from helpers import run_main_in, sh
+from overlay import overlay_text
 from pirack.init_template import init_text
 from pirack.load import load_cluster
 
@@ -58,8 +59,8 @@ def test_ansible_reads_the_inventory_as_the_cluster_file(cluster, bundle):
     assert r.returncode == 0, r.stderr
     inv = json.loads(r.stdout)
     spec = load_cluster(cluster).spec
-    assert inv["master"]["hosts"] == [spec.master.name]
-    assert inv["slaves"]["hosts"] == [s.name for s in spec.slaves]
+    assert inv["pirack_master"]["hosts"] == [spec.master.name]
+    assert inv["pirack_slaves"]["hosts"] == [s.name for s in spec.slaves]
     hv = inv["_meta"]["hostvars"]
     assert set(hv) == {n.name for n in spec.nodes}
     for n in spec.nodes:
@@ -92,6 +93,35 @@ def test_playbook_passes_syntax_check_with_its_install_tasks(bundle):
         tasks = [t for t in tasks if t and not t.startswith("tasks:")]
         want = ["pirack wheel on the node", "pirack installed in its virtualenv", "the cluster file", PLAN_TASK, RUN_TASK]
         assert [t for t in tasks if t in want] == want, tasks
+
+
+def play_hosts(list_hosts: str) -> dict[str, list[str]]:
+    """`ansible-playbook --list-hosts` output -> {play name: the hosts it selects, sorted (the
+    order Ansible lists them in varies from run to run)}."""
+    plays: dict[str, list[str]] = {}
+    for block in list_hosts.split("play #")[1:]:
+        head, _, rest = block.partition("hosts (")
+        name = head.splitlines()[0].split(": ", 1)[1].split("\tTAGS:")[0].strip()
+        plays[name] = sorted(ln.strip() for ln in rest.splitlines()[1:] if ln.strip())
+    return plays
+
+
+@needs_ansible
+def test_no_node_name_can_be_a_group_name(tmp_path):
+    """Nodes named like the groups of old (`master`, `slaves`): Ansible neither warns "Found both
+    group and host with same name" nor mixes them up; each play selects exactly its nodes."""
+    text = overlay_text({"nodes[1].name": "slaves",
+                         "nodes[2]": {"name": "slave1", "role": "slave", "board": "rpi4b-8gb",
+                                      "hat": "rpi-poe-plus-hat", "mac": "02:00:00:50:00:12",
+                                      "address": "192.168.50.12", "boot": "sd"}})
+    (tmp_path / "cluster.toml").write_text(text)
+    out = tmp_path / "bundle"
+    write_bundle(load_cluster(tmp_path / "cluster.toml"), out, BundleOptions(package="pirack==0.1.0"))
+    r = subprocess.run(["ansible-playbook", "--list-hosts", "-i", str(out / "inventory.yml"), str(out / "playbook.yml")],
+                       env=ansible_env(out), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "Found both group and host" not in r.stderr, r.stderr
+    assert play_hosts(r.stdout) == {"bringup: the master": ["master"], "bringup: the slaves": ["slave1", "slaves"]}, r.stdout
 
 
 def test_wheel_of_this_checkout_goes_to_the_nodes(cluster, tmp_path, bringup_cli, monkeypatch):
