@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +31,8 @@ def find_ansible_playbook() -> str:
 
 
 def build_wheel(out: Path) -> Path:
-    """A wheel of this checkout (hatchling, through `pip wheel --no-deps`), for the nodes."""
+    """A wheel of this checkout (hatchling, through `pip wheel --no-deps`), for the nodes: built
+    in this Python when it has hatchling (the [fleet] extra brings it), isolated otherwise."""
     root = Path(__file__).resolve().parents[2]
     if not ((root / "pyproject.toml").is_file() and (root / "bringup").is_dir()):
         raise InputError(None, "--package", f"pirack here is installed, not a checkout ({root}): "
@@ -38,13 +41,41 @@ def build_wheel(out: Path) -> Path:
     wheels.mkdir(parents=True, exist_ok=True)
     for old in wheels.glob("pirack-*.whl"):
         old.unlink()
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
-                        "-w", str(wheels), str(root)], capture_output=True, text=True)
+    r = subprocess.run(pip_wheel_argv(root, wheels, isolated=not build_backend_here(root)),
+                       capture_output=True, text=True)
     found = sorted(wheels.glob("pirack-*.whl"))
     if r.returncode != 0 or not found:  # the work failed (exit 1), the input was fine
         raise WorkFailed(f"{root / 'pyproject.toml'}: building the wheel failed: "
                          f"{(r.stderr or r.stdout).strip()[-600:]}")
     return found[0]
+
+
+def build_backend_here(root: Path) -> bool:
+    """This Python has the checkout's build backend (hatchling), at a version its pyproject.toml
+    allows: pip can build in this environment. Otherwise pip isolates the build and fetches the
+    backend from PyPI into a new environment (every run: ~3 s, and no wheel without network)."""
+    try:
+        build = tomllib.loads((root / "pyproject.toml").read_text())["build-system"]
+        importlib.import_module(build["build-backend"].split(":")[0])  # "module[:object]"
+        from packaging.requirements import Requirement  # hatchling's own dependency
+
+        return all(_installed_satisfies(Requirement(r)) for r in build["requires"])
+    except (ImportError, KeyError, ValueError):  # no backend, no packaging, no [build-system]
+        return False
+
+
+def _installed_satisfies(req) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return req.specifier.contains(version(req.name), prereleases=True)
+    except PackageNotFoundError:
+        return False
+
+
+def pip_wheel_argv(root: Path, wheels: Path, *, isolated: bool) -> list[str]:
+    argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check"]
+    return argv + ([] if isolated else ["--no-build-isolation"]) + ["-w", str(wheels), str(root)]
 
 
 @dataclass

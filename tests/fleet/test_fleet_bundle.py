@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bringup.fleet.bundle import PLAN_TASK, RUN_TASK, BundleOptions, write_bundle
-from bringup.fleet.driver import summarize
+from bringup.fleet.driver import build_backend_here, summarize
 from helpers import run_main_in, sh
 from overlay import overlay_text
 from pirack.init_template import init_text
@@ -182,6 +182,24 @@ def test_a_failed_wheel_build_is_failed_work_exit_1(cluster, tmp_path, bringup_c
     code, out, err = bringup_cli("fleet", "inventory", str(cluster), "--out", str(tmp_path / "b"))
     assert code == 1 and "Traceback" not in err and err.count("error:") == 1
     assert "building the wheel failed" in err and "Could not build wheels" in err
+
+
+
+# pyproject.toml's [build-system] -> whether `pip wheel` may build in this Python, without
+# fetching the backend into an isolated environment.
+BACKEND_CASES = [
+    ("hatchling, installed here", '[build-system]\nrequires = ["hatchling>=1.18"]\nbuild-backend = "hatchling.build"\n', True),
+    ("hatchling newer than this one", '[build-system]\nrequires = ["hatchling>=999"]\nbuild-backend = "hatchling.build"\n', False),
+    ("a backend not installed", '[build-system]\nrequires = ["no-such-backend"]\nbuild-backend = "no_such_backend.build"\n', False),
+    ("no [build-system]", '[project]\nname = "x"\n', False),
+]
+
+
+@pytest.mark.parametrize("text,want", [c[1:] for c in BACKEND_CASES], ids=[c[0] for c in BACKEND_CASES])
+def test_wheel_builds_without_isolation_when_the_backend_is_here(tmp_path, text, want):
+    pytest.importorskip("hatchling.build", reason="hatchling is not installed (pip install 'pirack[fleet]')")
+    (tmp_path / "pyproject.toml").write_text(text)
+    assert build_backend_here(tmp_path) is want
 
 
 # The per-node summary from task results (what the callback writes), as data.
