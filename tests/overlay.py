@@ -11,6 +11,7 @@ the error messages use, like `nodes[1].mac` or `rack.engraving.logo`) to its new
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -68,12 +69,19 @@ def apply_patch(doc: dict, patch: dict | None = None, delete: list[str] | None =
 
 
 def default_doc() -> dict:
+    """The default cluster file as a dict of its own (parsed once per process; a deep copy each
+    call, so an overlay never changes the next one's base)."""
+    return copy.deepcopy(_default_doc())
+
+
+@functools.cache
+def _default_doc() -> dict:
     return tomllib.loads(default_text())
 
 
 def overlay_text(patch: dict | None = None, delete: list[str] | None = None, base: str | None = None) -> str:
     """The default cluster file (or `base`) with the overlay applied, as TOML text."""
-    doc = tomllib.loads(base) if base is not None else default_doc()
+    doc = tomllib.loads(base) if base is not None else _default_doc()  # apply_patch copies it
     return tomli_w.dumps(apply_patch(doc, patch, delete))
 
 

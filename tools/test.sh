@@ -34,7 +34,7 @@ if [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null && command -v qemu-sys
     trap '[ -n "$img_pid" ] && kill -- "-$img_pid" 2>/dev/null' EXIT
 fi
 t0=$SECONDS
-run -n auto -m "not ($HEAVY)"
+run -n auto --dist worksteal -m "not ($HEAVY)"
 light=$?
 t1=$SECONDS
 if [ -n "$img_pid" ]; then
