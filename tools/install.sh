@@ -29,13 +29,26 @@ if [ "$want_test" = 1 ]; then
   pkgs+=(chromium)
 fi
 
+extras="rack,web"
+# fleet: ansible-core, so the suite drives the lab through `bringup fleet run --lab`.
+[ "$want_test" = 1 ] && extras="rack,web,test,fleet"
+pip_install=(python3 -m pip install -q --disable-pip-version-check -e ".[${extras}]")
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
+  # pip's downloads and apt's at the same time: neither needs the other (OCP's wheel links
+  # against libgl1 & co when it is imported, not when it is installed).
+  pip_log=$(mktemp /tmp/pirack-pip.XXXXXX.log)
+  # its own process group (setsid), so a failed apt-get ends pip and what pip started
+  setsid "${pip_install[@]}" >"$pip_log" 2>&1 &
+  pip_pid=$!
   policy=/usr/sbin/policy-rc.d
   created_policy=0
+  # a failed apt-get (set -e) ends pip too, and takes our policy-rc.d away
+  trap 'kill -- "-$pip_pid" 2>/dev/null; rm -f "$pip_log"; [ "$created_policy" = 1 ] && rm -f "$policy"' EXIT
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created_policy=1
   fi
@@ -43,12 +56,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ "$created_policy" = 1 ] && rm -f "$policy"
+  created_policy=0
+  pip_rc=0
+  wait "$pip_pid" || pip_rc=$?
+  trap - EXIT
+  cat "$pip_log"; rm -f "$pip_log"
+  [ "$pip_rc" = 0 ] || { echo "install.sh: pip install -e .[${extras}] failed (exit $pip_rc)" >&2; exit 1; }
+else
+  "${pip_install[@]}"
 fi
-
-extras="rack,web"
-# fleet: ansible-core, so the suite drives the lab through `bringup fleet run --lab`.
-[ "$want_test" = 1 ] && extras="rack,web,test,fleet"
-python3 -m pip install -q --disable-pip-version-check -e ".[${extras}]"
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 # An editable install compiles nothing, and with PYTHONDONTWRITEBYTECODE set (as on these
 # machines) every run would compile our modules from source again: compile them once here.
