@@ -128,14 +128,15 @@ def _wait_gone(live: list[Started], seconds: float) -> list[Started]:
     """Reap until every process has ended or `seconds` have passed; those still alive."""
     deadline = time.monotonic() + seconds
     while live and time.monotonic() < deadline:
-        _reap()
+        reap()
         live = [p for p in live if p.alive()]
         if live:
             time.sleep(0.02)
     return live
 
 
-def _reap() -> None:
+def reap() -> None:
+    """Collect the exit status of every child `start` made that has ended (no zombies left)."""
     for pid, p in list(_children.items()):
         if p.poll() is not None:
             del _children[pid]

@@ -115,3 +115,22 @@ def test_dhcp_hook_never_touches_resolv_conf():
     code = [ln for ln in script.splitlines() if not ln.lstrip().startswith("#")]
     assert code and not any("/etc" in ln or "resolv" in ln for ln in code)
     assert "PIRACK_DHCP_PROBE" in script  # the uplink probe changes no address
+
+
+def test_a_child_that_ended_is_reaped_not_left_a_zombie():
+    """The VM lab waits for QEMU to end with its guest (-no-reboot), then `reap`s it: an ended
+    child is collected at once, not left a zombie until the test process exits."""
+    import subprocess
+    import time
+
+    from bringup.lab import netns
+
+    p = subprocess.Popen(["true"])
+    netns._children[p.pid] = p
+    stat = Path(f"/proc/{p.pid}/stat")
+    deadline = time.monotonic() + 10
+    while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"  # ended, not collected yet
+    netns.reap()
+    assert not stat.exists() and p.pid not in netns._children

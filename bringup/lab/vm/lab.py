@@ -25,7 +25,7 @@ from pirack.fsutil import atomic_write
 from pirack.load import LoadedCluster
 
 from .. import uplink
-from ..netns import Started, ip_batch, run, start, stop
+from ..netns import Started, ip_batch, reap, run, start, stop
 from ..state import LabState, load_state, teardown as ns_teardown
 from ..paths import STATE_BASE
 from ..topology import ECHO_PORT, Topology, build_topology
@@ -311,6 +311,7 @@ class VmLab:
         deadline = time.monotonic() + timeout
         while self.alive(name) and time.monotonic() < deadline:
             time.sleep(0.5)
+        reap()  # QEMU ended with the guest (-no-reboot): no zombie left behind until the test ends
         if self.alive(name):
             raise VmLabError(f"{name}: did not power off after `systemctl reboot` in {timeout:.0f} s: "
                              f"{qemu.console_tail(self.console(name))}")
