@@ -86,6 +86,7 @@ class Design:
     slow: dict[str, Slow] = field(default_factory=dict)
     choices: dict = field(default_factory=dict)
     legend: list[LegendEntry] = field(default_factory=list)  # what the plates' colours mean
+    logo_stamp: str = ""  # the logo file's bytes, digested: the export files engrave them
 
 
 class Live:
@@ -107,6 +108,10 @@ class Live:
         self.stopping = threading.Event()
         self.seen_at = time.perf_counter()
         self.last_key: str | None = None
+        # The logo file the last design engraved (it is input the cluster file only names), and
+        # who is told when that changes (`rack serve` watches the file's folder).
+        self.logo: Path | None = None
+        self.logo_seen: Callable[[Path], None] | None = None
         self.slow = SlowLane(self.deliver) if slow_lane else None
         self.thread = threading.Thread(target=self.run, name="pirack-builder", daemon=True)
 
@@ -191,7 +196,8 @@ class Live:
         """Read the file and build what changed; every failure becomes the state's error."""
         try:
             text = self.read()
-            key = P.digest(text, str(self.catalog_generation))
+            # the logo's bytes belong in the key: a saved logo changes the plates, not the text
+            key = P.digest(text, str(self.catalog_generation), P.logo_stamp(self.logo))
             if key == self.last_key:
                 return
             with self.lock:
@@ -246,6 +252,7 @@ class Live:
 
         gen = str(self.catalog_generation)
         lc = timed("load", P.digest(text, gen), lambda: P.load(text, self.display, self.path))
+        self._note_logo(P.logo_path(lc))
         spec = P.spec_key(lc)
         lay = timed("layout", P.digest(spec, gen), lambda: P.layout(lc))
         lay_key = P.layout_key(lay)
@@ -263,7 +270,14 @@ class Live:
         return Design(version, text, P.cluster_name(lc), P.node_count(lc), lay_key, P.digest(flat_key, prof.id),
                       parts, plates, glb, bom, warnings, t, reused, round(time.perf_counter() - seen_at, 4),
                       slow={k: Slow(self._slow_key_for(k, spec, lay_key, text)) for k in ("front", "checks")},
+                      logo_stamp=P.logo_stamp(self.logo),
                       choices=choices, legend=P.legend(parts2d, prof))
+
+    def _note_logo(self, path: Path | None) -> None:
+        """The design's logo file; the watcher learns of a new one (thread-safe)."""
+        if path is not None and path != self.logo and self.logo_seen is not None:
+            self.logo_seen(path)
+        self.logo = path
 
     # --- the slow stages --------------------------------------------------------------------------
 
@@ -273,7 +287,8 @@ class Live:
                 "exports": P.digest("exports", text, gen)}[kind]
 
     def _slow_key(self, d: Design, kind: str) -> str:
-        return self._slow_key_for(kind, "", d.model_rev, d.text) if kind == "exports" else d.slow[kind].key
+        return self._slow_key_for(kind, "", d.model_rev, d.text + "\0" + d.logo_stamp) if kind == "exports" \
+            else d.slow[kind].key
 
     def _slow_args(self, d: Design) -> tuple:
         return (d.text, self.display, str(self.path) if self.path else None)

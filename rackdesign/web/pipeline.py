@@ -131,17 +131,34 @@ def layout_key(lay) -> str:
     return digest(repr(lay))  # frozen dataclasses all the way down: repr is the content
 
 
+def logo_path(lc) -> Path | None:
+    """The logo file rack.engraving.logo names (relative to the cluster file's folder), or None."""
+    logo = lc.spec.rack.engraving.logo
+    if not logo:
+        return None
+    return Path(logo) if Path(logo).is_absolute() else lc.base_dir / logo
+
+
+def logo_stamp(path: Path | None) -> str:
+    """A digest of the logo file's bytes: '' without a logo, 'unreadable' when it is not a
+    regular file under the logo's size limit (a FIFO would block, /dev/zero never end: the
+    engraving names the problem when it reads the file)."""
+    from pirack.errors import InputError
+    from pirack.paths import read_input
+
+    from ..engrave import LOGO_MAX_BYTES
+
+    if path is None:
+        return ""
+    try:
+        return digest(read_input(path, LOGO_MAX_BYTES))
+    except InputError:
+        return "unreadable"
+
+
 def engraving_key(lc) -> str:
     """What the engraving reads besides the layout: rack.engraving and the logo file's bytes."""
-    eng = lc.spec.rack.engraving
-    logo = b""
-    if eng.logo:
-        p = Path(eng.logo) if Path(eng.logo).is_absolute() else lc.base_dir / eng.logo
-        try:
-            logo = p.read_bytes()
-        except OSError:
-            logo = b"missing"
-    return digest(eng.model_dump_json(), logo)
+    return digest(lc.spec.rack.engraving.model_dump_json(), logo_stamp(logo_path(lc)))
 
 
 def flat_parts(lc, lay) -> tuple[list, list[str]]:

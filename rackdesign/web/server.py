@@ -98,10 +98,7 @@ def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say
 
     live = Live(path)
     watcher = Watcher()
-    if path is not None:
-        watcher.watch_file(path, live.changed)
-    for folder in _catalog_dirs():
-        watcher.watch_tree(folder, ".toml", live.catalog_changed)
+    watch(live, watcher, path)
     live.start()
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame) -> None:  # Ctrl-C: let the open event streams end first
@@ -119,6 +116,28 @@ def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say
         watcher.stop()
         live.stop()
         sock.close()
+
+
+def watch(live, watcher, path: Path | None) -> None:
+    """What a save anywhere changes: the cluster file, the parts catalog (ours and the user's
+    parts/), and the logo file the design engraves (watched once the builder has read its name;
+    a logo named later, or renamed, is watched from then on)."""
+    if path is not None:
+        watcher.watch_file(path, live.changed)
+    for folder in _catalog_dirs():
+        watcher.watch_tree(folder, ".toml", live.catalog_changed)
+    watched: set[Path] = set()
+    lock = threading.Lock()
+
+    def logo_seen(logo: Path) -> None:
+        logo = logo.resolve()
+        with lock:
+            if logo in watched:
+                return
+            watched.add(logo)
+        watcher.watch_file(logo, live.changed)
+
+    live.logo_seen = logo_seen
 
 
 def allowed_hosts(host: str) -> list[str] | None:

@@ -77,3 +77,34 @@ def test_export_files_render_in_the_worker_and_download(running):
     assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
     z = zipfile.ZipFile(io.BytesIO(client.get("/exports.zip").content))
     assert sorted(n.split("/", 1)[1] for n in z.namelist()) == sorted(paths)
+
+
+CIRCLE = """<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" viewBox="0 0 10 10">
+<circle cx="5" cy="5" r="5" fill="black"/></svg>"""
+SQUARE = CIRCLE.replace('<circle cx="5" cy="5" r="5" fill="black"/>', '<rect width="10" height="6" fill="black"/>')
+
+
+def test_saving_the_logo_updates_the_plates_and_the_export_files(tmp_path):
+    """The logo is input the cluster file only names: `rack serve` watches it too, and the
+    plates and the export files follow a save of the logo alone."""
+    from overlay import overlay_text
+    from rackdesign.web.live import Live
+    from rackdesign.web.server import watch
+    from rackdesign.web.watch import Watcher
+
+    (tmp_path / "logo.svg").write_text(CIRCLE)
+    cluster = tmp_path / "cluster.toml"
+    cluster.write_text(overlay_text({"rack.engraving.logo": "logo.svg"}))
+    live, watcher = Live(cluster, slow_lane=False), Watcher()
+    watch(live, watcher, cluster)
+    live.start()
+    try:
+        first = wait(lambda: live.design, "the first design")
+        (tmp_path / "logo.svg").write_text(SQUARE)  # the cluster file is not touched
+        second = wait(lambda: live.design.version != first.version and live.design, "the design after the logo's save",
+                      timeout=60)
+        assert second.text == first.text and second.plates_rev != first.plates_rev
+        assert live._slow_key(second, "exports") != live._slow_key(first, "exports")
+    finally:
+        watcher.stop()
+        live.stop()
