@@ -119,12 +119,17 @@ def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say
 
 
 def watch(live, watcher, path: Path | None) -> None:
-    """What a save anywhere changes: the cluster file, the parts catalog (ours and the user's
-    parts/), and the logo file the design engraves (watched once the builder has read its name;
-    a logo named later, or renamed, is watched from then on)."""
+    """What a save anywhere changes: the cluster file, the parts catalog (ours, and the user's
+    parts/ beside the cluster file when it is there at the start), and the logo file the design
+    engraves (watched once the builder has read its name; a logo named later, or renamed, is
+    watched from then on)."""
+    folders = _catalog_dirs()
     if path is not None:
         watcher.watch_file(path, live.changed)
-    for folder in _catalog_dirs():
+        user_parts = path.resolve().parent / "parts"  # the user's own parts (pirack/catalog.py)
+        if user_parts.is_dir():
+            folders.append(user_parts)
+    for folder in folders:
         watcher.watch_tree(folder, ".toml", live.catalog_changed)
     watched: set[Path] = set()
     lock = threading.Lock()

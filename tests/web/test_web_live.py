@@ -108,3 +108,28 @@ def test_saving_the_logo_updates_the_plates_and_the_export_files(tmp_path):
     finally:
         watcher.stop()
         live.stop()
+
+
+def test_saving_a_part_of_your_own_updates_the_bill_of_materials(tmp_path):
+    """parts/ beside the cluster file is catalog too: a saved price there reaches the BOM."""
+    import shutil
+    from pathlib import Path
+
+    from rackdesign.web.live import Live
+    from rackdesign.web.server import watch
+    from rackdesign.web.watch import Watcher
+
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "own-part", tmp_path / "ex")
+    cluster, part = tmp_path / "ex" / "cluster.toml", tmp_path / "ex" / "parts" / "my-pi4.toml"
+    live, watcher = Live(cluster, slow_lane=False), Watcher()
+    watch(live, watcher, cluster)
+    live.start()
+    try:
+        first = wait(lambda: live.design, "the first design")
+        part.write_text(part.read_text().replace("price = 9000", "price = 9500"))
+        second = wait(lambda: live.design.version != first.version and live.design, "the design after the part's save",
+                      timeout=60)
+        assert second.text == first.text and second.bom != first.bom
+    finally:
+        watcher.stop()
+        live.stop()
