@@ -263,7 +263,6 @@ def _plain(v: object) -> bool:
 
 
 def toml_value(v: object) -> str:
-
     """A simple value spelled as TOML (strings quoted and escaped as JSON does: TOML reads it)."""
     import json
 

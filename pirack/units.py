@@ -158,7 +158,6 @@ def within(lo_mm: float, hi_mm: float, why: str):
 
 
 def mm(q: Length | pint.Quantity) -> float:
-
     """A length as a float in millimetres (for geometry, which works in mm)."""
     if isinstance(q, Length):
         return q.millimetres

@@ -440,7 +440,6 @@ def _explain_part(a: AcrylicEstimate, p: PartPrice, E: dict) -> str:
 
 
 def _explain_order(a: AcrylicEstimate, E: dict) -> list[str]:
-
     out = []
     if a.basis != "parts":
         what = " + ".join(f"{w} × {h} mm" for w, h in a.billed)

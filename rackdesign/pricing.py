@@ -205,8 +205,7 @@ def _billed(parts2d: Sequence[Part2D], parts: tuple[PartPrice, ...], prof: Fabri
     return tuple(out)
 
 
-def _unpriced(pm: PriceModel, bends
-: int) -> tuple[str, ...]:
+def _unpriced(pm: PriceModel, bends: int) -> tuple[str, ...]:
     """What the estimate leaves out for want of a price: "bends" (there are bends and no bend
     fee), "shipping" (no shipping in the profile)."""
     out = []

@@ -344,7 +344,6 @@ def tag_nodes(glb: bytes, tags: dict[str, dict]) -> bytes:
 # --- BOM ----------------------------------------------------------------------------------------
 
 def bom(lc: LoadedCluster, lay: Layout, parts2d: list[Part2D], prof: Fabricator) -> dict:
-
     """The BOM and cost table as `rack bom --format json` prints it."""
     from ..bom import build_bom
     from ..bom_render import render_json

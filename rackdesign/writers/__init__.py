@@ -25,7 +25,6 @@ class Pen:
 
 
 def pens(profile: Fabricator) -> dict[str, Pen]:
-
     """purpose -> Pen from a `pirack.catalog.Fabricator`."""
     from pirack.units import mm
 

@@ -86,7 +86,6 @@ def render_sheet(sheet: CutSheet, profile: Fabricator, backend: CutBackend) -> b
 
 
 def _emit(backend: CutBackend, path: Path) -> None:
-
     if isinstance(path, Circle):
         backend.circle(path)
         return

@@ -110,6 +110,5 @@ class DxfSheet:
 
 
 def sheet_dxf(sheet: CutSheet, profile: Fabricator) -> bytes:
-
     """One cut sheet as DXF R2010 in millimetres, entities in the order the laser runs them."""
     return render_sheet(sheet, profile, DxfSheet(sheet, profile))

@@ -42,8 +42,7 @@ def _head(sheets: list[CutSheet], prof: Fabricator, files: list[str]) -> list[st
             "The files hold geometry only; dimensions and these instructions are not in them.", ""]
 
 
-def _colours(prof: Fabricator, parts
-: list[Part2D]) -> list[str]:
+def _colours(prof: Fabricator, parts: list[Part2D]) -> list[str]:
     pen = pens(prof)
     used = {purpose for p in parts for purpose, _ in p.paths()}
     what = {"cut": ("切断 (閉じた線: 外形と穴)", "cut through (closed paths: outlines and holes)"),

@@ -190,8 +190,7 @@ class PdfPlot:
         return self.buf.getvalue()
 
 
-def drawing_pdf(drawing: Drawing, cluster
-: str, date: str, mark: str = "") -> bytes:
+def drawing_pdf(drawing: Drawing, cluster: str, date: str, mark: str = "") -> bytes:
     from .plot import plot
 
     return plot(drawing, cluster, date, PdfPlot, mark)

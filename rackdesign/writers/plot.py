@@ -424,8 +424,7 @@ def _dimension(out: PlotBackend, dl: DimLines) -> None:
             out.polygon([tip, (bx - uy * ARROW_W, by + ux * ARROW_W), (bx + uy * ARROW_W, by - ux * ARROW_W)], "#000000")
 
 
-def _frame_and_title(out: PlotBackend, page
-: Page, drawing: Drawing, cluster: str, date: str, mark: str = "") -> None:
+def _frame_and_title(out: PlotBackend, page: Page, drawing: Drawing, cluster: str, date: str, mark: str = "") -> None:
     fr, th = STYLES["frame"], STYLES["thin"]
     W, H = page.W, page.H
     x0, y0, x1, y1 = MARGIN / 2, MARGIN / 2, W - MARGIN / 2, H - MARGIN / 2

@@ -157,8 +157,7 @@ class SvgPlot:
         return self.dwg.tostring().encode("utf-8")
 
 
-def drawing_svg(drawing: Drawing, cluster
-: str, date: str, mark: str = "") -> bytes:
+def drawing_svg(drawing: Drawing, cluster: str, date: str, mark: str = "") -> bytes:
     from .plot import plot
 
     return plot(drawing, cluster, date, SvgPlot, mark)
