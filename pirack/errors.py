@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+    from pydantic.fields import FieldInfo
 
 SHOWN_MAX = 60  # characters of a quoted value before it is cut short
 
@@ -68,7 +73,7 @@ def _escape_char(ch: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def shown(value) -> str:
+def shown(value: object) -> str:
     """A value from the user's file as it should appear in a message: a string quoted and
     escaped (a backslash doubled, so `\\n` typed by the user and a real newline differ) and cut
     short when long; other values as their TOML spelling or their kind."""
@@ -88,7 +93,7 @@ def shown(value) -> str:
     return escape(type(value).__name__)
 
 
-def what_is(value) -> str:
+def what_is(value: object) -> str:
     """`value` described for a "got ..." clause: its kind, then the value."""
     if isinstance(value, str):
         return f"the text {shown(value)}"
@@ -127,7 +132,8 @@ def key_path(loc: tuple) -> str:
     return out
 
 
-def from_validation_error(file, exc, prefix: str = "", skip: int = 0, model=None) -> InputError:
+def from_validation_error(file: str | Path | None, exc: ValidationError, prefix: str = "", skip: int = 0,
+                          model: type[BaseModel] | None = None) -> InputError:
     """Turn a pydantic ValidationError into an InputError naming the key of the first problem,
     each problem said as what is expected there, with an example. `skip` drops leading location
     parts (a discriminated union's tag); `model` (the validated class) gives each key's example
@@ -159,7 +165,7 @@ _EXPECTED = {
 }
 
 
-def describe(err: dict, loc: tuple, model=None) -> tuple[str, str]:
+def describe(err: dict, loc: tuple, model: type[BaseModel] | None = None) -> tuple[str, str]:
     """(key, message) for one pydantic error: what the key expects, an example, what it got."""
     kind, key = err["type"], key_path(loc)
     name, info = _field_at(model, loc)
@@ -175,7 +181,7 @@ def describe(err: dict, loc: tuple, model=None) -> tuple[str, str]:
     return key, f"expected {_expected(kind, err.get('ctx') or {}, info)}{like}; got {what_is(err.get('input'))}"
 
 
-def _expected(kind: str, ctx: dict, info) -> str:
+def _expected(kind: str, ctx: dict, info: FieldInfo | None) -> str:
     if kind == "literal_error":
         choices = _literal_choices(info.annotation) if info is not None else ()
         return "one of " + (" | ".join(shown(c) for c in choices) if choices else escape(str(ctx.get("expected", ""))))
@@ -190,7 +196,7 @@ def _expected(kind: str, ctx: dict, info) -> str:
     return escape(info.description) if info is not None and info.description else "another value"
 
 
-def _fields(tp) -> dict:
+def _fields(tp: object) -> dict:
     """The fields of the pydantic model in a type (list[Node] -> Node's), or {}."""
     fields = getattr(tp, "model_fields", None)
     if isinstance(fields, dict):
@@ -204,7 +210,7 @@ def _fields(tp) -> dict:
     return {}
 
 
-def _field_at(model, loc: tuple):
+def _field_at(model: type[BaseModel] | None, loc: tuple):
     """The innermost model field on the way to `loc`: (its name, its FieldInfo), or (None, None)."""
     name = info = None
     tp = model
@@ -216,7 +222,7 @@ def _field_at(model, loc: tuple):
     return name, info
 
 
-def _known_keys(model, loc: tuple) -> str:
+def _known_keys(model: type[BaseModel] | None, loc: tuple) -> str:
     if model is None:
         return ""
     tp = model
@@ -228,7 +234,7 @@ def _known_keys(model, loc: tuple) -> str:
     return f"; the keys here are {', '.join(names)}" if names else ""
 
 
-def _literal_choices(tp) -> tuple:
+def _literal_choices(tp: object) -> tuple:
     from typing import Literal, get_args, get_origin
 
     if get_origin(tp) is Literal:
@@ -240,7 +246,7 @@ def _literal_choices(tp) -> tuple:
     return ()
 
 
-def _example(name: str | None, info) -> str:
+def _example(name: str | None, info: FieldInfo | None) -> str:
     """', like owned = true': the field's first example, else its default, spelled as TOML."""
     if info is None:
         return ""
@@ -250,13 +256,13 @@ def _example(name: str | None, info) -> str:
     return f", like {name} = {toml_value(value)}" if value is not None else ""
 
 
-def _plain(v) -> bool:
+def _plain(v: object) -> bool:
     if isinstance(v, (list, tuple)):
         return bool(v) and all(_plain(x) for x in v)
     return isinstance(v, (str, bool, int, float)) and v != ""
 
 
-def toml_value(v) -> str:
+def toml_value(v: object) -> str:
     """A simple value spelled as TOML (strings quoted and escaped as JSON does: TOML reads it)."""
     import json
 

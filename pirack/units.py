@@ -16,9 +16,14 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import shown
+
+if TYPE_CHECKING:
+    import pint
+    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidatorFunctionWrapHandler
+    from pydantic_core import CoreSchema
 
 # The units a maker writes a rack's lengths in, with their exact factor to mm (the inch is
 # 25.4 mm by definition). Anything else is refused, with this list in the message.
@@ -56,7 +61,7 @@ class Length:
         """The pint Quantity (pint is imported on first use)."""
         return ureg().Quantity(self.millimetres, "mm")
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, Length):
             return self.millimetres == other.millimetres
         return NotImplemented
@@ -71,14 +76,14 @@ class Length:
         return self.text
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source, handler):
+    def __get_pydantic_core_schema__(cls, source: object, handler: GetCoreSchemaHandler):
         from pydantic_core import core_schema
 
         as_text = core_schema.plain_serializer_function_ser_schema(str, return_schema=core_schema.str_schema())
         return core_schema.no_info_plain_validator_function(cls.parse, serialization=as_text)
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, schema, handler) -> dict:
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict:
         return {"type": "string", "pattern": _LENGTH_PATTERN,
                 "description": f"A length with its unit ({UNIT_NAMES}), like \"28 mm\" or \"1.1 in\"",
                 "examples": ["28 mm", "1.1 in"]}
@@ -138,7 +143,7 @@ def within(lo_mm: float, hi_mm: float, why: str):
 
     span = f"{lo_mm:g}-{hi_mm:g} mm"
 
-    def check(value, handler) -> Length:
+    def check(value: object, handler: ValidatorFunctionWrapHandler) -> Length:
         try:
             q = handler(value)
         except ValidationError as exc:
@@ -152,7 +157,7 @@ def within(lo_mm: float, hi_mm: float, why: str):
     return WrapValidator(check)
 
 
-def mm(q) -> float:
+def mm(q: Length | pint.Quantity) -> float:
     """A length as a float in millimetres (for geometry, which works in mm)."""
     if isinstance(q, Length):
         return q.millimetres

@@ -14,8 +14,18 @@ import csv
 import io
 import json
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .bom import Bom, BomLine
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from reportlab.platypus import Paragraph
+
+    from pirack.money import Money
+
+    from .pricing import AcrylicEstimate, PartPrice
 
 FORMATS = ("table", "csv", "md", "json", "pdf")
 GROUPS = {"computers": ("本体", "Computers"), "network": ("ネットワーク", "Network"),
@@ -41,11 +51,11 @@ def group_name(g: str, lang: str) -> str:
     return ja if lang == "ja" else en
 
 
-def _yen(m) -> str:
+def _yen(m: Money | None) -> str:
     return "" if m is None else f"{int(m.amount):,}"
 
 
-def _int(m) -> int | None:
+def _int(m: Money | None) -> int | None:
     # amounts are integral Decimals (pirack.money refuses anything else)
     return None if m is None else int(m.amount)
 
@@ -198,7 +208,7 @@ class _Raw(str):
     """A Decimal's digits that the JSON writer emits as a number (see render_json)."""
 
 
-def _money(m):
+def _money(m: Money | None):
     return None if m is None else {"amount": int(m.amount), "currency": m.currency}
 
 
@@ -226,7 +236,7 @@ def to_data(bom: Bom) -> dict:
     return data
 
 
-def acrylic_data(a) -> dict:
+def acrylic_data(a: AcrylicEstimate) -> dict:
     """The price model's terms as data (the same keys whatever the language)."""
     return {
         "fabricator": a.fabricator, "sheet": a.sheet, "thickness": a.thickness, "basis": a.basis,
@@ -248,7 +258,7 @@ def acrylic_data(a) -> dict:
 
 def render_json(bom: Bom) -> str:
     # measurements with decimals go out as numbers, digit for digit: marked, then unquoted
-    def mark(o):
+    def mark(o: object):
         if isinstance(o, _Raw):
             return f"\u0000{o}\u0000"
         if isinstance(o, dict):
@@ -263,7 +273,7 @@ def render_json(bom: Bom) -> str:
 
 # --- PDF -----------------------------------------------------------------------------------------
 
-def _pdf_rows(bom: Bom, lang: str, P, R) -> tuple[list, list]:
+def _pdf_rows(bom: Bom, lang: str, P: Callable[[str], Paragraph], R: Callable[[str], Paragraph]) -> tuple[list, list]:
     """The cost table's rows (Paragraphs: P left, R right-aligned) and its row styles."""
     from reportlab.lib import colors
 
@@ -299,7 +309,7 @@ def render_pdf(bom: Bom, lang: str = "ja") -> bytes:
     head = ParagraphStyle("head", fontName=base, fontSize=14, leading=18)
     body = ParagraphStyle("body", fontName=base, fontSize=8, leading=10.5)
 
-    def P(s: str, st=small):
+    def P(s: str, st: ParagraphStyle = small):
         return Paragraph(fonts.markup(s), st)
 
     rows, row_style = _pdf_rows(bom, lang, P, lambda s: P(s, right))
@@ -399,7 +409,7 @@ def _num_str(d: Decimal) -> str:
     return f"{d.normalize():f}"
 
 
-def explain(a, lang: str = "en") -> list[str]:
+def explain(a: AcrylicEstimate, lang: str = "en") -> list[str]:
     """The formula with every number filled in, term by term, and where the numbers come from."""
     E = EXPLAIN["ja" if lang == "ja" else "en"]
     out = [E["head"].format(fab=a.fabricator, name=a.fabricator_name, t=a.thickness, sheet=a.sheet)]
@@ -417,7 +427,7 @@ def explain(a, lang: str = "en") -> list[str]:
     return out
 
 
-def _explain_part(a, p, E) -> str:
+def _explain_part(a: AcrylicEstimate, p: PartPrice, E: dict) -> str:
     terms = [f"{p.cut_m} m × {_num_str(a.cut_per_m)} = {_yen(p.cut)}"]
     if p.score_m:
         terms.append(f"{p.score_m} m × {_num_str(a.score_per_m)} = {_yen(p.score)}")
@@ -429,7 +439,7 @@ def _explain_part(a, p, E) -> str:
     return line + (" " + E["part_min"].format(v=_yen(p.price)) if p.price.amount != raw else "")
 
 
-def _explain_order(a, E) -> list[str]:
+def _explain_order(a: AcrylicEstimate, E: dict) -> list[str]:
     out = []
     if a.basis != "parts":
         what = " + ".join(f"{w} × {h} mm" for w, h in a.billed)

@@ -21,10 +21,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from pirack.errors import InputError
 from pirack.money import Money
 from pirack.units import mm
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pirack.catalog import Fabricator, PriceModel, Sheet
+    from pirack.load import LoadedCluster
+
+    from .geometry2d import Part2D
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,7 @@ def _max(a: Money, b: Money) -> Money:
 # ---------------------------------------------------------------------------------------------
 
 
-def acrylic_estimate(lc, prof, parts2d) -> AcrylicEstimate | None:
+def acrylic_estimate(lc: LoadedCluster, prof: Fabricator, parts2d: Sequence[Part2D]) -> AcrylicEstimate | None:
     """The fabricator profile `prof`'s price model over the flat parts (as `rack export` cuts them)."""
     if not parts2d:
         return None
@@ -127,7 +136,7 @@ def acrylic_estimate(lc, prof, parts2d) -> AcrylicEstimate | None:
     return estimate(parts2d, prof, sheet.id, tkey, rate, lc.spec.purchases.acrylic_quote)
 
 
-def _material_rate(lc, prof, sheet, tkey: str) -> Decimal:
+def _material_rate(lc: LoadedCluster, prof: Fabricator, sheet: Sheet, tkey: str) -> Decimal:
     rate = prof.pricing.material_per_cm2.get(tkey)
     if rate is None:
         known = ", ".join(prof.pricing.material_per_cm2) or "none"
@@ -136,7 +145,7 @@ def _material_rate(lc, prof, sheet, tkey: str) -> Decimal:
     return _dec(rate, 4)
 
 
-def estimate(parts2d, prof, sheet_id: str, tkey: str, yen_per_cm2: Decimal, quote: Money | None) -> AcrylicEstimate:
+def estimate(parts2d: Sequence[Part2D], prof: Fabricator, sheet_id: str, tkey: str, yen_per_cm2: Decimal, quote: Money | None) -> AcrylicEstimate:
     """The price model's terms, step by step (see the module's formula)."""
     pm = prof.pricing
     rates = {k: _dec(getattr(pm, k), 4) for k in ("cut_per_m", "score_per_m", "engrave_per_cm2")}
@@ -164,7 +173,7 @@ def estimate(parts2d, prof, sheet_id: str, tkey: str, yen_per_cm2: Decimal, quot
         _unpriced(pm, bend_count), quote, pm.source, tuple(pm.calibrated_on))
 
 
-def _part_price(p, basis: str, yen_per_cm2: Decimal, rates: dict, part_min: Money) -> PartPrice:
+def _part_price(p: Part2D, basis: str, yen_per_cm2: Decimal, rates: dict, part_min: Money) -> PartPrice:
     w, h = p.size
     area = _dec(w * h / 100.0, 2)
     cut = _dec(p.cut_length() / 1000.0, 3)
@@ -178,7 +187,7 @@ def _part_price(p, basis: str, yen_per_cm2: Decimal, rates: dict, part_min: Mone
                      _max(material + c + s + e, part_min))
 
 
-def _billed(parts2d, parts: tuple[PartPrice, ...], prof) -> tuple[tuple[Decimal, Decimal], ...]:
+def _billed(parts2d: Sequence[Part2D], parts: tuple[PartPrice, ...], prof: Fabricator) -> tuple[tuple[Decimal, Decimal], ...]:
     """The rectangles billed as material: per part, the artboard per sheet, or whole sheets."""
     basis = prof.pricing.material_basis
     if basis == "parts":
@@ -196,7 +205,7 @@ def _billed(parts2d, parts: tuple[PartPrice, ...], prof) -> tuple[tuple[Decimal,
     return tuple(out)
 
 
-def _unpriced(pm, bends: int) -> tuple[str, ...]:
+def _unpriced(pm: PriceModel, bends: int) -> tuple[str, ...]:
     """What the estimate leaves out for want of a price: "bends" (there are bends and no bend
     fee), "shipping" (no shipping in the profile)."""
     out = []

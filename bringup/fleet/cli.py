@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -13,6 +13,12 @@ from rich.table import Table
 
 from pirack.cli_common import ClusterFile
 from pirack.errors import WorkFailed
+
+if TYPE_CHECKING:
+    from pirack.load import LoadedCluster
+
+    from .driver import NodeResult
+    from .lab import LabFleet
 
 fleet_app = typer.Typer(
     help=(
@@ -31,7 +37,7 @@ LabOpt = Annotated[bool, typer.Option("--lab", help="Drive the virtual lab (`bri
 IdOpt = Annotated[Optional[str], typer.Option("--id", help="Lab id (with --lab; default: derived from the cluster name).")]
 
 
-def _bundle(lc, out: Path, package: str | None, install: bool | None, labf=None):
+def _bundle(lc: LoadedCluster, out: Path, package: str | None, install: bool | None, labf: LabFleet | None = None):
     from .bundle import BundleOptions, write_bundle
     from .driver import build_wheel
 
@@ -50,7 +56,7 @@ def _bundle(lc, out: Path, package: str | None, install: bool | None, labf=None)
     return write_bundle(lc, out, opts, cfg_extra)
 
 
-def _lab(lc, lab: bool, lab_id: str | None):
+def _lab(lc: LoadedCluster, lab: bool, lab_id: str | None):
     if not lab:
         return None
     from .lab import prepare
@@ -114,7 +120,8 @@ def run(ctx: typer.Context, file: ClusterFile = None,
         raise WorkFailed(f"ansible-playbook exited {rc}")
 
 
-def _bundle_and_play(lc, out, package, install, labf, check, limit, extra):
+def _bundle_and_play(lc: LoadedCluster, out: Path | None, package: str | None, install: bool | None,
+                     labf: LabFleet | None, check: bool, limit: str | None, extra: list[str]):
     """Write the bundle (into --out, the lab's folder, or a scratch folder removed afterwards)
     and run ansible-playbook on it: (its exit code, the task records)."""
     import shutil
@@ -135,7 +142,7 @@ def _bundle_and_play(lc, out, package, install, labf, check, limit, extra):
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _summary_table(results, check: bool, seconds: float) -> Table:
+def _summary_table(results: list[NodeResult], check: bool, seconds: float) -> Table:
     what = "would change" if check else "changed"
     table = Table(title=f"bringup fleet {'--check ' if check else ''}({seconds:.1f} s)")
     for col in ("node", "result", f"bringup {what}", "other tasks changed", "detail"):

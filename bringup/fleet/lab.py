@@ -14,9 +14,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pirack.errors import InputError
 from pirack.load import LoadedCluster
+
+if TYPE_CHECKING:
+    from .bundle import BundleOptions
 
 FLEET = Path("_lab") / "fleet"
 
@@ -36,7 +40,7 @@ class LabFleet:
     def bundle(self) -> Path:
         return self.dir / "bundle"
 
-    def with_install(self, opts) -> None:
+    def with_install(self, opts: BundleOptions) -> None:
         """`--lab --install`: the real install tasks, into a venv per node inside the lab that
         sees this machine's packages (its dependencies come from here, not from PyPI)."""
         for v in ("pirack_install", "bringup_python"):

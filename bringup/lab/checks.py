@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import struct
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from ipaddress import IPv4Address
@@ -28,7 +29,7 @@ from .dhcp import lease
 from .netns import in_netns, run
 from .paths import LabPaths, lab_dir
 from .state import LabState
-from .topology import ECHO_PORT, UPSTREAM_ANSWER, UPSTREAM_ZONE, Topology, build_topology
+from .topology import ECHO_PORT, UPSTREAM_ANSWER, UPSTREAM_ZONE, NodeNet, Topology, build_topology
 
 PROBE_TIMEOUT = 1.0  # how long a refusal is waited for: the lab's links answer in microseconds
 SYSNAME_OID = ".1.3.6.1.2.1.1.5.0"
@@ -165,7 +166,7 @@ class Verifier:
         exports_file = self.mroot / EXPORTS_PATH.lstrip("/")
         self.exports = ganesha.parse_exports(exports_file.read_text(), EXPORTS_PATH) if exports_file.exists() else []
 
-    def _timed(self, name: str, where: str, fn) -> Check:
+    def _timed(self, name: str, where: str, fn: Callable[[], tuple[bool, str]]) -> Check:
         t0 = time.monotonic()
         try:
             ok, detail = fn()
@@ -174,7 +175,7 @@ class Verifier:
         return Check(name, where, ok, detail, time.monotonic() - t0)
 
     # DHCP -------------------------------------------------------------------------------------
-    def dhcp(self, s) -> tuple[bool, str]:
+    def dhcp(self, s: NodeNet) -> tuple[bool, str]:
         got, said = lease(s.ns, s.interface, self.work / f"dhcp-{s.name}.env", options=("ntpsrv", "search"),
                           timeout=10)
         if got is None:
@@ -187,7 +188,7 @@ class Verifier:
         return True, f"{got['ip']}/{got['mask']} router {got['router']} dns {got['dns']} ntp {got['ntpsrv']} domain {got['domain']}"
 
     # DNS --------------------------------------------------------------------------------------
-    def dns(self, s) -> tuple[bool, str]:
+    def dns(self, s: NodeNet) -> tuple[bool, str]:
         bad = []
         names = 0
         for n in self.spec.nodes:
@@ -205,7 +206,7 @@ class Verifier:
         return True, f"{names} node names resolve; {up} forwarded -> {UPSTREAM_ANSWER}"
 
     # TFTP -------------------------------------------------------------------------------------
-    def tftp(self, s) -> tuple[bool, str]:
+    def tftp(self, s: NodeNet) -> tuple[bool, str]:
         from bringup.render.netboot import tftp_folder
 
         folder = tftp_folder(self.spec, self.spec.node(s.name))
@@ -238,7 +239,7 @@ class Verifier:
         ids = f"&uid={uid}&gid={uid}" if uid is not None else ""
         return f"nfs://{self.master}{path}?version=4{ids}"
 
-    def nfs(self, s) -> tuple[bool, str]:
+    def nfs(self, s: NodeNet) -> tuple[bool, str]:
         if not self.exports:
             return True, "no exports in the cluster file"
         done, bad = [], []
@@ -247,7 +248,7 @@ class Verifier:
             (done if ok else bad).append(note)
         return (not bad), "; ".join(bad or done)
 
-    def _nfs_export(self, s, e: ganesha.ExportLine) -> tuple[bool, str]:
+    def _nfs_export(self, s: NodeNet, e: ganesha.ExportLine) -> tuple[bool, str]:
         """One export from slave `s`: refused if it is not for the slave, else a file written,
         read back, and root squashed (or not) as the export says."""
         c = self._allowed(e, s.address)
@@ -265,13 +266,13 @@ class Verifier:
         owner = (self.mroot / remote.lstrip("/")).stat().st_uid
         return self._nfs_squash(s, e, c, local, f"{e.path}/lab-{s.name}-{stamp}-root.txt", owner)
 
-    def _nfs_refused(self, s, e: ganesha.ExportLine) -> tuple[bool, str]:
+    def _nfs_refused(self, s: NodeNet, e: ganesha.ExportLine) -> tuple[bool, str]:
         cp = run(["nfs-ls", self._nfs_url(e.path)], ns=s.ns, check=False, timeout=5)
         if cp.returncode == 0:
             return False, f"{e.path}: listed, but the export is not for {s.address}"
         return True, f"{e.path} refused"
 
-    def _nfs_write_read(self, s, e: ganesha.ExportLine, local: Path, remote: str, token: str,
+    def _nfs_write_read(self, s: NodeNet, e: ganesha.ExportLine, local: Path, remote: str, token: str,
                         uid: int | None) -> str | None:
         """`token` written to `remote` and read back, over NFS and on the master's disk: the problem, or None."""
         local.write_text(token)
@@ -284,7 +285,7 @@ class Verifier:
             return f"{e.path}: read back differs"
         return None
 
-    def _nfs_squash(self, s, e: ganesha.ExportLine, c: ganesha.ExportClient, local: Path, as_root: str,
+    def _nfs_squash(self, s: NodeNet, e: ganesha.ExportLine, c: ganesha.ExportClient, local: Path, as_root: str,
                     owner: int) -> tuple[bool, str]:
         """Root squashed on a root_squash export (a write as root lands as another user), and the
         file written owned by root on a no_root_squash one."""
@@ -301,7 +302,7 @@ class Verifier:
         return True, note + " (write+read)"
 
     # NTP --------------------------------------------------------------------------------------
-    def ntp(self, s) -> tuple[bool, str]:
+    def ntp(self, s: NodeNet) -> tuple[bool, str]:
         r = ntp_query(s.ns, self.master)
         if r is None:
             return False, "no answer from the master on UDP 123"
@@ -313,7 +314,7 @@ class Verifier:
         return True, f"stratum {stratum}, reference {ref}: {src}"
 
     # SNAT -------------------------------------------------------------------------------------
-    def snat(self, s) -> tuple[bool, str]:
+    def snat(self, s: NodeNet) -> tuple[bool, str]:
         want = str(self.t.snat_address.ip)
         try:
             peer = echo_peer(s.ns, str(self.t.router), ECHO_PORT)
@@ -327,7 +328,7 @@ class Verifier:
                   self.master, SYSNAME_OID], ns=ns, check=False, timeout=timeout + 5, env=self.client_env)
         return cp.returncode, (cp.stdout.strip() or cp.stderr.strip())
 
-    def snmp(self, s) -> tuple[bool, str]:
+    def snmp(self, s: NodeNet) -> tuple[bool, str]:
         rc, out = self.snmpget(s.ns, timeout=2)
         want = self.spec.fqdn(self.spec.master)
         ok = rc == 0 and f'"{want}"' in out
@@ -385,7 +386,7 @@ class Verifier:
             return False, "from the uplink: " + "; ".join(wrong)
         return True, f"only TCP {SSH_PORT} (SSH) answers; {', '.join(str(p) for p in UPLINK_PROBES[1:])}: dropped"
 
-    def uplink_to_slave(self, s) -> tuple[bool, str]:
+    def uplink_to_slave(self, s: NodeNet) -> tuple[bool, str]:
         # Nothing listens on the slave: a RST ('refused') would prove the packet reached it.
         r = tcp_connect(self.t.uplink_ns, str(s.address), 22)
         return r not in ("open", "refused"), f"TCP to {s.address}:22: {r}" + (

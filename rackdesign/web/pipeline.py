@@ -18,10 +18,18 @@ import json
 import struct
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pirack.errors import InputError
 
 from .views import ErrorView, HoleView, LegendEntry, PartView, PlateView
+
+if TYPE_CHECKING:
+    from pirack.catalog import Catalog, Fabricator
+    from pirack.load import LoadedCluster
+
+    from ..geometry2d import Part2D
+    from ..layout.placed import Layout, Placed, SupportPattern
 
 # glTF tessellation: fine enough to read a hex spacer as a hex, coarse enough to stay small
 # and fast (CadQuery's default 0.001 mm took 2.4 s and 1.2 MB for the default rack).
@@ -92,20 +100,20 @@ def catalog_dirs() -> list[Path]:
     return [catalog_dir()]
 
 
-def spec_key(lc) -> str:
+def spec_key(lc: LoadedCluster) -> str:
     """Changes when the cluster's meaning changes (not for comments or spacing)."""
     return digest(lc.spec.model_dump_json())
 
 
-def cluster_name(lc) -> str:
+def cluster_name(lc: LoadedCluster) -> str:
     return lc.spec.cluster.name
 
 
-def node_count(lc) -> int:
+def node_count(lc: LoadedCluster) -> int:
     return len(lc.spec.nodes)
 
 
-def choices(lc) -> dict[str, list[dict]]:
+def choices(lc: LoadedCluster) -> dict[str, list[dict]]:
     """Catalog parts the settings editor offers, by kind: [{"id", "name"}]."""
     cat = lc.catalog
     out = {}
@@ -116,7 +124,7 @@ def choices(lc) -> dict[str, list[dict]]:
 
 # --- layout and flat parts --------------------------------------------------------------------
 
-def layout(lc):
+def layout(lc: LoadedCluster):
     from ..findings import LayoutError
     from ..layout import build_layout
 
@@ -127,11 +135,11 @@ def layout(lc):
                                     kind="layout", fix=getattr(exc, "fix", "") or "")) from None
 
 
-def layout_key(lay) -> str:
+def layout_key(lay: Layout) -> str:
     return digest(repr(lay))  # frozen dataclasses all the way down: repr is the content
 
 
-def logo_path(lc) -> Path | None:
+def logo_path(lc: LoadedCluster) -> Path | None:
     """The logo file rack.engraving.logo names (relative to the cluster file's folder), or None."""
     logo = lc.spec.rack.engraving.logo
     if not logo:
@@ -156,12 +164,12 @@ def logo_stamp(path: Path | None) -> str:
         return "unreadable"
 
 
-def engraving_key(lc) -> str:
+def engraving_key(lc: LoadedCluster) -> str:
     """What the engraving reads besides the layout: rack.engraving and the logo file's bytes."""
     return digest(lc.spec.rack.engraving.model_dump_json(), logo_stamp(logo_path(lc)))
 
 
-def flat_parts(lc, lay) -> tuple[list, list[str]]:
+def flat_parts(lc: LoadedCluster, lay: Layout) -> tuple[list, list[str]]:
     """The plates and the switch support as cut for rack.fabricator (bent, or two plates when
     it does not bend), with their engraving; and its warnings."""
     from ..pipeline import flat_parts_for
@@ -170,7 +178,7 @@ def flat_parts(lc, lay) -> tuple[list, list[str]]:
     return flat_parts_for(lc, lay, warnings.append, fabricator(lc)), warnings
 
 
-def fabricator(lc):
+def fabricator(lc: LoadedCluster):
     from ..pipeline import profile_for
 
     return profile_for(lc, None)
@@ -186,7 +194,7 @@ LEGEND = {
 }
 
 
-def legend(parts, prof) -> list[LegendEntry]:
+def legend(parts: list[Part2D], prof: Fabricator) -> list[LegendEntry]:
     """What each colour on the plates means, for the purposes the plates use, in the pens the
     fabricator's cut files draw them in."""
     from ..writers import pens
@@ -197,7 +205,7 @@ def legend(parts, prof) -> list[LegendEntry]:
             for purpose, (label, meaning) in LEGEND.items() if purpose in used]
 
 
-def plates(parts, prof) -> list[PlateView]:
+def plates(parts: list[Part2D], prof: Fabricator) -> list[PlateView]:
     """Each flat part as drawn in its cut file (the fabricator's colours), one SVG per plate."""
     from ..nesting import CutSheet
     from ..writers.svg import sheet_svg
@@ -210,7 +218,7 @@ def plates(parts, prof) -> list[PlateView]:
     return out
 
 
-def _plate_view(p, width: float, height: float, svg: bytes) -> PlateView:
+def _plate_view(p: Part2D, width: float, height: float, svg: bytes) -> PlateView:
     from ..geometry2d import Circle
 
     notes = p.notes or {}
@@ -227,7 +235,7 @@ def _plate_view(p, width: float, height: float, svg: bytes) -> PlateView:
 
 # --- the 3D scene -----------------------------------------------------------------------------
 
-def parts(lay, catalog) -> list[PartView]:
+def parts(lay: Layout, catalog: Catalog) -> list[PartView]:
     """Every solid of the assembly, in the assembly's order, named as its scene node."""
     out = []
     for p in lay.parts:
@@ -236,7 +244,7 @@ def parts(lay, catalog) -> list[PartView]:
     return out
 
 
-def _label(p, catalog, support) -> str:
+def _label(p: Placed, catalog: Catalog, support: SupportPattern | None) -> str:
     if p.kind == "plate":
         return f"plate {p.part_id}"
     if p.kind == "support":  # the layout's support pattern says which form it laid out
@@ -258,7 +266,7 @@ class ShapeStore:
         self.shapes: dict = {}
         self.builds = 0
 
-    def assembly(self, lay, catalog):
+    def assembly(self, lay: Layout, catalog: Catalog):
         """The rack as a CadQuery assembly, as rackdesign.model.build_assembly builds it, with
         shapes taken from this store."""
         import cadquery as cq
@@ -269,7 +277,7 @@ class ShapeStore:
         entries: dict[str, str] = {}
 
         class Cache(model.ShapeCache):
-            def get(self, p):
+            def get(self, p: Placed):
                 if p.kind == "plate":  # its params are its name: the geometry is the key
                     key = (p.kind, self._geometry(p))
                 elif p.kind == "support":
@@ -284,7 +292,7 @@ class ShapeStore:
                     store.builds += 1
                 return shape
 
-            def _geometry(self, p):
+            def _geometry(self, p: Placed):
                 if p.kind == "support":
                     return repr(self.lay.support)
                 plate = self.plates[p.part_id]
@@ -300,7 +308,7 @@ class ShapeStore:
         return assy
 
 
-def scene_glb(lay, catalog, store: ShapeStore, views: list[PartView]) -> bytes:
+def scene_glb(lay: Layout, catalog: Catalog, store: ShapeStore, views: list[PartView]) -> bytes:
     """The assembly as binary glTF (CadQuery's exporter: node names and colours kept), each part
     node tagged with its name, kind and node in `extras` (three.js puts them in userData;
     it rewrites node names, so the page reads the tags)."""
@@ -335,7 +343,7 @@ def tag_nodes(glb: bytes, tags: dict[str, dict]) -> bytes:
 
 # --- BOM ----------------------------------------------------------------------------------------
 
-def bom(lc, lay, parts2d, prof) -> dict:
+def bom(lc: LoadedCluster, lay: Layout, parts2d: list[Part2D], prof: Fabricator) -> dict:
     """The BOM and cost table as `rack bom --format json` prints it."""
     from ..bom import build_bom
     from ..bom_render import render_json

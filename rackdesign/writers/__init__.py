@@ -8,6 +8,10 @@ what they are (no flattening). Drawing renderers draw a `rackdesign.drawing.Draw
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pirack.catalog import Fabricator
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,7 @@ class Pen:
     fill: bool = False
 
 
-def pens(profile) -> dict[str, Pen]:
+def pens(profile: Fabricator) -> dict[str, Pen]:
     """purpose -> Pen from a `pirack.catalog.Fabricator`."""
     from pirack.units import mm
 

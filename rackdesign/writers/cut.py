@@ -13,10 +13,16 @@ and `finish() -> bytes`.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..geometry2d import Arc, Circle, Contour, Part2D
 from . import Pen, pens
+
+if TYPE_CHECKING:
+    from pirack.catalog import Fabricator
+
+    from ..geometry2d import Path
+    from ..nesting import CutSheet
 
 # (purpose, which paths of a part): the order the laser runs them and the files list them
 PASSES = (("bend", "bend"), ("engrave", "engrave"), ("score", "score"), ("cut", "holes"), ("cut", "outline"))
@@ -60,7 +66,7 @@ def _paths(part: Part2D, which: str) -> list:
     return list(getattr(part, which))
 
 
-def render_sheet(sheet, profile, backend: CutBackend) -> bytes:
+def render_sheet(sheet: CutSheet, profile: Fabricator, backend: CutBackend) -> bytes:
     """Walk the sheet once, pass by pass, and return the back end's bytes."""
     pen = pens(profile)
     for purpose, which in PASSES:
@@ -79,7 +85,7 @@ def render_sheet(sheet, profile, backend: CutBackend) -> bytes:
     return backend.finish()
 
 
-def _emit(backend: CutBackend, path) -> None:
+def _emit(backend: CutBackend, path: Path) -> None:
     if isinstance(path, Circle):
         backend.circle(path)
         return

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import io
 import math
+from typing import TYPE_CHECKING
 
 from ..geometry2d import Arc, Circle, Contour
 from . import Pen, pens, rgb
 from .cut import drawn, render_sheet, split_full_turns
+
+if TYPE_CHECKING:
+    from pirack.catalog import Fabricator
+
+    from ..nesting import CutSheet
 
 
 def _aci(colour: str) -> int:
@@ -45,7 +51,7 @@ class DxfSheet:
     colours), CIRCLE for circles, LWPOLYLINE (closed flag set when closed) for contours, and a
     solid HATCH over a part's engrave regions when the profile fills engraving."""
 
-    def __init__(self, sheet, profile):
+    def __init__(self, sheet: CutSheet, profile: Fabricator):
         import ezdxf
 
         self.doc = ezdxf.new("R2010", setup=False)
@@ -103,6 +109,6 @@ class DxfSheet:
         return buf.getvalue().encode("utf-8")
 
 
-def sheet_dxf(sheet, profile) -> bytes:
+def sheet_dxf(sheet: CutSheet, profile: Fabricator) -> bytes:
     """One cut sheet as DXF R2010 in millimetres, entities in the order the laser runs them."""
     return render_sheet(sheet, profile, DxfSheet(sheet, profile))

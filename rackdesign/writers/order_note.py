@@ -10,14 +10,21 @@ and the fabricator profile; nothing here computes geometry.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..geometry2d import Part2D
 from . import pens
 from .plot import fmt_mm
 
+if TYPE_CHECKING:
+    from pirack.catalog import Fabricator
+
+    from ..nesting import CutSheet
+
 NAME = "order-note.txt"
 
 
-def order_note(sheets, prof, files: list[str]) -> bytes:
+def order_note(sheets: list[CutSheet], prof: Fabricator, files: list[str]) -> bytes:
     """The note for one cut job: `sheets` as nested (rackdesign.nesting.CutSheet), `files` the
     cut files it goes with (names relative to the note)."""
     parts = [p for sh in sheets for p in sh.parts]
@@ -25,7 +32,7 @@ def order_note(sheets, prof, files: list[str]) -> bytes:
     return ("\n".join(lines).rstrip() + "\n").encode()
 
 
-def _head(sheets, prof, files: list[str]) -> list[str]:
+def _head(sheets: list[CutSheet], prof: Fabricator, files: list[str]) -> list[str]:
     kinds = sorted({(sh.material, sh.thickness) for sh in sheets})
     material = ", ".join(f"{m} ({fmt_mm(t)} mm)" for m, t in kinds)
     return [f"ご注文メモ / Order note — {prof.name}", "",
@@ -35,7 +42,7 @@ def _head(sheets, prof, files: list[str]) -> list[str]:
             "The files hold geometry only; dimensions and these instructions are not in them.", ""]
 
 
-def _colours(prof, parts: list[Part2D]) -> list[str]:
+def _colours(prof: Fabricator, parts: list[Part2D]) -> list[str]:
     pen = pens(prof)
     used = {purpose for p in parts for purpose, _ in p.paths()}
     what = {"cut": ("切断 (閉じた線: 外形と穴)", "cut through (closed paths: outlines and holes)"),

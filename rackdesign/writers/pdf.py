@@ -11,12 +11,27 @@ import io
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..geometry2d import Arc, Circle, Contour, Line
 from . import Pen, fonts, rgb
 from .cut import drawn, render_sheet
 
-def _canvas(buf, w_mm: float, h_mm: float, title: str):
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.pdfgen.pathobject import PDFPathObject
+
+    from pirack.catalog import Fabricator
+
+    from ..drawing import Drawing
+    from ..geometry2d import P
+    from ..geometry2d import Path as Path2D
+    from ..nesting import CutSheet
+    from .plot import LineStyle
+
+def _canvas(buf: io.BytesIO, w_mm: float, h_mm: float, title: str):
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
 
@@ -29,12 +44,12 @@ def _canvas(buf, w_mm: float, h_mm: float, title: str):
     return c
 
 
-def _colour(c, hexcol: str, stroke: bool = True) -> None:
+def _colour(c: Canvas, hexcol: str, stroke: bool = True) -> None:
     r, g, b = rgb(hexcol)
     (c.setStrokeColorRGB if stroke else c.setFillColorRGB)(r / 255, g / 255, b / 255)
 
 
-def _add_contour(p, contour: Contour, k: float, closed: bool) -> None:
+def _add_contour(p: PDFPathObject, contour: Contour, k: float, closed: bool) -> None:
     """Lines and arcs onto a reportlab path (arcs as reportlab's own Bézier arcs, chained onto
     the current point); a closed contour ends with closepath (h), an open one does not."""
     from reportlab.pdfgen.pdfgeom import bezierArc
@@ -52,7 +67,7 @@ def _add_contour(p, contour: Contour, k: float, closed: bool) -> None:
         p.close()
 
 
-def _add_path(p, path, k: float) -> None:
+def _add_path(p: PDFPathObject, path: Path2D, k: float) -> None:
     if isinstance(path, Circle):
         p.circle(path.center[0] * k, path.center[1] * k, path.radius * k)
         p.close()  # reportlab's circle ends where it starts but leaves the path open
@@ -65,7 +80,7 @@ class PdfSheet:
     its own stroked path in the purpose's colour and width; a part's engrave regions are one
     compound path filled even-odd."""
 
-    def __init__(self, sheet):
+    def __init__(self, sheet: CutSheet):
         from reportlab.lib.units import mm
 
         self.k = mm
@@ -106,7 +121,7 @@ class PdfSheet:
         return self.buf.getvalue()
 
 
-def sheet_pdf(sheet, profile) -> bytes:
+def sheet_pdf(sheet: CutSheet, profile: Fabricator) -> bytes:
     """One cut sheet as a one-page PDF, page size = sheet size, 1:1 millimetres, no text and
     no font."""
     return render_sheet(sheet, profile, PdfSheet(sheet))
@@ -124,26 +139,26 @@ class PdfPlot:
         self.buf = io.BytesIO()
         self.c = _canvas(self.buf, paper_w, paper_h, "drawing")
 
-    def _style(self, st) -> None:
+    def _style(self, st: LineStyle) -> None:
         _colour(self.c, st.colour)
         self.c.setLineWidth(st.width * self.k)
         self.c.setDash([d * self.k for d in st.dash], 0) if st.dash else self.c.setDash([], 0)
 
-    def line(self, a, b, st) -> None:
+    def line(self, a: P, b: P, st: LineStyle) -> None:
         self._style(st)
         self.c.line(a[0] * self.k, a[1] * self.k, b[0] * self.k, b[1] * self.k)
 
-    def arc(self, arc: Arc, st) -> None:
+    def arc(self, arc: Arc, st: LineStyle) -> None:
         self._style(st)
         p = self.c.beginPath()
         _add_contour(p, Contour((arc,)), self.k, closed=False)
         self.c.drawPath(p, stroke=1, fill=0)
 
-    def circle(self, c: Circle, st) -> None:
+    def circle(self, c: Circle, st: LineStyle) -> None:
         self._style(st)
         self.c.circle(c.center[0] * self.k, c.center[1] * self.k, c.radius * self.k, stroke=1, fill=0)
 
-    def polygon(self, pts, colour: str) -> None:
+    def polygon(self, pts: Sequence[P], colour: str) -> None:
         _colour(self.c, colour, stroke=False)
         p = self.c.beginPath()
         p.moveTo(pts[0][0] * self.k, pts[0][1] * self.k)
@@ -152,7 +167,7 @@ class PdfPlot:
         p.close()
         self.c.drawPath(p, stroke=0, fill=1)
 
-    def text(self, pos, s: str, size: float, anchor: str = "start", angle: float = 0.0) -> None:
+    def text(self, pos: P, s: str, size: float, anchor: str = "start", angle: float = 0.0) -> None:
         """Text in runs, each in a font that has its glyphs (writers.fonts), anchored as a whole."""
         c = self.c
         pt = size / 0.7 * self.k  # size is the cap height in mm
@@ -175,7 +190,7 @@ class PdfPlot:
         return self.buf.getvalue()
 
 
-def drawing_pdf(drawing, cluster: str, date: str, mark: str = "") -> bytes:
+def drawing_pdf(drawing: Drawing, cluster: str, date: str, mark: str = "") -> bytes:
     from .plot import plot
 
     return plot(drawing, cluster, date, PdfPlot, mark)

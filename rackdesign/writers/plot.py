@@ -12,9 +12,15 @@ from __future__ import annotations
 import math
 import textwrap
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from ..drawing import DCircle, DDim, DSeg, DText, Drawing
 from ..geometry2d import Arc, Circle, Line
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from ..geometry2d import P
 
 PAPERS = [("A4", 297.0, 210.0), ("A3", 420.0, 297.0)]  # landscape
 SCALES = [1.0, 1 / 2, 1 / 2.5, 1 / 5, 1 / 10, 1 / 20]
@@ -46,6 +52,22 @@ STYLES = {
 }
 
 
+class PlotBackend(Protocol):
+    """What `plot` draws with (writers.pdf.PdfPlot, writers.svg.SvgPlot), in paper mm, y up."""
+
+    def line(self, a: P, b: P, st: LineStyle) -> None: ...
+
+    def arc(self, arc: Arc, st: LineStyle) -> None: ...
+
+    def circle(self, c: Circle, st: LineStyle) -> None: ...
+
+    def polygon(self, pts: Sequence[P], colour: str) -> None: ...
+
+    def text(self, pos: P, s: str, size: float, anchor: str = "start", angle: float = 0.0) -> None: ...
+
+    def finish(self) -> bytes: ...
+
+
 def fmt_mm(v: float) -> str:
     return f"{v:.2f}".rstrip("0").rstrip(".")
 
@@ -71,7 +93,7 @@ def dim_geometry(d: DDim):
 
 
 
-def text_box(pos, text: str, size: float, anchor: str = "start", angle: float = 0.0) -> tuple:
+def text_box(pos: P, text: str, size: float, anchor: str = "start", angle: float = 0.0) -> tuple:
     """The paper box (x0, y0, x1, y1) a text takes as the back ends draw it: font size
     size/0.7 (size is the cap height), width from the embedded fonts' metrics (writers.fonts),
     descender to ascender; rotated texts by their corners."""
@@ -90,7 +112,7 @@ def boxes_overlap(a: tuple, b: tuple, pad: float = 0.0) -> bool:
     return a[0] < b[2] + pad and b[0] < a[2] + pad and a[1] < b[3] + pad and b[1] < a[3] + pad
 
 
-def segment_hits_box(p, q, box: tuple, pad: float = 0.0) -> bool:
+def segment_hits_box(p: P, q: P, box: tuple, pad: float = 0.0) -> bool:
     """Does the segment pq pass through the box (grown by pad)? Liang-Barsky clipping."""
     x0, y0, x1, y1 = box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad
     t0, t1 = 0.0, 1.0
@@ -138,7 +160,7 @@ class Page:
     legend_cols: int = 1
     legend_col_w: float = 0.0
 
-    def at(self, p) -> tuple:
+    def at(self, p: P) -> tuple:
         return (self.ox + p[0] * self.scale, self.oy + p[1] * self.scale)
 
     @property
@@ -313,7 +335,8 @@ def _ring(step: float, n: int) -> list[tuple[float, float]]:
     return out
 
 
-def _place(free: _Free, pos, text, size, anchor, angle, kind, offsets, own=None) -> PlacedText:
+def _place(free: _Free, pos: P, text: str, size: float, anchor: str, angle: float, kind: str,
+           offsets: Sequence[tuple[float, float]], own: int | None = None) -> PlacedText:
     """The first offset where the text is clear of everything placed (a note also clear of the
     drawing's lines, if it can be); the text stays where it was asked for if nothing is free
     (the overlap tests then fail and say which)."""
@@ -330,7 +353,7 @@ def _place(free: _Free, pos, text, size, anchor, angle, kind, offsets, own=None)
     return PlacedText(pos, text, size, anchor, angle, box, kind)
 
 
-def _nearest(box: tuple, p) -> tuple:
+def _nearest(box: tuple, p: P) -> tuple:
     return (min(max(p[0], box[0]), box[2]), min(max(p[1], box[1]), box[3]))
 
 
@@ -362,7 +385,7 @@ def paper_layout(drawing: Drawing, page: Page | None = None) -> tuple[Page, list
     return page, texts, lines
 
 
-def plot(drawing: Drawing, cluster: str, date: str, backend_cls, mark: str = "") -> bytes:
+def plot(drawing: Drawing, cluster: str, date: str, backend_cls: Callable[[float, float], PlotBackend], mark: str = "") -> bytes:
     """`mark`: a warning for the title block (`rack export --force`: "NOT CHECKED: N errors")."""
     page, texts, lines = paper_layout(drawing)
     out = backend_cls(page.W, page.H)
@@ -387,7 +410,7 @@ def plot(drawing: Drawing, cluster: str, date: str, backend_cls, mark: str = "")
     return out.finish()
 
 
-def _dimension(out, dl: DimLines) -> None:
+def _dimension(out: PlotBackend, dl: DimLines) -> None:
     st = STYLES["dimension"]
     for a, b in dl.extensions:
         out.line(a, b, st)
@@ -401,7 +424,7 @@ def _dimension(out, dl: DimLines) -> None:
             out.polygon([tip, (bx - uy * ARROW_W, by + ux * ARROW_W), (bx + uy * ARROW_W, by - ux * ARROW_W)], "#000000")
 
 
-def _frame_and_title(out, page: Page, drawing: Drawing, cluster: str, date: str, mark: str = "") -> None:
+def _frame_and_title(out: PlotBackend, page: Page, drawing: Drawing, cluster: str, date: str, mark: str = "") -> None:
     fr, th = STYLES["frame"], STYLES["thin"]
     W, H = page.W, page.H
     x0, y0, x1, y1 = MARGIN / 2, MARGIN / 2, W - MARGIN / 2, H - MARGIN / 2

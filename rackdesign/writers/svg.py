@@ -7,9 +7,21 @@ no transform, because some services' importers ignore transforms. A counter-cloc
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..geometry2d import Arc, Circle, Contour, Line
 from . import Pen
 from .cut import drawn, render_sheet, split_full_turns
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pirack.catalog import Fabricator
+
+    from ..drawing import Drawing
+    from ..geometry2d import P
+    from ..nesting import CutSheet
+    from .plot import LineStyle
 
 
 def _n(v: float) -> str:
@@ -54,7 +66,7 @@ class SvgSheet:
     """Cut-file back end (writers.cut): one group per layer, named by the profile's layer,
     strokes in the profile's colour; circles as <circle>, contours as <path>."""
 
-    def __init__(self, sheet):
+    def __init__(self, sheet: CutSheet):
         import svgwrite
 
         self.H = sheet.height
@@ -95,7 +107,7 @@ class SvgSheet:
         return self.dwg.tostring().encode("utf-8")
 
 
-def sheet_svg(sheet, profile) -> bytes:
+def sheet_svg(sheet: CutSheet, profile: Fabricator) -> bytes:
     """One cut sheet as SVG at 1:1 mm: width/height in mm, viewBox in mm, one group per layer
     in the order the laser runs them (engrave, score, cut)."""
     return render_sheet(sheet, profile, SvgSheet(sheet))
@@ -114,26 +126,26 @@ class SvgPlot:
         self.dwg.viewbox(0, 0, paper_w, paper_h)
         self.dwg.add(self.dwg.rect((0, 0), (paper_w, paper_h), fill="white"))
 
-    def _style(self, st) -> dict:
+    def _style(self, st: LineStyle) -> dict:
         a = dict(fill="none", stroke=st.colour, stroke_width=_n(st.width))
         if st.dash:
             a["stroke_dasharray"] = ",".join(_n(v) for v in st.dash)
         return a
 
-    def line(self, a, b, st) -> None:
+    def line(self, a: P, b: P, st: LineStyle) -> None:
         self.dwg.add(self.dwg.line((_n(a[0]), _n(self.H - a[1])), (_n(b[0]), _n(self.H - b[1])), **self._style(st)))
 
-    def arc(self, arc: Arc, st) -> None:
+    def arc(self, arc: Arc, st: LineStyle) -> None:
         d = contour_d(Contour((arc,)), self.H, closed=False)
         self.dwg.add(self.dwg.path(d=d, **self._style(st)))
 
-    def circle(self, c: Circle, st) -> None:
+    def circle(self, c: Circle, st: LineStyle) -> None:
         self.dwg.add(self.dwg.circle((_n(c.center[0]), _n(self.H - c.center[1])), _n(c.radius), **self._style(st)))
 
-    def polygon(self, pts, colour: str) -> None:
+    def polygon(self, pts: Sequence[P], colour: str) -> None:
         self.dwg.add(self.dwg.polygon([(_n(x), _n(self.H - y)) for x, y in pts], fill=colour, stroke="none"))
 
-    def text(self, pos, s: str, size: float, anchor: str = "start", angle: float = 0.0) -> None:
+    def text(self, pos: P, s: str, size: float, anchor: str = "start", angle: float = 0.0) -> None:
         x, y = pos[0], self.H - pos[1]
         t = self.dwg.text(s, insert=(_n(x), _n(y)), font_size=_n(size * 1.4), text_anchor=anchor,
                           font_family="IPAGothic, Helvetica, Arial, sans-serif", fill="black")
@@ -145,7 +157,7 @@ class SvgPlot:
         return self.dwg.tostring().encode("utf-8")
 
 
-def drawing_svg(drawing, cluster: str, date: str, mark: str = "") -> bytes:
+def drawing_svg(drawing: Drawing, cluster: str, date: str, mark: str = "") -> bytes:
     from .plot import plot
 
     return plot(drawing, cluster, date, SvgPlot, mark)
