@@ -60,6 +60,7 @@ def sh(*args, cwd=None, env=None, timeout=600, stdin=subprocess.DEVNULL):
     e.update(env or {})
     if args[0] in CLIS:
         args = (sys.executable, "-m", CLIS[args[0]], *args[1:])
+    if args[0] == sys.executable:
         # this checkout's code, also where the editable install points at another (a git worktree)
         e["PYTHONPATH"] = os.pathsep.join([*filter(None, e.get("PYTHONPATH", "").split(os.pathsep)), str(ROOT)])
     return subprocess.run(args, cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout, stdin=stdin)
