@@ -16,8 +16,13 @@ import copy
 import ipaddress
 import itertools
 import tomllib
+from typing import TYPE_CHECKING
 
 from pirack.errors import InputError
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
+    from tomlkit.items import Table
 
 MAX_NODES = 89  # as `rack init`: slaves take addresses from .11 upwards, below a DHCP range at .100
 ORIENTATIONS = ("side", "flat")
@@ -45,7 +50,7 @@ def current(text: str) -> dict:
     }
 
 
-def _mm(value) -> float | None:
+def _mm(value: object) -> float | None:
     from pirack.units import mm, parse_length
 
     try:
@@ -81,7 +86,7 @@ def apply(text: str, changes: dict) -> str:
     return tomlkit.dumps(doc)
 
 
-def _set(table, key: str, value: str | None) -> None:
+def _set(table: Table, key: str, value: str | None) -> None:
     """Set a value in place (its comment stays); None or "" removes an optional key."""
     if value in (None, ""):
         if key in table:
@@ -90,7 +95,7 @@ def _set(table, key: str, value: str | None) -> None:
         table[key] = value
 
 
-def _text(value, key: str, allowed=None) -> str:
+def _text(value: object, key: str, allowed: tuple[str, ...] | None = None) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -100,7 +105,7 @@ def _text(value, key: str, allowed=None) -> str:
     return value.strip()
 
 
-def _int(value, key: str, lo: int, hi: int) -> int:
+def _int(value: object, key: str, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
         raise InputError(None, key, f"{value!r}: expected a whole number")
     n = int(value)
@@ -109,7 +114,7 @@ def _int(value, key: str, lo: int, hi: int) -> int:
     return n
 
 
-def _number(value, key: str, lo: float, hi: float) -> float:
+def _number(value: object, key: str, lo: float, hi: float) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -121,7 +126,7 @@ def _number(value, key: str, lo: float, hi: float) -> float:
 
 # --- adding and removing nodes -------------------------------------------------------------------
 
-def set_node_count(doc, n: int) -> None:
+def set_node_count(doc: TOMLDocument, n: int) -> None:
     """Remove slaves from the end, or add slaves made like the last node (its board, HAT and
     comments) with a free name, a placeholder MAC and a free address outside the DHCP range."""
     nodes = doc["nodes"]
@@ -134,7 +139,7 @@ def set_node_count(doc, n: int) -> None:
         nodes.append(_new_slave(doc, nodes[-1]))
 
 
-def _new_slave(doc, like):
+def _new_slave(doc: TOMLDocument, like: Table):
     node = copy.deepcopy(like)
     used_names = {str(x.get("name")) for x in doc["nodes"]}
     k = 1
@@ -159,7 +164,7 @@ def _free_mac(used: set[str]) -> str:
     raise InputError(None, "nodes", "no free placeholder MAC address")
 
 
-def _free_address(doc) -> str:
+def _free_address(doc: TOMLDocument) -> str:
     net = doc.get("network", {})
     try:
         subnet = ipaddress.ip_network(str(net.get("subnet")), strict=False)
@@ -179,7 +184,7 @@ def _free_address(doc) -> str:
     return str(first)
 
 
-def _in(a: str, subnet) -> bool:
+def _in(a: str, subnet: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
     try:
         return ipaddress.ip_address(a) in subnet
     except ValueError:

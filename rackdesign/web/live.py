@@ -21,13 +21,16 @@ import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from pirack.errors import InputError
 
 from . import names
 from . import pipeline as P
 from .views import ErrorView, LegendEntry, PartView, PlateView
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger("pirack.web")
 
@@ -244,7 +247,7 @@ class Live:
         reused: list[str] = []
         get = self.cache.get
 
-        def timed(stage, key, make):
+        def timed(stage: str, key: str, make: Callable[[], object]):
             t0 = time.perf_counter()
             value = get(stage, key, make, reused)
             t[stage] = round(time.perf_counter() - t0, 4)
@@ -299,7 +302,7 @@ class Live:
         self.slow.request("front", d.slow["front"].key, P.worker_front_plan, self._slow_args(d))
         self.slow.request("checks", d.slow["checks"].key, P.worker_checks, self._slow_args(d))
 
-    def deliver(self, kind: str, key: str, data, message: str) -> None:
+    def deliver(self, kind: str, key: str, data: object, message: str) -> None:
         """A slow result (or its failure) for whichever design still wants it."""
         with self.lock:
             d = self.design
@@ -362,7 +365,7 @@ class SlowLane:
         return ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_worker_start,
                                    initargs=(os.getpid(),))
 
-    def request(self, kind: str, key: str, fn, args: tuple) -> None:
+    def request(self, kind: str, key: str, fn: Callable[..., object], args: tuple) -> None:
         with self.lock:
             self.pending[kind] = (key, fn, args)
         self.wake.set()
@@ -377,7 +380,7 @@ class SlowLane:
                     break
                 self._do(*job)
 
-    def _submit(self, fn, args: tuple):
+    def _submit(self, fn: Callable[..., object], args: tuple):
         """Run one job; a worker that died (OCCT can crash a process) is replaced and the job tried
         once more."""
         from concurrent.futures.process import BrokenProcessPool
@@ -402,7 +405,7 @@ class SlowLane:
                     return (kind, *self.pending.pop(kind))
         return None
 
-    def _do(self, kind: str, key: str, fn, args: tuple) -> None:
+    def _do(self, kind: str, key: str, fn: Callable[..., object], args: tuple) -> None:
         from concurrent.futures.process import BrokenProcessPool
 
         cached = self.results[kind]
@@ -441,7 +444,7 @@ def _worker_start(server_pid: int) -> None:
     P.import_cad_stack()
 
 
-def _stop_pool(pool) -> None:
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
     """Shut the worker down without waiting for a long job: end our own worker process by its
     pid (it is ours: the pool started it)."""
     procs = list(getattr(pool, "_processes", {}).values())

@@ -13,9 +13,19 @@ import logging
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pirack.errors import InputError
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    import uvicorn
+
+    from .live import Live
+    from .watch import Watcher
 
 WEB_MODULES = ("starlette", "uvicorn", "jinja2", "tomlkit", "watchfiles", "sse_starlette")
 DEFAULT_PORT = 8350
@@ -72,7 +82,7 @@ def resolve_file(file: Path | None) -> Path | None:
 
 
 def serve(file: Path | None, host: str = "127.0.0.1", port: int = DEFAULT_PORT, open_browser: bool = False,
-          say=print) -> None:
+          say: Callable[[str], None] = print) -> None:
     """Run until interrupted. `say` prints a line for the person at the terminal."""
     check_extra()
     from . import assets
@@ -89,7 +99,7 @@ def serve(file: Path | None, host: str = "127.0.0.1", port: int = DEFAULT_PORT, 
     run(sock, path, vendor, url, open_browser, say, allowed_hosts(host))
 
 
-def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say, hosts: list[str] | None) -> None:
+def run(sock: socket.socket, path: Path | None, vendor: Path, url: str, open_browser: bool, say: Callable[[str], None], hosts: list[str] | None) -> None:
     import uvicorn
 
     from .app import create_app
@@ -101,7 +111,7 @@ def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say
     watch(live, watcher, path)
     live.start()
     class Server(uvicorn.Server):
-        def handle_exit(self, sig, frame) -> None:  # Ctrl-C: let the open event streams end first
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:  # Ctrl-C: let the open event streams end first
             live.closing()
             super().handle_exit(sig, frame)
 
@@ -118,7 +128,7 @@ def run(sock, path: Path | None, vendor: Path, url: str, open_browser: bool, say
         sock.close()
 
 
-def watch(live, watcher, path: Path | None) -> None:
+def watch(live: Live, watcher: Watcher, path: Path | None) -> None:
     """What a save anywhere changes: the cluster file, the parts catalog (ours, and the user's
     parts/ beside the cluster file when it is there at the start), and the logo file the design
     engraves (watched once the builder has read its name; a logo named later, or renamed, is
@@ -165,7 +175,7 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def _open_when_up(server, url: str, say) -> None:
+def _open_when_up(server: uvicorn.Server, url: str, say: Callable[[str], None]) -> None:
     import time
     import webbrowser
 
