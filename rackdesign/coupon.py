@@ -15,9 +15,17 @@ coupon carries is listed in `Coupon.holes` with its drawn size and its place on 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .geometry2d import Circle, Part2D, rounded_rect, slot
+
+if TYPE_CHECKING:
+    from pirack.catalog import Fabricator, Sheet
+    from pirack.load import LoadedCluster
+
+    from .engrave import Ring
 
 SQUARE = 50.0  # mm: the reference square's side
 VARIANTS = (-0.1, 0.0, 0.1)  # mm on the diameter
@@ -49,7 +57,7 @@ def design_hole_sizes(parts: list[Part2D]) -> list[float]:
     return sorted({round(h.diameter, 2) for p in parts for h in p.holes if isinstance(h, Circle)})
 
 
-def build_coupon(parts: list[Part2D], sheet, min_hole: float, kerf: float) -> Coupon:
+def build_coupon(parts: list[Part2D], sheet: Sheet, min_hole: float, kerf: float) -> Coupon:
     """The coupon for these flat parts, cut from `sheet` (a catalog Sheet)."""
     from pirack.units import mm
 
@@ -64,7 +72,7 @@ def build_coupon(parts: list[Part2D], sheet, min_hole: float, kerf: float) -> Co
     return Coupon([square, fit], holes, thickness, kerf, skipped)
 
 
-def coupon_for(lc, parts: list[Part2D], profile, kerf: float | None, warn=None) -> Coupon:
+def coupon_for(lc: LoadedCluster, parts: list[Part2D], profile: Fabricator, kerf: float | None, warn: Callable[[str], None] | None = None) -> Coupon:
     """The coupon of a loaded cluster's flat parts, for this fabricator and kerf option."""
     from pirack.units import mm
 
@@ -78,7 +86,7 @@ def coupon_for(lc, parts: list[Part2D], profile, kerf: float | None, warn=None) 
     return coupon
 
 
-def coupon_files(coupon: Coupon, profile) -> dict[str, bytes]:
+def coupon_files(coupon: Coupon, profile: Fabricator) -> dict[str, bytes]:
     """coupon/coupon-<material>.{pdf,svg,dxf}: the same sheet in every cut format."""
     from pirack.units import mm
 
@@ -129,11 +137,11 @@ def _columns(x0: float, pitch: float) -> list[float]:
     return [x0 + pitch * i for i in range(len(VARIANTS))]
 
 
-def _width(polys) -> float:
+def _width(polys: list[Ring]) -> float:
     return max((x for p in polys for x, _ in p), default=0.0)
 
 
-def _at(polys, dx: float, dy: float):
+def _at(polys: list[Ring], dx: float, dy: float):
     return [[(x + dx, y + dy) for x, y in p] for p in polys]
 
 

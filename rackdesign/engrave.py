@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, BinaryIO, Callable
 
 from pirack.errors import InputError
 
@@ -20,6 +20,7 @@ from .geometry2d import Path as CutPath
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
+    from svgelements import Color, Shape, Subpath
 
     from pirack.load import LoadedCluster
 
@@ -87,7 +88,7 @@ def read_logo(base: Path, logo: str, display: str) -> tuple[Path, bytes]:
     return path, data
 
 
-def svg_polygons(path, width: float) -> list[list[tuple[float, float]]]:
+def svg_polygons(path: str | Path | BinaryIO, width: float) -> list[list[tuple[float, float]]]:
     """The filled shapes of an SVG file as closed polygons (outer rings and their holes, for an
     even-odd fill), scaled to `width` mm, y up. Shapes filled white are cut out of what is
     under them, as the logo looks on screen."""
@@ -106,7 +107,7 @@ def svg_polygons(path, width: float) -> list[list[tuple[float, float]]]:
     return _normalise(_rings(region, width))
 
 
-def _filled_shape(el):
+def _filled_shape(el: Shape):
     """One SVG shape as a shapely geometry: its subpaths combined even-odd, curves in 0.5 mm steps."""
     from shapely.geometry import Polygon
     from svgelements import Path as SPath
@@ -120,7 +121,7 @@ def _filled_shape(el):
     return shape
 
 
-def _subpath_points(sub) -> list[tuple[float, float]]:
+def _subpath_points(sub: Subpath) -> list[tuple[float, float]]:
     import numpy as np
     from svgelements import Close, Line as SLine, Move
 
@@ -135,20 +136,20 @@ def _subpath_points(sub) -> list[tuple[float, float]]:
     return pts
 
 
-def _is_light(fill) -> bool:
+def _is_light(fill: Color) -> bool:
     from svgelements import Color
 
     return Color(fill).distance_to(Color("white")) < 40
 
 
-def _paint(region, shape, light: bool):
+def _paint(region: BaseGeometry | None, shape: BaseGeometry, light: bool):
     """Dark shapes add to what is engraved; light ones cut out of what is under them."""
     if light:
         return region.difference(shape) if region is not None else None
     return shape if region is None else region.union(shape)
 
 
-def _rings(region, width: float) -> list[Ring]:
+def _rings(region: BaseGeometry, width: float) -> list[Ring]:
     """The region scaled to `width` mm wide, as outer rings and hole rings."""
     import shapely
     from shapely.geometry import Polygon

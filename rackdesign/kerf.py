@@ -8,12 +8,17 @@ nothing when the service compensates itself ("service").
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pirack.errors import InputError
+
+if TYPE_CHECKING:
+    from pirack.catalog import Fabricator
 
 MAX_KERF = 1.0  # mm: wider than any CO2 laser cut in acrylic; a typo, not a kerf
 
 
-def kerf_for(profile, option: float | None) -> float:
+def kerf_for(profile: Fabricator, option: float | None) -> float:
     """The kerf (mm) to compensate: the option when given, else the profile's default."""
     if option is not None:
         if not 0.0 <= option <= MAX_KERF:
