@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pirack.errors import InputError, WorkFailed
 from pirack.fsutil import atomic_write
@@ -22,8 +23,11 @@ from pirack.load import load_cluster
 from .render import merge_block, node_named
 from .render import netboot as nb
 
+if TYPE_CHECKING:
+    from pirack.spec import Cluster, Node
 
-def _slave(file, node: str, root: Path | None = None, live: bool = False):
+
+def _slave(file: Path | None, node: str, root: Path | None = None, live: bool = False):
     from .target import cluster_file
 
     # prepare without --root fills this machine's drive: never from the built-in default
@@ -84,7 +88,7 @@ def _copy(src: Path, dst: Path, exclude: Path | None = None) -> None:
             _run(f"copy {entry}", ["cp", "-a", str(entry), str(dst / entry.name)])
 
 
-def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Path | None) -> list[str]:
+def prepare(file: Path | None, node: str, image: Path | None, from_dir: Path | None, root: Path | None) -> list[str]:
     if (image is None) == (from_dir is None):
         raise InputError(None, "--image/--from", "give exactly one: --image FILE or --from DIR")
     lc, n = _slave(file, node, root, live=True)
@@ -105,7 +109,7 @@ def prepare(file, node: str, image: Path | None, from_dir: Path | None, root: Pa
         raise WorkFailed(f"netboot prepare: {exc.strerror or exc}{where}") from None
 
 
-def _fill(spec, n, image: Path | None, from_dir: Path | None, tftp: Path, nfs: Path) -> list[str]:
+def _fill(spec: Cluster, n: Node, image: Path | None, from_dir: Path | None, tftp: Path, nfs: Path) -> list[str]:
     out = []
     if image is not None:
         with _image_tree(image) as (boot_src, root_src):
@@ -139,6 +143,6 @@ def _fill(spec, n, image: Path | None, from_dir: Path | None, tftp: Path, nfs: P
     return out
 
 
-def eeprom(file, node: str) -> tuple[str, str]:
+def eeprom(file: Path | None, node: str) -> tuple[str, str]:
     _, n = _slave(file, node)
     return nb.eeprom_config(n), nb.eeprom_steps(n)

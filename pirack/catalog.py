@@ -23,7 +23,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, TypeVar, Union, overload
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -32,6 +32,9 @@ from .money import Price
 from .grammar import CATALOG_ID
 from .paths import catalog_dir, read_input
 from .units import Length, Offset, mm, parse_length
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 class _Strict(BaseModel):
@@ -142,7 +145,7 @@ class PartBase(_Strict):
 
     @field_validator("pack_size", mode="before")
     @classmethod
-    def _pack_positive(cls, v):
+    def _pack_positive(cls, v: object):
         if isinstance(v, int) and not isinstance(v, bool) and v < 1:
             raise ValueError(f"pack size must be at least 1, not {v}")
         return v
@@ -191,7 +194,7 @@ class Board(PartBase):
     power: Power = Field(default_factory=Power)
     keepouts: list[Box] = Field(default_factory=list)
 
-    def usb_current_a(self, conditions=()) -> float | None:
+    def usb_current_a(self, conditions: Iterable[str] = ()) -> float | None:
         """The USB ports' total current when `conditions` hold (names from USB_CONDITIONS)."""
         raised = self.usb_current_raised
         if raised is not None and set(conditions) & set(raised.when):
@@ -221,7 +224,7 @@ class Hat(PartBase):
     keepouts: list[Box] = Field(default_factory=list)
 
 
-def _lengths_mm(values) -> list:
+def _lengths_mm(values: Iterable[float]) -> list:
     return [parse_length(f"{round(v, 6)} mm") for v in values]
 
 
@@ -252,7 +255,7 @@ class Drive(PartBase):
 
     @model_validator(mode="before")
     @classmethod
-    def _old_front_keys(cls, data):
+    def _old_front_keys(cls, data: object):
         for old in ("bottom_holes", "side_holes_from_front"):
             if isinstance(data, dict) and old in data:
                 raise ValueError(f"`{old}` is no longer read: give SFF-8201's figures from the connector end "
@@ -629,7 +632,7 @@ class Catalog:
     def ids(self, kind: str) -> list[str]:
         return [p.id for p in self.of_kind(kind)]
 
-    def to_measure(self, ids=None) -> list[ToMeasure]:
+    def to_measure(self, ids: Iterable[str] | None = None) -> list[ToMeasure]:
         """Figures to measure before cutting, of the parts `ids` (default: every part)."""
         pids = sorted(set(ids)) if ids is not None else sorted(self.parts)
         return [m for pid in pids if pid in self for m in self[pid].to_measure()]

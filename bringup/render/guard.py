@@ -21,9 +21,16 @@ import dataclasses
 import posixpath
 import unicodedata
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel
 
 from pirack.errors import InputError
+
+if TYPE_CHECKING:
+    from pirack.spec import Cluster
+
+    from .model import NodePlan, RenderOptions, Secrets
 
 # Parts of the cluster description bring-up never renders: the rack's design and the shopping
 # list, and the free-text description (for people; a multi-line one is fine).
@@ -42,7 +49,7 @@ def bad_character(text: str, allow: str = "") -> str | None:
     return None
 
 
-def _walk(value, key: str):
+def _walk(value: object, key: str):
     """(key, text) for every scalar under `value`: pydantic models and dataclasses by field,
     lists by index, dicts by key; non-text scalars (addresses, lengths) as their text."""
     if key in NOT_RENDERED or value is None or isinstance(value, (bool, int, float)):
@@ -55,7 +62,7 @@ def _walk(value, key: str):
         yield from _walk(member, member_key)
 
 
-def _members(value, key: str):
+def _members(value: object, key: str):
     """(key, value) for each member of a model, dataclass, list or dict, lazily; None for a scalar."""
     if isinstance(value, BaseModel):
         return ((_field_key(key, name), getattr(value, name)) for name in type(value).model_fields)
@@ -73,7 +80,7 @@ def _field_key(key: str, name: str) -> str:
     return f"{key}.{name}" if key else name
 
 
-def check_inputs(file: str, spec, options, secrets) -> None:
+def check_inputs(file: str, spec: Cluster, options: RenderOptions, secrets: Secrets) -> None:
     """Refuse (InputError, exit 2) a control character in any value the renderers may use."""
     for where, value in ((file, spec), ("render options", options), ("secrets", secrets)):
         for key, text in _walk(value, ""):
@@ -93,7 +100,7 @@ def check_path(path: str) -> str | None:
     return None
 
 
-def check_plan(plan, file: str) -> None:
+def check_plan(plan: NodePlan, file: str) -> None:
     """The rendered plan: file and folder paths plain, contents free of control characters
     other than the newline and tab that end and indent lines, commands one line each."""
     for f in plan.files:

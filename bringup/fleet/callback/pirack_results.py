@@ -11,8 +11,12 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
 from ansible.plugins.callback import CallbackBase
+
+if TYPE_CHECKING:
+    from ansible.executor.task_result import CallbackTaskResult  # TaskResult before ansible-core 2.19
 
 DOCUMENTATION = """
     name: pirack_results
@@ -35,7 +39,7 @@ class CallbackModule(CallbackBase):
         super().__init__(*args, **kwargs)
         self._path = os.environ.get("PIRACK_FLEET_RESULTS")
 
-    def _write(self, result, status: str) -> None:
+    def _write(self, result: CallbackTaskResult, status: str) -> None:
         if not self._path:
             return
         # ansible-core 2.19 has .host/.task/.result; older releases only the underscored names.
@@ -49,14 +53,14 @@ class CallbackModule(CallbackBase):
         with open(self._path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(rec, default=str) + "\n")
 
-    def v2_runner_on_ok(self, result):
+    def v2_runner_on_ok(self, result: CallbackTaskResult):
         self._write(result, "changed" if result.is_changed() else "ok")
 
-    def v2_runner_on_failed(self, result, ignore_errors=False):
+    def v2_runner_on_failed(self, result: CallbackTaskResult, ignore_errors: bool = False):
         self._write(result, "ignored" if ignore_errors else "failed")
 
-    def v2_runner_on_unreachable(self, result):
+    def v2_runner_on_unreachable(self, result: CallbackTaskResult):
         self._write(result, "unreachable")
 
-    def v2_runner_on_skipped(self, result):
+    def v2_runner_on_skipped(self, result: CallbackTaskResult):
         self._write(result, "skipped")
