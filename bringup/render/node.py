@@ -41,7 +41,7 @@ def render_node(lc: LoadedCluster | Cluster, node_name: str, secrets: Secrets | 
     return plan
 
 
-def _common(spec, node, opts, plan: NodePlan) -> None:
+def _common(spec: Cluster, node: Node, opts: RenderOptions, plan: NodePlan) -> None:
     plan.files += [system.hostname(node), system.loopback_hosts_block(spec, node),
                    networkmanager.cluster_keyfile(spec, node),
                    chrony.config_file(spec, node, opts)]
@@ -94,7 +94,7 @@ def _master(spec: Cluster, opts: RenderOptions, secrets: Secrets, display: str) 
     return plan
 
 
-def _slave(spec: Cluster, node, opts: RenderOptions) -> NodePlan:
+def _slave(spec: Cluster, node: Node, opts: RenderOptions) -> NodePlan:
     plan = NodePlan(node=node.name, role="slave", packages=SLAVE_PACKAGES)
     _common(spec, node, opts, plan)
     if node.boot == "sd":

@@ -24,6 +24,7 @@ import logging
 import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -40,6 +41,9 @@ from pirack.errors import InputError
 from . import editor, names
 from . import pipeline as P
 from .live import Design, Live
+
+if TYPE_CHECKING:
+    from .views import PartView
 
 log = logging.getLogger("pirack.web")
 HERE = Path(__file__).resolve().parent
@@ -78,7 +82,7 @@ def design_json(d: Design) -> dict:
     return out
 
 
-def _part_json(p) -> dict:
+def _part_json(p: PartView) -> dict:
     return {"name": p.name, "part_id": p.part_id, "kind": p.kind, "node": p.node, "column": p.column,
             "label": p.label}
 
@@ -215,7 +219,7 @@ async def events(request: Request):
     return EventSourceResponse(stream(), ping=15, headers=NO_STORE)
 
 
-def _dumps(data) -> str:
+def _dumps(data: object) -> str:
     import json
 
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -10,8 +10,14 @@ through, with the holes inside that footprint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .views import PartView, PlateView
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .views import Box2
 
 TOUCH = 0.5  # mm: a part this close to a plate's faces rests on it or passes through it
 
@@ -26,7 +32,7 @@ class PlateMark:
         return {"outline": self.outline, "boxes": [list(b) for b in self.boxes], "holes": self.holes}
 
 
-def scene_targets(refs, node: str | None, parts: list[PartView]) -> list[str]:
+def scene_targets(refs: Iterable[str], node: str | None, parts: list[PartView]) -> list[str]:
     """Scene node names for a finding's part references (and its node, if it names one)."""
     names = {p.name for p in parts}
     out: dict[str, None] = {}
@@ -37,7 +43,7 @@ def scene_targets(refs, node: str | None, parts: list[PartView]) -> list[str]:
     return list(out)
 
 
-def _ref_targets(ref, node: str | None, parts: list[PartView], names: set[str]) -> list[str]:
+def _ref_targets(ref: str, node: str | None, parts: list[PartView], names: set[str]) -> list[str]:
     """A scene node's own name, else every part of that catalog id (the node's, if it has one)."""
     if ref in names:
         return [ref]
@@ -101,7 +107,7 @@ def _cut_as(part: PartView, plates: list[PlateView]) -> list[str]:
     return [part.part_id]
 
 
-def _centre_in(hole, box) -> bool:
+def _centre_in(hole: Box2, box: Box2) -> bool:
     cx, cy = (hole[0] + hole[2]) / 2, (hole[1] + hole[3]) / 2
     return box[0] - TOUCH <= cx <= box[2] + TOUCH and box[1] - TOUCH <= cy <= box[3] + TOUCH
 

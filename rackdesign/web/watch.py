@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from watchfiles import Change
 
 log = logging.getLogger("pirack.web")
 
@@ -38,12 +41,12 @@ class Watcher:
         for t in self.threads:
             t.join(2)
 
-    def _start(self, folder: Path, recursive: bool, wanted, on_change, name: str) -> None:
+    def _start(self, folder: Path, recursive: bool, wanted: Callable[[Change, str], bool], on_change: Callable[[float], None], name: str) -> None:
         t = threading.Thread(target=self._loop, args=(folder, recursive, wanted, on_change), name=name, daemon=True)
         t.start()
         self.threads.append(t)
 
-    def _loop(self, folder: Path, recursive: bool, wanted, on_change) -> None:
+    def _loop(self, folder: Path, recursive: bool, wanted: Callable[[Change, str], bool], on_change: Callable[[float], None]) -> None:
         import time
 
         import watchfiles
