@@ -46,7 +46,7 @@ class CheckerMissing(Exception):
     """The checker's binary is not installed (the daemon is not either)."""
 
 
-def _run(argv, env=None, timeout=20) -> subprocess.CompletedProcess:
+def _run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 20) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                           env=dict(os.environ, **(env or {})))
 

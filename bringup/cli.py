@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from pirack.cli_common import ClusterFile as AnyClusterFile, make_app, run_app
 from pirack.errors import WorkFailed
+
+if TYPE_CHECKING:
+    from .engine.resources import Change
+    from .engine.runner import RunResult
+    from .target import Target
 
 app = make_app(
     "bringup",
@@ -52,7 +57,7 @@ def _say(text: str = "") -> None:
     print(text)
 
 
-def _show_changes(t, changes, unchanged: int, skipped) -> None:
+def _show_changes(t: Target, changes: list[Change], unchanged: int, skipped: list[str]) -> None:
     where = f"--root {t.root}" if t.root else "this machine"
     _say(f"node {t.plan.node} ({t.plan.role}) from {t.lc.display}, on {where}")
     for c in changes:
@@ -105,7 +110,7 @@ def run(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None,
         raise res.failed  # exit 1, its message once (run_app)
 
 
-def _show_run(res, root: Path | None) -> None:
+def _show_run(res: RunResult, root: Path | None) -> None:
     for ln in res.log:
         _say(f"  {ln}")
     for c in res.changed:

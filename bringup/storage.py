@@ -9,9 +9,13 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pirack.errors import InputError, WorkFailed
 from pirack.load import load_cluster
+
+if TYPE_CHECKING:
+    from pirack.spec import Storage
 
 # The Debian package that brings each mkfs (a missing one is named, not a traceback).
 MKFS_PACKAGES = {"ext4": "e2fsprogs", "xfs": "xfsprogs", "btrfs": "btrfs-progs"}
@@ -30,7 +34,7 @@ def _mounted(device: str) -> str | None:
     return None
 
 
-def mkfs_argv(st, device: str) -> list[str]:
+def mkfs_argv(st: Storage, device: str) -> list[str]:
     """mkfs for the filesystem the cluster file names, with its label and UUID."""
     argv = [f"mkfs.{st.filesystem}"]
     if st.filesystem == "ext4":
@@ -44,7 +48,7 @@ def mkfs_argv(st, device: str) -> list[str]:
     return argv + [device]
 
 
-def format_drive(file, device: str, yes: str | None) -> list[str]:
+def format_drive(file: Path | None, device: str, yes: str | None) -> list[str]:
     from .target import cluster_file
 
     lc = load_cluster(cluster_file(file, None))  # formatting is always live: never the default

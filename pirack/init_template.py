@@ -8,14 +8,19 @@ Every commented example (`# key = value`) is valid TOML in its table when uncomm
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 # The cluster file's cap (what the tools are tested with); the template's addresses would allow 89
 # (slaves take .11 upwards, below the DHCP range at .100).
 from .spec import MAX_NODES
 
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
 SWITCH_MARK = "@SWITCH@"  # in TAIL (not a format string: its comments hold braces)
 
 
-def switch_for(nodes: int, catalog=None) -> tuple[str, str]:
+def switch_for(nodes: int, catalog: Catalog | None = None) -> tuple[str, str]:
     """(switch id, comment): the cheapest catalog switch with a port and PoE for each of `nodes`
     (every node in the template has a PoE HAT); when none has enough, the one with the most
     PoE ports, and the comment says so."""

@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from pydantic import ValidationError
 
@@ -25,6 +25,9 @@ from .catalog import Catalog, load_catalog, user_parts_dir
 from .errors import InputError, from_validation_error, shown
 from .paths import default_text, read_cluster_file, resolve  # noqa: F401  (part of this module's interface)
 from .spec import Cluster
+
+if TYPE_CHECKING:
+    from ipaddress import IPv4Network
 
 DEFAULT_NAME = "<built-in default cluster>"
 MAX_BYTES = 1 << 20  # a 64-node cluster file is ~25 KB
@@ -308,7 +311,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _is_host(a: IPv4Address, subnet) -> bool:
+def _is_host(a: IPv4Address, subnet: IPv4Network) -> bool:
     """In the subnet and neither its network nor its broadcast address."""
     if a not in subnet:
         return False

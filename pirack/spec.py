@@ -27,7 +27,7 @@ MAX_NODES = 64
 def _text_only(kind: str):
     """Only a quoted string becomes an address: pydantic alone would read 11 as 0.0.0.11."""
 
-    def check(v):
+    def check(v: object):
         if not isinstance(v, str):
             raise PydanticCustomError(kind, "not text")
         return v
@@ -203,7 +203,7 @@ class Purchases(_Model):
     spare_percent: StrictInt = Field(default=0, ge=0, le=100, description="extra small fasteners to buy, in percent")
 
 
-def _node_count(v):
+def _node_count(v: object):
     """Refuse a huge list before pydantic validates each of its nodes."""
     if isinstance(v, list) and len(v) > MAX_NODES:
         raise ValueError(f"{len(v)} nodes: at most {MAX_NODES} are supported (the rack and bring-up tools are "

@@ -139,7 +139,7 @@ def logo_digest(text: str, base: Path, display: str) -> str:
 
 # --- the manifest: checked before anything is written from it -----------------------------------
 
-def checked_manifest(manifest) -> tuple[str, list[str], list[str]] | None:
+def checked_manifest(manifest: object) -> tuple[str, list[str], list[str]] | None:
     """(cluster name, file paths, warnings) from a manifest, or None when anything in it is not
     what `write` makes: the name must be a cluster name and every path relative, made of folder
     names only (no '..', not absolute), so that OUT/<name>/<path> stays inside OUT."""

@@ -186,7 +186,7 @@ class PackageResource(Resource):
         cur = self.current()
         return list(self.names) if cur is None else [n for n, ok in cur.items() if not ok]
 
-    def argv(self, names) -> list[str]:
+    def argv(self, names: list[str]) -> list[str]:
         return ["apt-get", "install", "-y", "--no-install-recommends", *names]
 
     def diff(self) -> Change | None:

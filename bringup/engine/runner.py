@@ -16,6 +16,7 @@ import os
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pirack.fsutil import LinkRefused
 
@@ -25,6 +26,9 @@ from . import facts
 from .journal import LOCK, Journal, revert, sweep
 from .resources import (Change, CommandResource, Context, DirResource, FileResource, PackageResource,
                         ServiceResource, StepFailed)
+
+if TYPE_CHECKING:
+    from .resources import Resource
 
 
 @dataclass
@@ -73,7 +77,7 @@ def _restarted_by(plan: NodePlan) -> dict[str, list[str]]:
     return units
 
 
-def _needs_drive(r) -> bool:
+def _needs_drive(r: Resource) -> bool:
     thing = getattr(r, "mf", None) or getattr(r, "md", None)
     return thing is not None and (thing.on_drive or getattr(thing, "needs_drive", False))
 
@@ -86,7 +90,7 @@ def _drive_missing(ctx: Context, needs: bool, mount_point: str | None) -> bool:
     return not facts.is_mounted(ctx.at(mount_point))
 
 
-def _diff_one(r) -> Change | None:
+def _diff_one(r: Resource) -> Change | None:
     thing = getattr(r, "mf", None) or getattr(r, "md", None)
     try:
         return r.diff()

@@ -12,9 +12,13 @@ import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pirack.fsutil import atomic_write
 from pirack.load import LoadedCluster
+
+if TYPE_CHECKING:
+    from pirack.spec import Node
 
 INVENTORY = "inventory.yml"
 PLAYBOOK = "playbook.yml"
@@ -65,7 +69,7 @@ def defaults(opts: BundleOptions) -> dict:
 def inventory(lc: LoadedCluster, opts: BundleOptions) -> dict:
     spec = lc.spec
 
-    def host(n) -> dict:
+    def host(n: Node) -> dict:
         hv = {"ansible_host": str(n.address), "pirack_node": n.name, "pirack_role": n.role,
               "pirack_mac": n.mac, "pirack_boot": n.boot}
         hv.update(opts.host_vars.get(n.name, {}))
@@ -173,7 +177,7 @@ def ansible_cfg(extra: dict[str, dict[str, str]] | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_yaml(data, header: str) -> str:
+def to_yaml(data: object, header: str) -> str:
     """YAML through PyYAML (ansible-core brings it). Without it, JSON: YAML 1.2 is a superset
     of JSON, so Ansible reads the file all the same."""
     try:
@@ -182,7 +186,7 @@ def to_yaml(data, header: str) -> str:
         return header + json.dumps(data, indent=2) + "\n"
 
     class _NoAliases(yaml.SafeDumper):
-        def ignore_aliases(self, data):  # the two plays share nothing: write both in full
+        def ignore_aliases(self, data: object):  # the two plays share nothing: write both in full
             return True
 
     return header + yaml.dump(data, Dumper=_NoAliases, sort_keys=False, default_flow_style=False,

@@ -12,11 +12,15 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pirack.errors import InputError, WorkFailed
 
 from . import INSTALL_HINT
 from .bundle import CONFIG, INVENTORY, PLAN_TASK, PLAYBOOK, RUN_TASK
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 CALLBACK_DIR = Path(__file__).with_name("callback")
 RESULTS = "results.jsonl"
@@ -64,7 +68,7 @@ def build_backend_here(root: Path) -> bool:
         return False
 
 
-def _installed_satisfies(req) -> bool:
+def _installed_satisfies(req: Requirement) -> bool:
     from importlib.metadata import PackageNotFoundError, version
 
     try:

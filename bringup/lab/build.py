@@ -10,7 +10,9 @@ import signal
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pirack.load import LoadedCluster
 
@@ -22,6 +24,9 @@ from .netns import LabError, Started, ip_batch, run, start, wait_listening
 from .paths import LAB, LabPaths, lab_dir
 from .state import LabState, teardown
 from .topology import ECHO_PORT, Topology, build_topology
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 FAKE_START4 = b"\x7fELF fake start4.elf for the pirack lab\n" + bytes(range(256)) * 16
 
@@ -113,7 +118,7 @@ def _signals_deferred():
 
 def _install_signal_handlers():
     """SIGTERM/SIGHUP become KeyboardInterrupt, so `up` cleans up whatever stops it."""
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None):
         raise KeyboardInterrupt(f"signal {signum}")
     old = {}
     for s in (signal.SIGTERM, signal.SIGHUP):
@@ -123,7 +128,7 @@ def _install_signal_handlers():
 
 
 @contextlib.contextmanager
-def torn_down_on_failure(remove):
+def torn_down_on_failure(remove: Callable[[], tuple[list[str], list[str]]]):
     """SIGTERM/SIGHUP become KeyboardInterrupt; whatever stops the block calls `remove()` (which
     returns (removed, problems)) unless PIRACK_LAB_KEEP is set, to keep a broken lab to look at
     (then `bringup lab down`). The namespace lab's `up` and the VM lab's share it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -13,6 +13,11 @@ from rich.table import Table
 
 from pirack.cli_common import ClusterFile
 from pirack.errors import InputError, WorkFailed
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pirack.load import LoadedCluster
 
 lab_app = typer.Typer(
     help=(
@@ -35,7 +40,7 @@ def _need_root() -> None:
         raise InputError(None, None, "the lab needs root (network namespaces): run it with sudo")
 
 
-def _lab_id(lc, lab_id: str | None) -> str:
+def _lab_id(lc: LoadedCluster, lab_id: str | None) -> str:
     from .topology import lab_id_for
 
     if lab_id is not None and not (lab_id.isalnum() and lab_id.islower() and len(lab_id) <= 8):
@@ -43,7 +48,7 @@ def _lab_id(lc, lab_id: str | None) -> str:
     return lab_id or lab_id_for(lc.spec)
 
 
-def _lab_id_from_name(file) -> str:
+def _lab_id_from_name(file: Path | None) -> str:
     """The lab id from the cluster's name alone: `down` must work even when the rest of the
     file no longer validates (and it skips loading the catalog and units)."""
     import tomllib

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..findings import Finding
 from ..geometry3d import Box, Mm, Rect
@@ -23,6 +24,9 @@ from ..stack import ScrewChoice, choose_screw
 from ..threads import clearance_hole
 from .allowed import AllowedFasteners
 from .placed import HEAD_DOWN, ON_ITS_SIDE, Carried, Hole, Placer, SupportPattern
+
+if TYPE_CHECKING:
+    from pirack.catalog import Fabricator
 
 # A sheet without [bend] data (parts/sheets): inside radius = thickness, neutral axis mid-way
 # (the figures the catalog's acrylic sheets give, themselves unsourced estimates).
@@ -76,7 +80,7 @@ def support_form(t: Mm, web: Mm | None = None, thickest: Mm | None = None) -> Su
     return SupportForm(round(max(SUPPORT_FOOT, screw_x + hole / 2 + web), 3), round(screw_x, 3), web, slot)
 
 
-def no_bend_web(profile, t: Mm) -> Mm | None:
+def no_bend_web(profile: Fabricator | None, t: Mm) -> Mm | None:
     """None when the fabricator bends the support (or no profile is known); else the foot's web
     beyond the slots of the two-plate support: the fabricator's minimum web, at least t."""
     if profile is None or profile.bends:

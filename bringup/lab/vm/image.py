@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,7 +231,7 @@ def apt_archive_state(lists: Path = Path("/var/lib/apt/lists")) -> str:
     return h.hexdigest()
 
 
-def base_key(packages=PACKAGES, archive: str | None = None) -> str:
+def base_key(packages: Iterable[str] = PACKAGES, archive: str | None = None) -> str:
     doc = {"suite": SUITE, "sources": SOURCES, "packages": sorted(packages), "mmdebstrap": MMDEBSTRAP_OPTS, "env": MMDEBSTRAP_ENV,
            "archive": archive if archive is not None else apt_archive_state()}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
@@ -358,7 +359,7 @@ def _versions(tree: Path) -> dict[str, str]:
     return dict(ln.split(" ", 1) for ln in out.splitlines() if " " in ln)
 
 
-def build_base(key: str, log=print) -> Path:
+def build_base(key: str, log: Callable[[str], None] = print) -> Path:
     """The base tree for `key` (cached): what mmdebstrap made, and the versions it resolved."""
     folder = cache_dir() / f"base-{key}"
     with _locked(cache_dir()):
@@ -431,7 +432,7 @@ def cache_state() -> str:
     return "pirack layer" if (cache_dir() / f"base-{base_key()}" / "manifest.json").exists() else "cold"
 
 
-def build_image(log=print) -> Image:
+def build_image(log: Callable[[str], None] = print) -> Image:
     """The image for this checkout: cached, else built (base tree cached separately)."""
     bkey = base_key()
     src = checkout()

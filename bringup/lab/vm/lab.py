@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,7 @@ class VmInfo:
 class VmLab:
     """One VM lab: the wiring from the cluster file, and what up/boot/ssh/reboot/down do."""
 
-    def __init__(self, lc: LoadedCluster, lab_id: str | None = None, log=None):
+    def __init__(self, lc: LoadedCluster, lab_id: str | None = None, log: Callable[[str], None] | None = None):
         self.lc = lc
         self.spec = lc.spec
         self.t: Topology = build_topology(lc.spec, lab_id)

@@ -13,6 +13,7 @@ import base64
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,7 +165,7 @@ def boot_failure(path: str | Path) -> str | None:
     return next((f.strip() for f in BOOT_FAILURES if f in text), None)
 
 
-def wait_console(path: str | Path, patterns: tuple[str, ...], timeout: float, alive=lambda: True,
+def wait_console(path: str | Path, patterns: tuple[str, ...], timeout: float, alive: Callable[[], bool] = lambda: True,
                  offset: int = 0) -> str | None:
     """Poll the console log until one of `patterns` appears after byte `offset` (returns it), the
     VM stops (None) or `timeout` passes (None)."""

@@ -13,11 +13,16 @@ import re
 import shlex
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .qemu import wait_console
 from .lab import RPIOS_SERIAL, SLAVE_MASKED, SSD_SERIAL, VmLab, VmLabError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CLUSTER_FILE = "/etc/pirack/cluster.toml"
 # What pirack's cmdline.txt said before Bookworm's initramfs (raspberrypi/documentation #3205).
@@ -92,7 +97,7 @@ def boot_all(lab: VmLab, names: list[str]) -> dict[str, float]:
     return lab.power_on(names)
 
 
-def converge(lab: VmLab, community: str, log=print, boot_net: bool = True) -> list[Step]:
+def converge(lab: VmLab, community: str, log: Callable[[str], None] = print, boot_net: bool = True) -> list[Step]:
     """The first bring-up of the whole cluster; stops at the first failed step (exit 1).
     `boot_net=False`: the net-booting slaves' files are prepared, the slaves stay off."""
     master = lab.t.master.name
@@ -218,7 +223,7 @@ class Phases:
         finally:
             self.seconds[name] = round(time.monotonic() - t0, 1)
 
-    def save(self, path=None) -> None:
+    def save(self, path: Path | None = None) -> None:
         from pirack.fsutil import atomic_write
 
         from .image import cache_dir
