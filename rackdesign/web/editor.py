@@ -22,7 +22,7 @@ from pirack.errors import InputError
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
-    from tomlkit.items import Table
+    from tomlkit.items import AbstractTable
 
 MAX_NODES = 89  # as `rack init`: slaves take addresses from .11 upwards, below a DHCP range at .100
 ORIENTATIONS = ("side", "flat")
@@ -86,7 +86,7 @@ def apply(text: str, changes: dict) -> str:
     return tomlkit.dumps(doc)
 
 
-def _set(table: Table, key: str, value: str | None) -> None:
+def _set(table: AbstractTable, key: str, value: str | None) -> None:
     """Set a value in place (its comment stays); None or "" removes an optional key."""
     if value in (None, ""):
         if key in table:
@@ -139,7 +139,7 @@ def set_node_count(doc: TOMLDocument, n: int) -> None:
         nodes.append(_new_slave(doc, nodes[-1]))
 
 
-def _new_slave(doc: TOMLDocument, like: Table):
+def _new_slave(doc: TOMLDocument, like: AbstractTable):
     node = copy.deepcopy(like)
     used_names = {str(x.get("name")) for x in doc["nodes"]}
     k = 1
