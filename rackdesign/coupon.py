@@ -72,7 +72,8 @@ def build_coupon(parts: list[Part2D], sheet: Sheet, min_hole: float, kerf: float
     return Coupon([square, fit], holes, thickness, kerf, skipped)
 
 
-def coupon_for(lc: LoadedCluster, parts: list[Part2D], profile: Fabricator, kerf: float | None, warn: Callable[[str], None] | None = None) -> Coupon:
+def coupon_for(lc: LoadedCluster, parts: list[Part2D], profile: Fabricator, kerf: float | None,
+               warn: Callable[[str], None] | None = None) -> Coupon:
     """The coupon of a loaded cluster's flat parts, for this fabricator and kerf option."""
     from pirack.units import mm
 

@@ -99,7 +99,8 @@ def serve(file: Path | None, host: str = "127.0.0.1", port: int = DEFAULT_PORT, 
     run(sock, path, vendor, url, open_browser, say, allowed_hosts(host))
 
 
-def run(sock: socket.socket, path: Path | None, vendor: Path, url: str, open_browser: bool, say: Callable[[str], None], hosts: list[str] | None) -> None:
+def run(sock: socket.socket, path: Path | None, vendor: Path, url: str, open_browser: bool,
+        say: Callable[[str], None], hosts: list[str] | None) -> None:
     import uvicorn
 
     from .app import create_app
@@ -111,7 +112,8 @@ def run(sock: socket.socket, path: Path | None, vendor: Path, url: str, open_bro
     watch(live, watcher, path)
     live.start()
     class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: FrameType | None) -> None:  # Ctrl-C: let the open event streams end first
+        # Ctrl-C: let the open event streams end first
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             live.closing()
             super().handle_exit(sig, frame)
 

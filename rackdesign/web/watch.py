@@ -41,12 +41,14 @@ class Watcher:
         for t in self.threads:
             t.join(2)
 
-    def _start(self, folder: Path, recursive: bool, wanted: Callable[[Change, str], bool], on_change: Callable[[float], None], name: str) -> None:
+    def _start(self, folder: Path, recursive: bool, wanted: Callable[[Change, str], bool],
+               on_change: Callable[[float], None], name: str) -> None:
         t = threading.Thread(target=self._loop, args=(folder, recursive, wanted, on_change), name=name, daemon=True)
         t.start()
         self.threads.append(t)
 
-    def _loop(self, folder: Path, recursive: bool, wanted: Callable[[Change, str], bool], on_change: Callable[[float], None]) -> None:
+    def _loop(self, folder: Path, recursive: bool, wanted: Callable[[Change, str], bool],
+              on_change: Callable[[float], None]) -> None:
         import time
 
         import watchfiles
