@@ -72,6 +72,12 @@ def text_polygons(text: str, cap_height: float) -> list[Ring]:
     return _normalise(polys)
 
 
+def logo_file(base: Path, logo: str) -> Path:
+    """The file rack.engraving.logo names: as written when absolute, else in the cluster file's folder."""
+    path = Path(logo)
+    return path if path.is_absolute() else base / path
+
+
 def read_logo(base: Path, logo: str, display: str) -> tuple[Path, bytes]:
     """The logo file (relative to the cluster file's folder) and its bytes, read only once it
     is known to be a regular file under LOGO_MAX_BYTES (/dev/zero never ends, a FIFO blocks
@@ -79,8 +85,7 @@ def read_logo(base: Path, logo: str, display: str) -> tuple[Path, bytes]:
     from pirack.errors import escape
     from pirack.paths import read_input
 
-    path = Path(logo)
-    path = path if path.is_absolute() else base / path
+    path = logo_file(base, logo)
     data = read_input(path, LOGO_MAX_BYTES, display, LOGO_KEY,
                       missing="no such file (an SVG logo, relative to the cluster file)")
     if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or b"<svg" not in data:

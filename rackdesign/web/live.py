@@ -89,7 +89,6 @@ class Design:
     slow: dict[str, Slow] = field(default_factory=dict)
     choices: dict = field(default_factory=dict)
     legend: list[LegendEntry] = field(default_factory=list)  # what the plates' colours mean
-    logo_stamp: str = ""  # the logo file's bytes, digested: the export files engrave them
 
 
 class Live:
@@ -273,7 +272,6 @@ class Live:
         return Design(version, text, P.cluster_name(lc), P.node_count(lc), lay_key, P.digest(flat_key, prof.id),
                       parts, plates, glb, bom, warnings, t, reused, round(time.perf_counter() - seen_at, 4),
                       slow={k: Slow(self._slow_key_for(k, spec, lay_key, text)) for k in ("front", "checks")},
-                      logo_stamp=P.logo_stamp(self.logo),
                       choices=choices, legend=P.legend(parts2d, prof))
 
     def _note_logo(self, path: Path | None) -> None:
@@ -290,7 +288,8 @@ class Live:
                 "exports": P.digest("exports", text, gen)}[kind]
 
     def _slow_key(self, d: Design, kind: str) -> str:
-        return self._slow_key_for(kind, "", d.model_rev, d.text + "\0" + d.logo_stamp) if kind == "exports" \
+        # exports: the text and the plates, whose key holds the logo's bytes (the cut files engrave it)
+        return self._slow_key_for(kind, "", d.model_rev, d.text + "\0" + d.plates_rev) if kind == "exports" \
             else d.slow[kind].key
 
     def _slow_args(self, d: Design) -> tuple:

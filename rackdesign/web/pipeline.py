@@ -140,26 +140,23 @@ def layout_key(lay: Layout) -> str:
 
 
 def logo_path(lc: LoadedCluster) -> Path | None:
-    """The logo file rack.engraving.logo names (relative to the cluster file's folder), or None."""
+    """The logo file rack.engraving.logo names, or None."""
+    from ..engrave import logo_file
+
     logo = lc.spec.rack.engraving.logo
-    if not logo:
-        return None
-    return Path(logo) if Path(logo).is_absolute() else lc.base_dir / logo
+    return logo_file(lc.base_dir, logo) if logo else None
 
 
 def logo_stamp(path: Path | None) -> str:
-    """A digest of the logo file's bytes: '' without a logo, 'unreadable' when it is not a
-    regular file under the logo's size limit (a FIFO would block, /dev/zero never end: the
-    engraving names the problem when it reads the file)."""
-    from pirack.errors import InputError
-    from pirack.paths import read_input
-
-    from ..engrave import LOGO_MAX_BYTES
+    """A digest of the logo file's bytes, read as the engraving reads them (a regular SVG file
+    under the size limit: a FIFO cannot block the builder): '' without a logo, 'unreadable'
+    when the engraving would refuse it (and then names the problem itself)."""
+    from ..engrave import read_logo
 
     if path is None:
         return ""
     try:
-        return digest(read_input(path, LOGO_MAX_BYTES))
+        return digest(read_logo(path.parent, str(path), str(path))[1])
     except InputError:
         return "unreadable"
 
