@@ -6,7 +6,6 @@ added to a file is caught even if no model field reads it yet.
 
 from __future__ import annotations
 
-import itertools
 import re
 import tomllib
 from pathlib import Path
