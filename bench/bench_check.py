@@ -1,11 +1,14 @@
-"""`rack check` on 4-, 16- and 64-node racks: wall time as a user waits for it, the time after
+"""`rack check` on 4-, 16- and 64-node racks: wall time as a user waits for it (measured, and again
+with the geometry cache's answer: the same rack checked a second time), the time after
 the imports (layout, pure checks, collisions) and its growth with n, and the collision
 engine's boolean cache vs the same sweep without it; and the stack solver alone on a
 64-node rack's column.
 
 Targets: 64 nodes under 10 s wall (2 cores); growth no worse than n log n
 (log t / log n between sizes at most ~1.3 here); the solver, ten 65-gap columns, under 1 s.
-Each figure is the best of N runs.
+"again" is a second `rack check` of the same file: the geometry cache
+(rackdesign/checks/geometry_cache.py) answers and CadQuery is not imported. Each figure is the
+best of N runs.
 
     python bench/bench_check.py [--runs 2] [--sizes 4,16,64]
 """
@@ -45,7 +48,7 @@ def in_process(n: int, runs: int, cache: bool = True) -> dict:
     for _ in range(runs):
         t = time.perf_counter()
         if cache:
-            r = run_checks(lc)
+            r = run_checks(lc, use_cache=False)
             took = time.perf_counter() - t
             cur = {"total": took, **r.stats["seconds"], **r.stats["collisions"]}
         else:
@@ -96,24 +99,30 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="pirack-bench-") as d:
-        env = dict(os.environ, COLUMNS="120")
+        # a cache folder of its own: the user's is never read or filled
+        env = dict(os.environ, COLUMNS="120", XDG_CACHE_HOME=str(Path(d) / "xdg"))
         imp = min(wall([py, "-c", "import cadquery"], d, env) for _ in range(a.runs))
         for n in sizes:
             f = Path(d) / f"c{n}.toml"
             subprocess.run([py, "-m", "rackdesign.cli", "init", "--nodes", str(n), "--force", str(f)],
                            check=True, capture_output=True, env=env)
-            w = min(wall([py, "-m", "rackdesign.cli", "check", str(f), "--json"], d, env) for _ in range(a.runs))
+            w = min(wall([py, "-m", "rackdesign.cli", "check", str(f), "--json", "--no-cache"], d, env)
+                    for _ in range(a.runs))
+            wall([py, "-m", "rackdesign.cli", "check", str(f), "--json"], d, env)  # fills the cache
+            wc = min(wall([py, "-m", "rackdesign.cli", "check", str(f), "--json"], d, env) for _ in range(a.runs))
             ip = in_process(n, a.runs)
             nc = in_process(n, 1, cache=False) if n <= 16 else None
-            rows.append((n, w, ip, nc))
+            rows.append((n, w, ip, nc, wc))
     print(f"import cadquery alone: {imp:.2f} s (fixed cost of every run with geometry)")
     print(f"{'nodes':>5} {'solids':>6} {'wall s':>7} {'after import s':>14} {'layout':>7} {'pure':>6} {'collide':>8} "
-          f"{'box pairs':>9} {'booleans':>8} {'no-cache collide s':>18} {'cache speed-up':>14}")
-    for n, w, ip, nc in rows:
+          f"{'box pairs':>9} {'booleans':>8} {'no-cache collide s':>18} {'cache speed-up':>14} "
+          f"{'again s':>7} {'again/wall':>10}")
+    for n, w, ip, nc, wc in rows:
         ncs = f"{nc['collisions']:.2f}" if nc else "-"
         ratio = f"{nc['collisions'] / ip['collisions']:.1f}x" if nc else "-"
         print(f"{n:>5} {ip['solids']:>6} {w:>7.2f} {ip['total']:>14.2f} {ip['layout']:>7.2f} {ip['pure_checks']:>6.2f} "
-              f"{ip['collisions']:>8.2f} {ip['box_pairs']:>9} {ip['booleans']:>8} {ncs:>18} {ratio:>14}")
+              f"{ip['collisions']:>8.2f} {ip['box_pairs']:>9} {ip['booleans']:>8} {ncs:>18} {ratio:>14} "
+              f"{wc:>7.2f} {wc / w:>10.2f}")
     print("growth exponents log(t2/t1)/log(n2/n1) (1 = linear; n log n ≈ 1.1-1.2 over these sizes):")
     print("  'all' is the time after import; 'scaling part' leaves out the exact booleans, whose number")
     print("  stays flat (identical tiers share them through the cache) and so hides the growth")
@@ -121,7 +130,7 @@ def main() -> None:
     def scal(r):
         return r["total"] - r["seconds_booleans"]
 
-    for (n1, _, a1, _), (n2, _, a2, _) in zip(rows, rows[1:]):
+    for (n1, _, a1, _, _), (n2, _, a2, _, _) in zip(rows, rows[1:]):
         lg = math.log(n2 / n1)
         print(f"  {n1:>3} -> {n2:>3} nodes: all {math.log(a2['total'] / a1['total']) / lg:.2f}, "
               f"scaling part {math.log(scal(a2) / scal(a1)) / lg:.2f} ({scal(a1):.2f} -> {scal(a2):.2f} s), "

@@ -35,16 +35,22 @@ MAX_FILES = 2000  # more than any export writes (a 64-node rack: ~150 files)
 MAX_FILE_BYTES = 256 << 20  # a STEP of a 64-node rack is ~30 MiB
 
 
-def cache_dir() -> Path | None:
-    """$XDG_CACHE_HOME/pirack/export, else ~/.cache/pirack/export (a relative XDG_CACHE_HOME is
-    ignored, as the XDG spec says); None when there is no home to keep it in."""
+def cache_root() -> Path | None:
+    """$XDG_CACHE_HOME/pirack, else ~/.cache/pirack (a relative XDG_CACHE_HOME is ignored, as
+    the XDG spec says); None when there is no home to keep it in."""
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     if os.path.isabs(xdg):
-        return Path(xdg) / "pirack" / "export"
+        return Path(xdg) / "pirack"
     try:
-        return Path.home() / ".cache" / "pirack" / "export"
+        return Path.home() / ".cache" / "pirack"
     except RuntimeError:  # no HOME and no passwd entry
         return None
+
+
+def cache_dir() -> Path | None:
+    """The exports' folder: cache_root()/export."""
+    root = cache_root()
+    return root / "export" if root is not None else None
 
 
 def cluster_text(file: Path | None) -> tuple[Path | None, str | None]:
@@ -85,17 +91,22 @@ def _user_parts_digest(path: Path | None) -> str:
     return _tree_digest(folder, "*.toml") if folder else ""
 
 
-def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None) -> str:
+def code_digest() -> str:
+    """pirack's version and a digest of the pirack/ and rackdesign/ sources: what renders and
+    checks a design (a changed line of either is a miss)."""
     import pirack
+
+    return "\0".join((pirack.__version__, _tree_digest(_here(), "*.py"), _tree_digest(_here().parent / "pirack", "*.py")))
+
+
+def cache_key(text: str, fmt: str, fabricator: str | None, base_dir: Path | None) -> str:
     from pirack.paths import catalog_dir
 
     h = hashlib.sha256()
     for part in (
         hashlib.sha256(text.encode()).hexdigest(),
         _tree_digest(catalog_dir(), "*.toml"),
-        pirack.__version__,
-        _tree_digest(_here(), "*.py"),
-        _tree_digest(_here().parent / "pirack", "*.py"),
+        code_digest(),
         fmt,
         fabricator or "",
         str(base_dir.resolve()) if base_dir else "",  # a logo path is relative to the cluster file
@@ -160,17 +171,18 @@ def checked_manifest(manifest: object) -> tuple[str, list[str], list[str]] | Non
     return name, files, warnings
 
 
-def _read_file(path: Path) -> bytes | None:
-    """A cached file's bytes if it is a regular file (not a link out, a device or a FIFO)."""
+def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
+    """A cached file's bytes if it is a regular file (not a link out, a device or a FIFO) of at
+    most `limit` bytes; None otherwise."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
-        if not (stat.S_ISREG(st.st_mode) and st.st_size <= MAX_FILE_BYTES):
+        if not (stat.S_ISREG(st.st_mode) and st.st_size <= limit):
             return None
-        return fh.read(MAX_FILE_BYTES + 1)
+        return fh.read(limit + 1)
 
 
 def read(key: str) -> tuple[str, dict[str, bytes], list[str]] | None:
@@ -179,7 +191,7 @@ def read(key: str) -> tuple[str, dict[str, bytes], list[str]] | None:
     if base is None:
         return None
     d = base / key
-    raw = _read_file(d / "manifest.json")
+    raw = read_regular(d / "manifest.json")
     try:
         checked = checked_manifest(json.loads(raw)) if raw is not None else None
     except ValueError:
@@ -187,7 +199,7 @@ def read(key: str) -> tuple[str, dict[str, bytes], list[str]] | None:
     if checked is None:
         return None
     name, rels, warnings = checked
-    files = {rel: _read_file(d / "files" / rel) for rel in rels}
+    files = {rel: read_regular(d / "files" / rel) for rel in rels}
     if any(data is None for data in files.values()):
         return None
     os.utime(d)

@@ -216,13 +216,14 @@ def check(
     file: ClusterFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings and summary counts as JSON.")] = False,
     no_geometry: Annotated[bool, typer.Option("--no-geometry", help="Skip the CadQuery checks (collisions, keep-outs).")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Measure collisions and keep-outs again even if the cache folder (~/.cache/pirack/checks) holds the same solids' findings.")] = False,
 ) -> None:
     from pirack.load import load_cluster
     from rackdesign.checks import run_checks
     from rackdesign.checks.report import DesignFailed, render_json, render_table
 
     lc = load_cluster(file)
-    report = run_checks(lc, geometry=not no_geometry)
+    report = run_checks(lc, geometry=not no_geometry, use_cache=not no_cache)
     if as_json:
         print(render_json(report))
     else:

@@ -123,7 +123,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
                 from .engrave import logo_polygons
 
                 logo_polygons(lc)
-            mark = checked(lc, fabricator, force, note)
+            mark = checked(lc, fabricator, force, note, use_cache)
             files = render(fmt, lc, fabricator, note, progress, cad, kerf, mark)
     finally:
         if cad:
@@ -135,7 +135,8 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
     return ExportResult(root, written, warnings, seconds=time.perf_counter() - t0)
 
 
-def checked(lc: LoadedCluster, fabricator: str | None, force: bool, warn: Callable[[str], None]) -> str:
+def checked(lc: LoadedCluster, fabricator: str | None, force: bool, warn: Callable[[str], None],
+            use_cache: bool = True) -> str:
     """The design checks before anything is rendered: errors refuse the export (DesignFailed,
     listing them) unless `force`; then the mark every drawing's title block carries."""
     from . import pipeline
@@ -148,7 +149,7 @@ def checked(lc: LoadedCluster, fabricator: str | None, force: bool, warn: Callab
         lay = build_layout(lc, pipeline.profile_for(lc, fabricator).id)
     except LayoutError:
         lay = None  # run_checks reports it as an error finding
-    report = run_checks(lc, lay)
+    report = run_checks(lc, lay, use_cache=use_cache)
     errors = report.counts()["error"]
     if not errors:
         return ""

@@ -13,6 +13,7 @@ its layout, the flat parts as cut) and returns `Finding`s (rackdesign.findings):
 - holes.py        HOLE_DRIFT                   what is cut vs the catalog patterns
 - stability.py    STABILITY                    the tip angle (IEC 62368-1's 10° tilt)
 - measure.py      MEASURE                      figures of the used parts no source gives
+- geometry_cache.py  COLLISION and KEEPOUT findings kept per geometry (a hit skips CadQuery)
 
 Everything reads the one Layout (rackdesign.layout.build_layout): the model, the cut files, the
 front plan and the BOM are drawn from it too, so what is checked is what is built.
@@ -30,14 +31,24 @@ from ..findings import Finding, LayoutError, fold
 from ..layout import build_layout
 from ..layout.placed import Layout
 from ..plates import flat_parts
-from . import clearance, compat, fasteners, holes, measure, power, stability
+from . import (
+    clearance,
+    compat,
+    fasteners,
+    geometry_cache,
+    holes,
+    measure,
+    power,
+    stability,
+)
 from .design import Design
 from .report import Report
 
 
-def run_checks(lc: LoadedCluster, lay: Layout | None = None, geometry: bool = True) -> Report:
+def run_checks(lc: LoadedCluster, lay: Layout | None = None, geometry: bool = True, use_cache: bool = True) -> Report:
     """Every check on a loaded cluster. `lay` may be given (tests mutate one); `geometry=False`
-    skips the CadQuery checks (collisions and keep-outs)."""
+    skips the CadQuery checks (collisions and keep-outs); `use_cache=False` measures them again
+    even when the cache folder holds the same geometry's findings (geometry_cache.py)."""
     t0 = time.perf_counter()
     findings: list[Finding] = compat.check(lc) + power.check(lc)
     if lay is None:
@@ -54,7 +65,7 @@ def run_checks(lc: LoadedCluster, lay: Layout | None = None, geometry: bool = Tr
     t2 = time.perf_counter()
     stats: dict = {"seconds": {"layout": round(t1 - t0, 3), "pure_checks": round(t2 - t1, 3)}}
     if geometry:  # a thread past its female's depth is measured by SCREW_DEPTH: not a second finding
-        findings += [f for f in _geometry(design, stats) if not (f.code == "COLLISION" and frozenset(f.parts) in threads)]
+        findings += [f for f in _geometry(design, stats, use_cache) if not (f.code == "COLLISION" and frozenset(f.parts) in threads)]
         stats["seconds"]["collisions"] = round(time.perf_counter() - t2, 3)
     stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
     stats["parts"] = len(lay.parts)
@@ -62,12 +73,19 @@ def run_checks(lc: LoadedCluster, lay: Layout | None = None, geometry: bool = Tr
     return Report(lc.display, fold(findings), heights, stats)
 
 
-def _geometry(design: Design, stats: dict) -> list[Finding]:
-    """COLLISION and KEEPOUT, when the CAD stack is there."""
+def _geometry(design: Design, stats: dict, use_cache: bool = True) -> list[Finding]:
+    """COLLISION and KEEPOUT, when the CAD stack is there; from the cache folder when the same
+    solids were measured before (then CadQuery is not even imported)."""
+    key = geometry_cache.key(design)
+    hit = geometry_cache.read(key) if use_cache else None
+    if hit is not None:
+        found, stats["collisions"] = hit
+        return found
     try:
         from . import collisions
     except ImportError as exc:  # the CAD stack is an extra
         return [Finding("warning", "SKIPPED", f"collision and keep-out checks skipped: {exc}",
                         fix="pip install 'pirack[rack]'")]
     found, stats["collisions"] = collisions.check(design)
+    geometry_cache.write(key, found, stats["collisions"])
     return found
