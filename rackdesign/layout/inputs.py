@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pirack.catalog import Catalog
+from pirack.catalog import Catalog, Fabricator
 from pirack.load import LoadedCluster
 from pirack.units import mm
 
@@ -78,10 +78,10 @@ def read_input(lc: LoadedCluster, fabricator: str | None = None) -> RackInput:
         cable_cutouts=bool(rack.cable_cutouts),
         airflow_cutouts=bool(rack.airflow_cutouts),
         min_hole=_min_hole(cat, fabricator or rack.fabricator, sheet.thickness),
-        support_web=no_bend_web(cat.get(fabricator or rack.fabricator, "fabricator"), sheet.thickness),
+        support_web=no_bend_web(cat.get(fabricator or rack.fabricator, Fabricator), sheet.thickness),
     )
 
 
 def _min_hole(cat: Catalog, fabricator: str, thickness: Mm) -> Mm:
-    prof = cat.get(fabricator, "fabricator")
+    prof = cat.get(fabricator, Fabricator)
     return prof.min_hole.at(thickness) if prof is not None else 0.0
