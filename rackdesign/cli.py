@@ -122,7 +122,7 @@ def export_cmd(
     file: ClusterFile = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/<cluster name>/.")] = Path("exports"),
     fabricator: Annotated[Optional[str], typer.Option("--fabricator", help="Fabricator profile id (overrides rack.fabricator).")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Render again even if nothing changed.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Render and measure again even if nothing changed (skips the export cache and the collision checks' cache).")] = False,
     kerf: Annotated[Optional[float], typer.Option("--kerf", metavar="MM", help="Compensate this laser kerf (mm): outlines out and holes in by half of it; 0 turns it off. Default: the fabricator profile's.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Export a design with check errors anyway: every drawing's title block says NOT CHECKED: N errors.")] = False,
 ) -> None:

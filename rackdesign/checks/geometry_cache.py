@@ -9,16 +9,16 @@ importing CadQuery alone takes seconds. Their answer depends only on
 - the catalog entries of the parts placed (sizes, threads, keep-out boxes),
 - our code (a digest of the pirack/ and rackdesign/ sources, and pirack's version),
 
-so the key is a digest of exactly these. What does not move a solid (comments, the
-engraving, the purchases' prices, the output format) does not change the key: `rack check` then `rack export
-pdf`, or an export in each format, measure the geometry once.
+so the key is a digest of exactly these. What does not move a solid (comments, the engraving,
+the purchases' prices, the output format) does not change the key: `rack check` then `rack
+export pdf`, or an export in each format, measure the geometry once.
 
     $XDG_CACHE_HOME/pirack/checks/<key>.json   (or ~/.cache/pirack/checks/<key>.json)
 
 The folder is not trusted: an entry is read only if it is a regular file of sensible size and
 every finding in it is a well-formed COLLISION or KEEPOUT finding; anything else is a miss,
-never an error. Writes are atomic; the newest KEEP entries are kept. Standard library only: a
-hit never imports the CAD stack.
+never an error. Writes are atomic; the newest KEEP entries are kept. Nothing here imports the
+CAD stack: a hit answers without it.
 """
 
 from __future__ import annotations
