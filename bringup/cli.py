@@ -137,8 +137,9 @@ def _show_run(res: RunResult, root: Path | None) -> None:
 def revert(run_id: Annotated[Optional[str], typer.Argument(metavar="RUN", help="The run to undo (default: the latest).")] = None,
            root: RootOpt = None,
            force: Annotated[bool, typer.Option("--force", help="Revert files edited since the run too (each edited version is kept in the run's folder).")] = False) -> None:
-    """Put back the files a run replaced, byte for byte (files it created are removed), and live
-    the state the run changed outside files. A file edited since the run stops it, naming the
+    """Undo a run: put back the files it replaced, byte for byte, and the live state it changed.
+
+    Files the run created are removed. A file edited since the run stops the revert, naming the
     file, unless --force."""
     from pirack.fsutil import NodeTree
 

@@ -24,7 +24,7 @@ fleet_app = typer.Typer(
     help=(
         "The whole cluster from one place, through Ansible: an inventory (groups pirack_master, pirack_slaves) "
         "and a playbook that installs pirack on each node, copies the cluster file and runs "
-        "`bringup run` there, the master first. Needs ansible-core: pip install 'pirack[fleet]'."
+        "`bringup run` there, the master first. Needs ansible-core: pip install 'pirack\\[fleet]'."
     ),
     no_args_is_help=True,
 )
@@ -88,8 +88,10 @@ def run(ctx: typer.Context, file: ClusterFile = None,
         out: OutOpt = None, package: PackageOpt = None, install: InstallOpt = None,
         lab: LabOpt = False, lab_id: IdOpt = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the per-node summary as JSON (after Ansible's own output).")] = False) -> None:
-    """Write the inventory and playbook, run ansible-playbook on them (its output as it goes),
-    then a per-node summary. Exit 1 if a node failed. Arguments after `--` go to ansible-playbook."""
+    """Write the inventory and playbook, run ansible-playbook on them, then a per-node summary.
+
+    ansible-playbook's output shows as it goes. Exit 1 if a node failed. Arguments after `--` go
+    to ansible-playbook."""
     import time
 
     from pirack.load import load_cluster

@@ -73,6 +73,7 @@ def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None
        vm: VmOpt = False,
        no_run: Annotated[bool, typer.Option("--no-run", help="--vm: only boot the nodes (fresh images); run nothing in them.")] = False) -> None:
     """Build the lab for the cluster file and start its daemons (a stale lab of the same cluster goes first).
+
     With --vm: boot every node as a VM and bring the cluster up in them with `bringup` itself."""
     from pirack.load import load_cluster
 
@@ -106,6 +107,7 @@ def up(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None
 @lab_app.command()
 def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = None, vm: VmOpt = False) -> None:
     """Check DHCP, DNS, TFTP, NFS, NTP, SNAT and SNMP from the slaves, and that nothing answers the uplink.
+
     Exit 1 if any check fails."""
     from pirack.load import load_cluster
 
@@ -148,6 +150,7 @@ def down(file: ClusterFile = None, lab_id: IdOpt = None,
          all_labs: Annotated[bool, typer.Option("--all", help="Remove every lab recorded on this machine.")] = False,
          json_out: JsonOpt = False, vm: VmOpt = False) -> None:
     """Stop the lab's processes (by recorded PID) and remove its namespaces, links and folder.
+
     --vm: also its VMs, taps and overlays (without it, a VM lab's processes and namespaces go too)."""
     from .state import recorded_labs, teardown
     from .topology import PREFIX

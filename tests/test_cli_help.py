@@ -1,0 +1,64 @@
+"""Every `--help` of `rack` and `bringup`, as a person reads it: the command lists show each
+command's first line whole, and nothing written in square brackets is eaten as rich markup."""
+
+import re
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+import bringup.cli
+import rackdesign.cli
+
+APPS = {"bringup": bringup.cli.app, "rack": rackdesign.cli.app}
+# `[word]` as a person wrote it (pip's extras, TOML tables); `\[` is rich's escape for it.
+BRACKETED = re.compile(r"\\?\[([a-z][a-z0-9_.-]*)\]")
+
+
+def _commands(cmd, path):
+    yield path, cmd
+    for name, sub in sorted((getattr(cmd, "commands", None) or {}).items()):
+        yield from _commands(sub, [*path, name])
+
+
+def _all():
+    return [(" ".join(p), c) for name, app in APPS.items() for p, c in _commands(get_command(app), [name])]
+
+
+def _texts(cmd):
+    return [cmd.help or ""] + [getattr(p, "help", None) or "" for p in cmd.params]
+
+
+ALL = _all()
+WITH_BRACKETS = [(n, c, w) for n, c in ALL
+                 if (w := sorted({m.group(1) for t in _texts(c) for m in BRACKETED.finditer(t)}))]
+
+
+def test_every_command_is_found():
+    names = {n for n, _ in ALL}
+    assert {"bringup revert", "bringup fleet run", "bringup lab up", "rack export", "rack serve"} <= names
+
+
+@pytest.mark.parametrize("name,cmd", ALL, ids=[n for n, _ in ALL])
+def test_first_paragraph_is_one_line(name, cmd):
+    """A group's list shows a command's first paragraph with its line breaks kept (typer): a
+    docstring wrapped there lists as broken fragments ("and live" / "the state ..."). The first
+    paragraph is one line; the rest goes after a blank line."""
+    first = (cmd.help or "").strip().split("\n\n")[0]
+    assert "\n" not in first, first
+
+
+def test_some_help_has_brackets():
+    assert {"bringup fleet", "rack serve"} <= {n for n, _, _ in WITH_BRACKETS}
+
+
+@pytest.mark.parametrize("name,cmd,words", WITH_BRACKETS, ids=[n for n, _, _ in WITH_BRACKETS])
+def test_square_brackets_survive_rich_markup(name, cmd, words, monkeypatch):
+    """`pip install 'pirack[fleet]'` printed as `pip install 'pirack'`: rich read `[fleet]` as
+    a style tag. Every bracketed word in a help text is on the screen as written."""
+    monkeypatch.setenv("COLUMNS", "200")  # one line per sentence, so a word is not split
+    top, *rest = name.split()
+    out = CliRunner().invoke(APPS[top], [*rest, "--help"]).output
+    parent = CliRunner().invoke(APPS[top], [*rest[:-1], "--help"]).output if rest else ""
+    for w in words:
+        assert f"[{w}]" in out + parent, f"{name}: [{w}] is not shown"
