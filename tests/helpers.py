@@ -98,3 +98,21 @@ def tree_state(root: Path) -> dict:
             st = p.lstat()
             out[str(p.relative_to(root))] = (st.st_mode, st.st_size, st.st_mtime_ns)
     return out
+
+
+def moved_part(p, dx=0.0, dy=0.0, dz=0.0):
+    """A layout part (rackdesign.layout.Part) moved by (dx, dy, dz) mm: its position and box."""
+    import dataclasses
+
+    return dataclasses.replace(p, pos=(p.pos[0] + dx, p.pos[1] + dy, p.pos[2] + dz), bbox=p.bbox.moved(dx, dy, dz))
+
+
+def spacer_into_drive(lay):
+    """The layout with its front-left column spacer on the first plate moved 20 mm into the drive
+    in x and y: a COLLISION (spacer, drive). Returns (layout, spacer as moved, drive)."""
+    import dataclasses
+
+    drive = lay.parts_of("drive")[0]
+    sp = next(p for p in lay.parts if p.role == "column" and p.column == "front-left" and p.bbox.z0 == lay.thickness)
+    moved = moved_part(sp, drive.pos[0] + 20 - sp.pos[0], drive.pos[1] + 20 - sp.pos[1])
+    return dataclasses.replace(lay, parts=[moved if p.name == sp.name else p for p in lay.parts]), moved, drive

@@ -12,7 +12,7 @@ import os
 import sys
 
 import pytest
-from helpers import sh
+from helpers import moved_part, sh, spacer_into_drive
 from overlay import overlay_text
 
 from pirack.catalog import Catalog, load_catalog
@@ -40,22 +40,8 @@ def _key(lc, lay):
     return geometry_cache.key(Design(lc, lay, flat_parts(lay)))
 
 
-def _moved(p, dx):
-    return dataclasses.replace(p, pos=(p.pos[0] + dx, p.pos[1], p.pos[2]), bbox=p.bbox.moved(dx, 0, 0))
-
-
 def _geometry(report):
     return [f.to_dict() for f in report.findings if f.code in geometry_cache.CODES]
-
-
-def _colliding(lay):
-    """The default with a column spacer moved into the drive: a COLLISION to keep and serve."""
-    drive = lay.parts_of("drive")[0]
-    sp = next(p for p in lay.parts if p.role == "column" and p.bbox.z0 == lay.thickness)
-    dx = drive.pos[0] + 20 - sp.pos[0]
-    dy = drive.pos[1] + 20 - sp.pos[1]
-    moved = dataclasses.replace(sp, pos=(sp.pos[0] + dx, sp.pos[1] + dy, sp.pos[2]), bbox=sp.bbox.moved(dx, dy, 0))
-    return dataclasses.replace(lay, parts=[moved if p.name == sp.name else p for p in lay.parts])
 
 
 # -- the key: what moves a solid changes it, nothing else does ---------------------------------------
@@ -74,7 +60,7 @@ def test_key_follows_the_solids_not_the_words(default):
         assert lc3.text != lc.text and _key(lc3, build_layout(lc3)) == k, patch
     # a solid 0.01 mm to the side, a renamed part, a thicker plate: each its own key
     sp = next(p for p in lay.parts if p.role == "column")
-    assert _key(lc, dataclasses.replace(lay, parts=[_moved(p, 0.01) if p is sp else p for p in lay.parts])) != k
+    assert _key(lc, dataclasses.replace(lay, parts=[moved_part(p, 0.01) if p is sp else p for p in lay.parts])) != k
     renamed = dataclasses.replace(sp, name="other#9")
     assert _key(lc, dataclasses.replace(lay, parts=[renamed if p is sp else p for p in lay.parts])) != k
     plate = lay.plates[0]
@@ -98,7 +84,7 @@ def test_key_follows_the_catalog_entries_of_the_parts_placed(default):
 def test_a_collision_measured_once_is_served_the_same(default, cache):
     pytest.importorskip("cadquery")
     lc, lay = default
-    lay = _colliding(lay)
+    lay, _, _ = spacer_into_drive(lay)
     first = run_checks(lc, lay)
     assert "cached" not in first.stats["collisions"]
     assert any(f["code"] == "COLLISION" for f in _geometry(first))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import moved_part, spacer_into_drive
 from overlay import load_cases, overlay_text
 from pirack.catalog import Catalog, Source, load_catalog
 from pirack.init_template import init_text
@@ -239,10 +240,6 @@ def test_hole_smaller_than_the_thread():
 
 # -- layout mutations ----------------------------------------------------------------------------
 
-def _moved(p, dx=0.0, dy=0.0, dz=0.0):
-    return dataclasses.replace(p, pos=(p.pos[0] + dx, p.pos[1] + dy, p.pos[2] + dz), bbox=p.bbox.moved(dx, dy, dz))
-
-
 def test_hole_drift_fires_on_a_0_05_mm_shift(default):
     lc, lay = default
     i = next(i for i, p in enumerate(lay.plates) if p.node == "slave1")
@@ -304,11 +301,8 @@ def test_solver_output_is_what_is_built(clearance):
 def test_spacer_moved_into_the_drive_collides(default):
     pytest.importorskip("cadquery")
     lc, lay = default
-    drive = lay.parts_of("drive")[0]
-    sp = next(p for p in lay.parts if p.role == "column" and p.column == "front-left" and p.bbox.z0 == lay.thickness)
-    dx, dy = drive.pos[0] + 20 - sp.pos[0], drive.pos[1] + 20 - sp.pos[1]
-    parts = [_moved(p, dx, dy) if p.name == sp.name else p for p in lay.parts]
-    r = run_checks(lc, dataclasses.replace(lay, parts=parts), geometry=True)
+    lay, sp, drive = spacer_into_drive(lay)
+    r = run_checks(lc, lay, geometry=True)
     hits = {frozenset(f.parts): f for f in _of(r, "COLLISION")}
     f = hits[frozenset((sp.name, drive.name))]
     # the hex body (5.5 mm across flats, bore 0.85 d) through the drive's 7 mm height
@@ -342,7 +336,7 @@ def test_part_in_front_of_the_switch_ports_is_a_keepout(default, default_report)
     sw = lay.parts_of("switch")[0]
     sp = next(p for p in lay.parts if p.role == "column")
     x = (sw.bbox.x0 + sw.bbox.x1) / 2
-    extra = dataclasses.replace(_moved(sp, x - sp.pos[0], sw.bbox.y0 - 4.0 - sp.pos[1], lay.thickness - sp.pos[2]),
+    extra = dataclasses.replace(moved_part(sp, x - sp.pos[0], sw.bbox.y0 - 4.0 - sp.pos[1], lay.thickness - sp.pos[2]),
                                 name="intruder#1")
     r = run_checks(lc, dataclasses.replace(lay, parts=lay.parts + [extra]), geometry=True)
     f = _of(r, "KEEPOUT")
