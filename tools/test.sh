@@ -48,10 +48,11 @@ fi
 # time). The VM lane's output is printed when it ends.
 vm_log=$(mktemp /tmp/pirack-vm-lane.XXXXXX.log)
 t2=$SECONDS
-setsid python3 -m pytest -q -m vm >"$vm_log" 2>&1 &
+# A job started with & ignores Ctrl-C (SIGINT) in a script; --default-signal gives it back, so
+# an interrupted run's pytest tears its VM lab down (VMs, namespaces, work folder).
+setsid env --default-signal=INT python3 -m pytest -q -m vm >"$vm_log" 2>&1 &
 vm_pid=$!
-# Interrupted: pytest in the VM lane gets Ctrl-C (its teardown removes the lab), QEMU with it.
-trap '[ -n "$img_pid" ] && kill -- "-$img_pid" 2>/dev/null; [ -n "$vm_pid" ] && { kill -INT -- "-$vm_pid" 2>/dev/null; wait "$vm_pid"; }' EXIT
+trap '[ -n "$img_pid" ] && kill -- "-$img_pid" 2>/dev/null; [ -n "$vm_pid" ] && { kill -INT "$vm_pid" 2>/dev/null; wait "$vm_pid"; cat "$vm_log"; }' EXIT
 run -m "root and not vm and not browser"
 ns=$?
 echo "tests: the namespace lane ended (exit $ns) in $((SECONDS - t2)) s; waiting for the VM lane" >&2
