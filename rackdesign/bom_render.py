@@ -114,16 +114,18 @@ def total_str(bom: Bom) -> str:
 
 def render_table(bom: Bom, lang: str = "ja"):
     """A rich Table: one row per line, a subtotal per group, the total."""
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=f"BOM — {bom.cluster}  ({bom.source})", show_edge=False, show_lines=False)
+    t = Table(title=f"BOM — {escape(bom.cluster)}  ({bom.source})", show_edge=False, show_lines=False)
     for key, just in (("item", "left"), ("needed", "right"), ("quantity", "right"), ("packs", "right"),
                       ("price", "right"), ("note", "left")):
         t.add_column(word(key, lang), justify=just)
     for g in bom.groups():
         for ln in (x for x in bom.lines if x.group == g):
-            t.add_row(_name(ln, lang), str(ln.needed), str(ln.quantity), _pack(ln), price_cell(bom, ln),
-                      _note(ln, lang))
+            # names and notes are data (a part of your own may be "Fan [40 mm]"), not rich markup
+            t.add_row(escape(_name(ln, lang)), str(ln.needed), str(ln.quantity), _pack(ln), price_cell(bom, ln),
+                      escape(_note(ln, lang)))
         t.add_row(f"[dim]  {group_name(g, lang)} {word('subtotal', lang)}[/]", "", "", "",
                   f"[dim]{subtotal_cell(bom, g)}[/]", "", end_section=True)
     t.add_row(f"[bold]{word('total', lang)}[/]", "", "", "", f"[bold]{total_cell(bom)}[/]", "JPY")

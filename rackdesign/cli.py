@@ -48,7 +48,8 @@ def init(
     text = init_text(nodes, name=name)
     parse_cluster(text, str(path))  # the template must always be valid
     atomic_write(path, text)
-    console.print(f"wrote [bold]{path}[/]: {nodes_phrase(nodes)}. Replace the values marked REPLACE, then run `rack validate {path}`.")
+    shown = rich_escape(str(path))  # a path is data: "a[x].toml" must not lose its [x] to rich markup
+    console.print(f"wrote [bold]{shown}[/]: {nodes_phrase(nodes)}. Replace the values marked REPLACE, then run `rack validate {shown}`.")
 
 
 @app.command()
@@ -138,11 +139,11 @@ def export_cmd(
     res = export(format, file, out, fabricator,
                  warn=lambda m: err.print(f"[yellow]warning[/]: {rich_escape(m)}", highlight=False),
                  use_cache=not no_cache, progress=_progress, kerf=kerf, force=force)
-    t = Table(title=f"{res.root}  ({'from cache, ' if res.cached else ''}{res.seconds:.2f} s)", show_edge=False)
+    t = Table(title=f"{rich_escape(str(res.root))}  ({'from cache, ' if res.cached else ''}{res.seconds:.2f} s)", show_edge=False)
     t.add_column("file")
     t.add_column("size", justify="right")
     for p, size in res.files:
-        t.add_row(str(p.relative_to(res.root)), f"{size / 1024:.1f} KiB")
+        t.add_row(rich_escape(str(p.relative_to(res.root))), f"{size / 1024:.1f} KiB")
     console.print(t)
 
 
@@ -195,7 +196,7 @@ def bom(
         print(data, end="")
         return
     atomic_write(out, data, mode=0o644)
-    err.print(f"wrote {out} (total {R.total_str(b)})", highlight=False)
+    err.print(f"wrote {rich_escape(str(out))} (total {R.total_str(b)})", highlight=False)
 
 
 def _check_help() -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pirack.cli_common import ClusterFile
@@ -152,6 +153,7 @@ def _summary_table(results: list[NodeResult], check: bool, seconds: float) -> Ta
     colour = {"changed": "yellow", "ok": "green", "failed": "red", "unreachable": "red"}
     for r in results:
         c = colour.get(r.status)
-        table.add_row(r.node, f"[{c}]{r.status}[/]" if c else r.status,
-                      "" if r.changes is None else str(r.changes), str(r.other), r.detail)
+        # Ansible's messages are data ("[WARNING]: ..."), not rich markup
+        table.add_row(escape(r.node), f"[{c}]{escape(r.status)}[/]" if c else escape(r.status),
+                      "" if r.changes is None else str(r.changes), str(r.other), escape(r.detail))
     return table

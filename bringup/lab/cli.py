@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pirack.cli_common import ClusterFile
@@ -65,6 +66,17 @@ def _lab_id_from_name(file: Path | None) -> str:
         raise InputError(p or "the built-in default", "cluster.name",
                          f"cannot read the cluster's name ({exc}): use `bringup lab down --id ID` or `--all`") from None
     return lab_id_for_name(str(name))
+
+
+def checks_table(lid: str, results: list, seconds: float) -> Table:
+    """The checks as a table; what a daemon or probe said is data, never rich markup (a
+    "[/]" in a detail would stop the command)."""
+    table = Table(title=f"lab {lid}: {sum(c.ok for c in results)}/{len(results)} checks pass ({seconds:.2f} s)")
+    for col in ("check", "from", "result", "detail"):
+        table.add_column(col, overflow="fold")
+    for c in results:
+        table.add_row(escape(c.name), escape(c.where), "[green]ok[/]" if c.ok else "[red]FAIL[/]", escape(c.detail))
+    return table
 
 
 @lab_app.command()
@@ -132,13 +144,7 @@ def verify(file: ClusterFile = None, json_out: JsonOpt = False, lab_id: IdOpt = 
         print(json.dumps({"lab_id": lid, "ok": ok, "seconds": round(time.monotonic() - t0, 3),
                           "checks": [c.as_dict() for c in results]}, indent=1))
     else:
-        table = Table(title=f"lab {lid}: {sum(c.ok for c in results)}/{len(results)} checks pass "
-                            f"({time.monotonic() - t0:.2f} s)")
-        for col in ("check", "from", "result", "detail"):
-            table.add_column(col, overflow="fold")
-        for c in results:
-            table.add_row(c.name, c.where, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail)
-        console.print(table)
+        console.print(checks_table(lid, results, time.monotonic() - t0))
     if not ok:
         failed = [c for c in results if not c.ok]
         raise WorkFailed(f"lab {lid}: {len(failed)} of {len(results)} checks failed",

@@ -33,7 +33,7 @@ def up(lc: LoadedCluster, lab_id: str, json_out: bool, converge: bool) -> None:
         sd = [n for n, v in lab.nodes.items() if v.boot == "sd"]
         boot = scenario.boot_all(lab, sd)
         if converge:
-            steps = scenario.converge(lab, lab.st.community, log=lambda m: console.print(m))
+            steps = scenario.converge(lab, lab.st.community, log=lambda m: console.print(m, markup=False, highlight=False))
     info = {"lab_id": lab.t.lab_id, "work": lab.info.work, "accel": lab.info.accel, "accel_why": lab.info.accel_why,
             "boot_seconds": {k: round(v, 1) for k, v in boot.items()},
             "steps": [{"node": s.node, "what": s.what, "seconds": round(s.seconds, 1)} for s in steps],
