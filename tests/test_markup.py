@@ -29,7 +29,7 @@ def test_init_with_a_closing_tag_in_the_path_does_not_stop(rack, in_tmp):
 
 
 def test_bom_names_its_output_as_given(rack, in_tmp):
-    code, out, err = rack("bom", "--format", "csv", "--out", "bom[b].csv")
+    code, _out, err = rack("bom", "--format", "csv", "--out", "bom[b].csv")
     assert code == 0 and (in_tmp / "bom[b].csv").is_file(), err
     assert "wrote bom[b].csv" in err
 
