@@ -47,10 +47,21 @@ def temp_of(entry: str) -> str | None:
     return None
 
 
-def _write_at(dir_fd: int, name: str, data: bytes, mode: int | None, uid: int | None, gid: int | None) -> None:
+def _write_at(dir_fd: int, name: str, data: bytes, mode: int | None, uid: int | None, gid: int | None,
+              shown: str | None = None) -> None:
     """The one atomic write: a temp file beside `name` in the open folder `dir_fd` (created
     0600, so a secret is never readable on the way), fsync, owner and mode set, rename, fsync
-    of the folder. A failure removes the temp file."""
+    of the folder. A failure removes the temp file; its OSError names `shown` (the file the
+    person asked for), never the temp file."""
+    try:
+        _write_via_temp(dir_fd, name, data, mode, uid, gid)
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        raise type(exc)(exc.errno, exc.strerror, shown or name) from None
+
+
+def _write_via_temp(dir_fd: int, name: str, data: bytes, mode: int | None, uid: int | None, gid: int | None) -> None:
     for _ in range(100):
         tmp = temp_name(name)
         try:
@@ -89,7 +100,7 @@ def atomic_write(path: str | Path, data: bytes | str, mode: int | None = None,
         data = data.encode("utf-8")
     dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        _write_at(dfd, path.name, data, mode, uid, gid)
+        _write_at(dfd, path.name, data, mode, uid, gid, shown=str(path))
     finally:
         os.close(dfd)
 
@@ -215,7 +226,7 @@ class NodeTree:
         with self._parent(path, create=True) as (dfd, name):
             with contextlib.suppress(FileNotFoundError):
                 self._refuse_link(dfd, name, path, os.stat(name, dir_fd=dfd, follow_symlinks=False))
-            _write_at(dfd, name, data, mode, uid, gid)
+            _write_at(dfd, name, data, mode, uid, gid, shown=str(self.host_path(path)))
 
     def makedirs(self, path: str, mode: int, uid: int | None = None, gid: int | None = None) -> bool:
         """Folder `path` exists with `mode` (and owner); True if it was made now. A link there is refused."""

@@ -513,3 +513,12 @@ def test_changed_logo_is_not_served_from_the_cache(rack, in_tmp, monkeypatch):
     assert code == 0, err
     assert "from cache" not in out
     assert logo_size() == pytest.approx([12.5, 25.0], abs=0.3)  # the 2:1 rectangle, 25 mm wide
+
+
+@pytest.mark.parametrize("argv", [["init", "/proc/x.toml"], ["bom", "--format", "csv", "--out", "/proc/x/bom.csv"]])
+def test_an_unwritable_file_is_named_not_its_temp(rack, in_tmp, argv):
+    """The atomic write's temp file (.x.toml.1a2b3c4d.tmp) is ours: the message names the file
+    the person asked for."""
+    code, out, err = rack(*argv)
+    assert code == 1 and "Traceback" not in err and ".tmp" not in err, err
+    assert err.splitlines()[-1].startswith("error: /proc/x"), err  # the file, or the folder it needs

@@ -72,3 +72,16 @@ def test_folders_made_are_named_and_temps_found(tree):
     (root / "etc" / other).write_text("not ours")
     assert t.remove_temps("/etc", "hosts") == [ours]
     assert (root / "etc" / other).exists()
+
+
+def test_a_failed_write_names_the_file_not_the_temp(tree, monkeypatch):
+    import pirack.fsutil as fsutil
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", ".hosts.1a2b3c4d.tmp")
+
+    t, root, _ = tree
+    monkeypatch.setattr(fsutil, "_write_via_temp", full)
+    with pytest.raises(OSError) as ei:
+        t.write("/etc/hosts", b"x")
+    assert ei.value.errno == errno.ENOSPC and ei.value.filename == str(root / "etc/hosts")
