@@ -38,11 +38,16 @@ def init(
 ) -> None:
     """Write a commented starting cluster.toml with N nodes (placeholders marked REPLACE)."""
     from pirack.fsutil import atomic_write
+    from pirack.grammar import CLUSTER_NAME
     from pirack.init_template import MAX_NODES, init_text, nodes_phrase
     from pirack.load import parse_cluster
 
     if not 1 <= nodes <= MAX_NODES:
         raise InputError(None, "--nodes", f"{nodes}: must be between 1 and {MAX_NODES}")
+    try:  # checked before it goes into the template: a quote or a newline would add a line to the file
+        CLUSTER_NAME.check(name)
+    except ValueError as exc:
+        raise InputError(None, "--name", str(exc)) from None
     if path.exists() and not force:
         raise InputError(path, None, "already exists: not overwritten (use --force to replace it)")
     text = init_text(nodes, name=name)

@@ -3,6 +3,8 @@
 import json
 import tomllib
 
+import pytest
+
 from helpers import sh
 
 
@@ -60,3 +62,12 @@ def test_usage_error_exit_2(in_tmp, bringup_cli):
     assert r.returncode == 2
     code, out, err = bringup_cli("--help")
     assert code == 0 and "bringup" in out
+
+
+@pytest.mark.parametrize("name", ['x"\nengrave = false\n#', 'a"b', "a b", "ü", "-x", "x" * 64])
+def test_init_name_is_a_cluster_name_before_it_reaches_the_file(rack, in_tmp, name):
+    """--name goes into the template's `name = "..."`: a quote and a newline would add a line
+    of the person's choosing (one the schema accepts, like `engrave = false`)."""
+    code, out, err = rack("init", "--name", name, "c.toml")
+    assert code == 2 and err.startswith("error: --name: expected a cluster name"), err
+    assert not (in_tmp / "c.toml").exists()
