@@ -206,7 +206,7 @@ def netboot_eeprom(file: ClusterFile = None,
     from .netboot import eeprom
     from .target import cluster_file
 
-    text, steps = eeprom(cluster_file(file, None), node)
+    text, steps = eeprom(cluster_file(file, None, has_root=False), node)
     if output:
         from pirack.fsutil import atomic_write
 
@@ -225,7 +225,7 @@ def storage_format(file: ClusterFile = None,
     from .storage import format_drive
     from .target import cluster_file
 
-    for line in format_drive(cluster_file(file, None), device, yes):
+    for line in format_drive(cluster_file(file, None, has_root=False), device, yes):
         _say(line)
 
 

@@ -51,7 +51,7 @@ def mkfs_argv(st: Storage, device: str) -> list[str]:
 def format_drive(file: Path | None, device: str, yes: str | None) -> list[str]:
     from .target import cluster_file
 
-    lc = load_cluster(cluster_file(file, None))  # formatting is always live: never the default
+    lc = load_cluster(cluster_file(file, None, has_root=False))  # formatting is always live: never the default
     st = lc.spec.storage
     if st is None:
         raise InputError(lc.display, "storage", "no [storage] section: nothing to format")

@@ -45,15 +45,16 @@ def check_root(root: Path | None) -> Path | None:
     return root.resolve()
 
 
-def cluster_file(file: Path | None, root: Path | None) -> Path | None:
+def cluster_file(file: Path | None, root: Path | None, has_root: bool = True) -> Path | None:
     """The cluster file a command reads: `file`; live, /etc/pirack/cluster.toml or exit 2; under
-    --root, None (./cluster.toml or the built-in default, as load_cluster finds them)."""
+    --root, None (./cluster.toml or the built-in default, as load_cluster finds them).
+    `has_root`: the command has a --root option to suggest."""
     if file is not None or root is not None:
         return file
     if not LIVE_CLUSTER.is_file():
-        raise InputError(LIVE_CLUSTER, None, "no cluster file: on a live node bringup reads this file or the one "
-                         "given (bringup plan FILE); it never falls back to a default cluster. Copy your "
-                         "cluster.toml there, or try it first with --root DIR")
+        raise InputError(LIVE_CLUSTER, None, "no cluster file: on a live node bringup reads this file or the FILE "
+                         "given on its command line; it never falls back to a default cluster. Copy your "
+                         "cluster.toml there" + (", or try it first with --root DIR" if has_root else ""))
     return LIVE_CLUSTER
 
 

@@ -62,3 +62,22 @@ def test_square_brackets_survive_rich_markup(name, cmd, words, monkeypatch):
     parent = CliRunner().invoke(APPS[top], [*rest[:-1], "--help"]).output if rest else ""
     for w in words:
         assert f"[{w}]" in out + parent, f"{name}: [{w}] is not shown"
+
+
+@pytest.mark.parametrize("argv,has_root", [
+    (["plan"], True), (["run"], True), (["netboot", "prepare", "--node", "slave1", "--from", "/x"], True),
+    (["netboot", "eeprom", "--node", "slave1"], False),
+    (["storage", "format", "--device", "/dev/null", "--yes-i-am-sure", "/dev/null"], False),
+])
+def test_no_cluster_file_on_a_node_suggests_only_options_the_command_has(bringup_cli, monkeypatch, tmp_path,
+                                                                         argv, has_root):
+    import bringup.target
+
+    monkeypatch.setattr(bringup.target, "LIVE_CLUSTER", tmp_path / "cluster.toml")
+    code, _out, err = bringup_cli(*argv)
+    assert code == 2 and "no cluster file" in err, err
+    assert ("--root" in err) == has_root
+    cmd = get_command(bringup.cli.app)
+    for word in (w for w in argv[:2] if not w.startswith("-")):
+        cmd = cmd.commands[word]
+    assert has_root == any("--root" in p.opts for p in cmd.params)
