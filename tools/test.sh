@@ -72,7 +72,7 @@ run -m "browser and not vm"
 browser=$?
 heavy=0
 for rc in "$ns" "$vm" "$browser"; do [ "$rc" = 0 ] || heavy=$rc; done
-echo "tests: VM lane exit $vm, namespace lane exit $ns (beside it, $((t3 - t2)) s), browser lane exit $browser in $((SECONDS - t3)) s" >&2
+echo "tests: VM lane exit $vm and namespace lane exit $ns, side by side in $((t3 - t2)) s; browser lane exit $browser in $((SECONDS - t3)) s" >&2
 echo "tests: light and CAD lane exit $light in $((t1 - t0)) s, heavy lane exit $heavy in $((SECONDS - t1)) s" >&2
 [ "$light" = 0 ] || exit "$light"
 exit "$heavy"
