@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 bash tools/install.sh --test || exit 1
 
 run() {
-    python3 -m pytest -q "$@"
+    local nice=()
+    [ "${1:-}" = --nice ] && { nice=(nice -n 10); shift; }
+    "${nice[@]}" python3 -m pytest -q "$@"
     local rc=$?
     # pytest's 5 means "no tests collected": that is a failure of the suite's setup, say so.
     [ "$rc" = 5 ] && echo "pytest collected no tests ($*)" >&2
@@ -53,7 +55,9 @@ t2=$SECONDS
 setsid env --default-signal=INT python3 -m pytest -q -m vm >"$vm_log" 2>&1 &
 vm_pid=$!
 trap '[ -n "$img_pid" ] && kill -- "-$img_pid" 2>/dev/null; [ -n "$vm_pid" ] && { kill -INT "$vm_pid" 2>/dev/null; wait "$vm_pid"; cat "$vm_log"; }' EXIT
-run -m "root and not vm and not browser"
+# Niced: when the VMs boot, they get most of the CPU (the namespace tests wait on daemons and
+# Ansible, not on a deadline); between boots the namespace tests take what the VMs leave.
+run --nice -m "root and not vm and not browser"
 ns=$?
 echo "tests: the namespace lane ended (exit $ns) in $((SECONDS - t2)) s; waiting for the VM lane" >&2
 next=$((SECONDS + 60))
