@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import InputError, WorkFailed
+from .errors import InputError, Interrupt, WorkFailed
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -62,22 +62,40 @@ def make_app(name: str, help: str) -> typer.Typer:
     return app
 
 
+def _interrupted() -> None:
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
+
+
 def run_app(app: typer.Typer) -> None:
-    """Run a typer app; bad input exits 2, failed work 1, each with one message and no traceback."""
+    """Run a typer app; bad input exits 2, failed work 1, each with one message and no traceback;
+    Ctrl-C exits 130 with "interrupted"."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, Interrupt.handler)
     try:
         app()
-    except InputError as exc:
+    except KeyboardInterrupt:
+        _interrupted()
+    except Exception as exc:
+        if Interrupt.seen:  # e.g. an ImportError from an interrupted import: Ctrl-C, not a bug
+            _interrupted()
+        _report(exc)
+        raise  # not ours to word: a bug, with its traceback
+
+
+def _report(exc: Exception) -> None:
+    """Bad input exits 2, failed work 1, each as one line; anything else returns."""
+    if isinstance(exc, InputError):
         print(f"error: {exc.render()}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    except WorkFailed as exc:
+    if isinstance(exc, WorkFailed):
         print(f"error: {exc.render()}", file=sys.stderr)
         sys.exit(EXIT_PROBLEMS)
-    except OSError as exc:
+    if isinstance(exc, OSError):
         # A file or folder we could not read or write (a full disk, /proc, no permission):
         # the work failed; one line naming the path, no traceback.
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(EXIT_PROBLEMS)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)

@@ -275,3 +275,21 @@ def toml_value(v: object) -> str:
     if isinstance(v, str):
         return json.dumps(v, ensure_ascii=False)
     return str(v)
+
+
+class Interrupt:
+    """Whether Ctrl-C came (set by the CLIs' SIGINT handler, pirack.cli_common.run_app). An
+    interrupt inside a C extension's import (CadQuery's OCP) surfaces as ImportError: code that
+    reads ImportError as "the extra is not installed" asks `raise_if_seen()` first."""
+
+    seen = False
+
+    @classmethod
+    def handler(cls, signum, frame) -> None:
+        cls.seen = True
+        raise KeyboardInterrupt
+
+    @classmethod
+    def raise_if_seen(cls) -> None:
+        if cls.seen:
+            raise KeyboardInterrupt

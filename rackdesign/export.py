@@ -350,6 +350,9 @@ class CadWorker:
                 try:
                     self.results.update(_cad_work(*self.job))
                 except ImportError as exc:
+                    from pirack.errors import Interrupt
+
+                    Interrupt.raise_if_seen()
                     if not _is_cad_stack(exc):
                         raise
                     raise cad_missing(exc) from None
@@ -391,6 +394,11 @@ def _cad_work(front: bool, layout: Layout, models: list[str], catalog: Catalog) 
 
 
 def _cad_worker_main(conn: Connection) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent stops the export (and this daemonic
+    # process with it) and says "interrupted"; a worker of its own would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import cadquery  # noqa: F401  (the slow part: done while the parent works)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 
+from pirack.errors import Interrupt
 from pirack.load import LoadedCluster
 
 from ..findings import Finding, LayoutError, fold
@@ -83,7 +84,8 @@ def _geometry(design: Design, stats: dict, use_cache: bool = True) -> list[Findi
         return found
     try:
         from . import collisions
-    except ImportError as exc:  # the CAD stack is an extra
+    except ImportError as exc:  # the CAD stack is an extra (or Ctrl-C stopped its import)
+        Interrupt.raise_if_seen()
         return [Finding("warning", "SKIPPED", f"collision and keep-out checks skipped: {exc}",
                         fix="pip install 'pirack[rack]'")]
     found, stats["collisions"] = collisions.check(design)

@@ -438,6 +438,10 @@ def _worker_start(server_pid: int) -> None:
             time.sleep(1)
         os._exit(0)
 
+    import signal
+
+    # Ctrl-C reaches the whole process group: the server stops the pool; the worker says nothing
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=watch, name="pirack-worker-watch", daemon=True).start()
     os.nice(5)
     P.import_cad_stack()
