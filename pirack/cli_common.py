@@ -78,6 +78,11 @@ def run_app(app: typer.Typer) -> None:
         app()
     except KeyboardInterrupt:
         _interrupted()
+    except SystemExit as exc:
+        # typer turns a KeyboardInterrupt inside a command into a silent exit 130: say why.
+        if exc.code == 130 and Interrupt.seen:
+            _interrupted()
+        raise
     except Exception as exc:
         if Interrupt.seen:  # e.g. an ImportError from an interrupted import: Ctrl-C, not a bug
             _interrupted()

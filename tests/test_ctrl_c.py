@@ -35,6 +35,22 @@ def test_an_error_after_ctrl_c_is_interrupted(seen, capsys, monkeypatch, exc):
     assert ei.value.code == 130 and capsys.readouterr().err.strip() == "interrupted"
 
 
+def test_ctrl_c_inside_a_command_says_interrupted(capsys, monkeypatch):
+    """typer turns a KeyboardInterrupt raised inside a command into a bare exit 130 (what
+    `rack export` did when Ctrl-C came during the CAD work): the CLI still says why it stopped."""
+    def ctrl_c():
+        Interrupt.handler(2, None)
+
+    app = make_app("t", "test app")
+    app.command()(ctrl_c)
+    app.command()(lambda: None)
+    monkeypatch.setattr(Interrupt, "seen", False)
+    monkeypatch.setattr("sys.argv", ["t", "ctrl-c"])
+    with pytest.raises(SystemExit) as ei:
+        run_app(app)
+    assert ei.value.code == 130 and capsys.readouterr().err.strip() == "interrupted"
+
+
 def test_the_same_error_without_ctrl_c_is_reported_as_before(capsys, monkeypatch):
     monkeypatch.setattr("sys.argv", ["t", "go"])
     with pytest.raises(SystemExit) as ei:
