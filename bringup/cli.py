@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.console import Console
 
-from pirack.cli_common import ClusterFile as AnyClusterFile, make_app, run_app
+from pirack.cli_common import App, ClusterFile as AnyClusterFile, make_app, run_app
 from pirack.errors import WorkFailed
 
 if TYPE_CHECKING:
@@ -178,9 +178,9 @@ def verify(file: ClusterFile = None, node: NodeOpt = None, root: RootOpt = None)
     _say(f"no drift: all {unchanged} as planned")
 
 
-netboot_app = typer.Typer(help="Net boot of slaves: fill a slave's boot folder and NFS root; the EEPROM settings.", no_args_is_help=True)
+netboot_app = App(help="Net boot of slaves: fill a slave's boot folder and NFS root; the EEPROM settings.", no_args_is_help=True)
 app.add_typer(netboot_app, name="netboot")
-storage_app = typer.Typer(help="The SSD: formatting is only ever done here, never by `run`.", no_args_is_help=True)
+storage_app = App(help="The SSD: formatting is only ever done here, never by `run`.", no_args_is_help=True)
 app.add_typer(storage_app, name="storage")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import InputError, Interrupt, WorkFailed
 
@@ -54,10 +55,40 @@ def add_version_option(app: typer.Typer) -> None:
         pass
 
 
-def make_app(name: str, help: str) -> typer.Typer:
+def _flags_take_no_value(params: list) -> list:
+    """typer 0.29 shows a flag's type in --help (`--force <bool>`), as if it took a value; a
+    person then types `--force true` and "true" is read as the FILE argument. A flag shows none."""
+    for p in params:
+        if getattr(p, "is_flag", False) and p.metavar is None:
+            p.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: typer.Context) -> list:
+        return _flags_take_no_value(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: typer.Context) -> list:
+        return _flags_take_no_value(super().get_params(ctx))
+
+
+class App(typer.Typer):
+    """A typer app, group or sub-group, whose commands' flags show no value type in --help."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cls=_Group, **kwargs)
+
+    def command(self, *args, **kwargs):
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+def make_app(name: str, help: str) -> App:
     """A CLI as both of ours are: no arguments shows the help, -h/--help, rich markup, --version."""
-    app = typer.Typer(name=name, help=help, no_args_is_help=True, rich_markup_mode="rich",
-                      context_settings={"help_option_names": ["-h", "--help"]})
+    app = App(name=name, help=help, no_args_is_help=True, rich_markup_mode="rich",
+              context_settings={"help_option_names": ["-h", "--help"]})
     add_version_option(app)
     return app
 

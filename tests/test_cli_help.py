@@ -64,6 +64,26 @@ def test_square_brackets_survive_rich_markup(name, cmd, words, monkeypatch):
         assert f"[{w}]" in out + parent, f"{name}: [{w}] is not shown"
 
 
+FLAGGED = [(n, c) for n, c in ALL if any(getattr(p, "is_flag", False) for p in c.params)]
+
+
+@pytest.mark.parametrize("name,cmd", FLAGGED, ids=[n for n, _ in FLAGGED])
+def test_a_flag_shows_no_value_type(name, cmd, monkeypatch):
+    """typer 0.29 printed `--force <bool>`, as if the flag took a value (`--force true` then
+    read "true" as the FILE argument). A flag's row shows no type; an option with a value does."""
+    monkeypatch.setenv("COLUMNS", "200")
+    top, *rest = name.split()
+    out = CliRunner().invoke(APPS[top], [*rest, "--help"]).output
+    flags = [o for p in cmd.params if getattr(p, "is_flag", False) for o in p.opts if o.startswith("--")]
+    rows = {ln.split()[1]: ln for ln in out.splitlines() if ln.startswith("│ --")}
+    for flag in [*flags, "--help"]:
+        assert "<bool>" not in rows[flag], rows[flag]
+    valued = [o for p in cmd.params if not getattr(p, "is_flag", True) and p.param_type_name == "option"
+              and p.metavar is None for o in p.opts if o.startswith("--")]
+    for opt in valued:
+        assert "<" in rows[opt], f"{opt} lost its type: {rows[opt]}"
+
+
 @pytest.mark.parametrize("argv,has_root", [
     (["plan"], True), (["run"], True), (["netboot", "prepare", "--node", "slave1", "--from", "/x"], True),
     (["netboot", "eeprom", "--node", "slave1"], False),

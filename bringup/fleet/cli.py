@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pirack.cli_common import ClusterFile
+from pirack.cli_common import App, ClusterFile
 from pirack.errors import WorkFailed
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .driver import NodeResult
     from .lab import LabFleet
 
-fleet_app = typer.Typer(
+fleet_app = App(
     help=(
         "The whole cluster from one place, through Ansible: an inventory (groups pirack_master, pirack_slaves) "
         "and a playbook that installs pirack on each node, copies the cluster file and runs "

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pirack.cli_common import ClusterFile
+from pirack.cli_common import App, ClusterFile
 from pirack.errors import InputError, WorkFailed
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from pirack.load import LoadedCluster
 
-lab_app = typer.Typer(
+lab_app = App(
     help=(
         "The virtual cluster lab: the master, the slaves and the home router (uplink) as Linux "
         "network namespaces on this machine, running the real daemons (dnsmasq, nftables, chrony, "
