@@ -679,11 +679,33 @@ def _raw_merged(pid: str, paths: dict[str, Path], seen: tuple[str, ...] = (),
 
 
 def _merge(base: dict, data: dict) -> dict:
-    sources = base.pop("sources", []) + data.pop("sources", [])
+    """The file's keys over its base's. Its sources join the base's, and replace them for the
+    figures they cover: a board you measured is no longer "measure its thickness" because the
+    built-in one it is based on was."""
+    own = data.pop("sources", [])
+    covered = [f for s in own if isinstance(s, dict) and isinstance(s.get("figures"), list)
+               for f in s["figures"] if isinstance(f, str)]
+    inherited = [s for s in (_uncovered(s, covered) for s in base.pop("sources", [])) if s is not None]
     base.pop("id", None)
     merged = {**base, **data}
-    merged["sources"] = sources
+    merged["sources"] = inherited + own
     return merged
+
+
+def _uncovered(source: object, covered: list[str]) -> object | None:
+    """A base's source entry without the figures the derived file sources itself (a key covers
+    everything below it, "*" the whole file); None when none is left. Malformed entries pass
+    through for validation to name."""
+    if not isinstance(source, dict) or not isinstance(source.get("figures"), list):
+        return source
+
+    def covers(f: str, g: object) -> bool:
+        return f == "*" or g == f or (isinstance(g, str) and g.startswith(f + "."))
+
+    left = [g for g in source["figures"] if not any(covers(f, g) for f in covered)]
+    if len(left) == len(source["figures"]):
+        return source
+    return {**source, "figures": left} if left else None
 
 
 def _validate(path: Path, data: dict):

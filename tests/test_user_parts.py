@@ -121,6 +121,29 @@ def test_figures_to_measure_are_listed_per_part():
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "own-part"
 
 
+def test_a_figure_the_user_sourced_is_not_to_measure(tmp_path):
+    """The base's "measure the thickness" stops at a derived part that sources its own thickness
+    (the README's measured Pi 4); what it does not source (heights, keep-outs) is still listed."""
+    f = _cluster(tmp_path, {"nodes[1].board": "my-pi4"})
+    (tmp_path / "parts" / "my-pi4.toml").write_text(MY_BOARD)
+    cat = load_cluster(f).catalog
+    base = {m.figures for m in cat.to_measure(["rpi4b-8gb"])}
+    mine = {m.figures for m in cat.to_measure(["my-pi4"])}
+    assert ("thickness",) in base
+    assert mine == base - {("thickness",)} and mine
+    sources = cat.part("my-pi4", Board).sources
+    assert [s.document for s in sources if "thickness" in s.figures] == ["my calipers"]
+
+
+def test_a_derived_source_removes_only_what_it_covers(tmp_path):
+    """A source of `height_above` alone leaves the base's entry for `height_below`."""
+    f = _cluster(tmp_path, {"nodes[1].board": "my-pi4"})
+    (tmp_path / "parts" / "my-pi4.toml").write_text(MY_BOARD.replace('figures = ["thickness"]',
+                                                                     'figures = ["thickness", "height_above"]'))
+    mine = {m.figures for m in load_cluster(f).catalog.to_measure(["my-pi4"])}
+    assert ("height_below",) in mine and not any("height_above" in fs or "thickness" in fs for fs in mine)
+
+
 def test_readme_example_is_the_example_folder_and_it_loads():
     """README 'Add your own part' shows examples/own-part/parts/my-pi4.toml; the example cluster
     beside it uses the part, and the layout builds with its measured 1.5 mm board."""
