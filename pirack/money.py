@@ -41,13 +41,15 @@ class Money(BaseModel):
             raise ValueError(f"{shown(v)}: a price over {MAX_YEN:,} yen is a typo for a part of a Pi cluster")
         return d
 
+    # Sums and products are not input: MAX_YEN bounds one price a person writes, not a total
+    # (four boards at the largest price a file may give cost more than it), so they skip it.
     def __add__(self, other: "Money") -> "Money":
         if other.currency != self.currency:
             raise ValueError(f"cannot add {other.currency} to {self.currency}")
-        return Money(amount=self.amount + other.amount, currency=self.currency)
+        return Money.model_construct(amount=self.amount + other.amount, currency=self.currency)
 
     def __mul__(self, n: int) -> "Money":
-        return Money(amount=self.amount * int(n), currency=self.currency)
+        return Money.model_construct(amount=self.amount * int(n), currency=self.currency)
 
     def __str__(self) -> str:
         return f"{int(self.amount):,} {self.currency}"

@@ -116,7 +116,8 @@ def _dec(x: float, places: int) -> Decimal:
 
 
 def _yen(d: Decimal) -> Money:
-    return Money(amount=d.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """A computed amount, rounded to whole yen (computed: not held to the input's MAX_YEN)."""
+    return Money.model_construct(amount=d.quantize(Decimal(1), rounding=ROUND_HALF_UP), currency="JPY")
 
 
 def _max(a: Money, b: Money) -> Money:

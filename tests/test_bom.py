@@ -188,6 +188,21 @@ def test_pdf_has_japanese_names(rack, in_tmp):
     assert code == 0 and (in_tmp / "x" / "y.pdf").read_bytes()[:5] == b"%PDF-"
 
 
+def test_the_largest_prices_a_file_may_give_still_total(rack, in_tmp):
+    """MAX_YEN bounds one price a person writes, not a total: boards at the largest price
+    and a quote at it gave a pydantic traceback (exit 1) where the file had been accepted."""
+    from pirack.money import MAX_YEN
+
+    (in_tmp / "c.toml").write_text(overlay_text({"purchases.acrylic_quote": MAX_YEN,
+                                                 "purchases.price_overrides": {"rpi4b-8gb": MAX_YEN}}))
+    code, out, err = rack("bom", "c.toml", "--format", "json")
+    assert code == 0 and "Traceback" not in err, err
+    data = json.loads(out)
+    boards = next(ln for ln in data["lines"] if ln["part_id"] == "rpi4b-8gb")
+    assert boards["amount"]["amount"] == boards["packs"] * MAX_YEN and boards["packs"] >= 1
+    assert data["total"] == sum(ln["amount"]["amount"] for ln in data["lines"]) > 2 * MAX_YEN
+
+
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_bad_input_exits_2_naming_the_key(rack, in_tmp, name):
     case = BAD[name]
