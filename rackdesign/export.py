@@ -96,7 +96,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
             name, files, warnings = hit
             for w in warnings:
                 (warn or (lambda s: None))(w)
-            written = write_tree(Path(out) / name, files)
+            written = write_tree(Path(out), name, files)
             return ExportResult(Path(out) / name, written, warnings, cached=True, seconds=time.perf_counter() - t0)
 
     # The CAD stack takes seconds to import: start it in a worker process now (before even the
@@ -129,7 +129,7 @@ def export(fmt: str, file: Path | None = None, out: Path = Path("exports"), fabr
         if cad:
             cad.stop()
     root = Path(out) / lc.spec.cluster.name
-    written = write_tree(root, files)
+    written = write_tree(Path(out), lc.spec.cluster.name, files)
     if key is not None:
         cache.write(key, lc.spec.cluster.name, files, warnings)
     return ExportResult(root, written, warnings, seconds=time.perf_counter() - t0)
@@ -463,14 +463,18 @@ def _date() -> str:
 
 # --- writing -----------------------------------------------------------------------------------
 
-def write_tree(root: Path, files: dict[str, bytes]) -> list[tuple[Path, int]]:
-    """Write every file under root, each atomically (pirack.fsutil.atomic_write); a file whose
-    bytes are already there is left alone. Everything was rendered before the first write, so a
-    failed render leaves earlier outputs untouched. Stale cut sheets of the same formats are
-    removed: a design that now needs fewer sheets must not leave an old sheet behind."""
+def write_tree(out: Path, name: str, files: dict[str, bytes]) -> list[tuple[Path, int]]:
+    """Write every file under OUT/NAME, each atomically (pirack.fsutil.atomic_write); a file
+    whose bytes are already there is left alone. Everything was rendered before the first write,
+    so a failed render leaves earlier outputs untouched. Stale cut sheets of the same formats are
+    removed: a design that now needs fewer sheets must not leave an old sheet behind. Nothing is
+    written or removed outside OUT: a symbolic link below it (OUT/NAME, its cut/ ...) is refused
+    before anything is written (OUT itself may be a link: it is the folder the person named)."""
     from pirack.fsutil import atomic_write
 
-    root = Path(root)
+    root = Path(out) / name
+    for rel in files:
+        _no_link_below(Path(out), Path(name) / rel)
     for rel, data in files.items():
         if not _same(root / rel, data):
             atomic_write(root / rel, data, mode=0o644)
@@ -479,9 +483,21 @@ def write_tree(root: Path, files: dict[str, bytes]) -> list[tuple[Path, int]]:
     cut = root / "cut"
     if cut.is_dir():
         for old in cut.iterdir():
-            if old.suffix in exts and old.name.startswith("cut-") and old not in new:
+            if old.suffix in exts and old.name.startswith("cut-") and old not in new and not old.is_symlink():
                 old.unlink()
     return [(root / rel, len(files[rel])) for rel in sorted(files)]
+
+
+def _no_link_below(out: Path, rel: Path) -> None:
+    """LinkRefused (an OSError naming the path: exit 1, one line) for a link on the way from OUT
+    to OUT/rel, the file included; a missing part is fine (it will be made)."""
+    from pirack.fsutil import LinkRefused
+
+    here = out
+    for part in rel.parts:
+        here = here / part
+        if here.is_symlink():
+            raise LinkRefused(str(here), os.readlink(here))
 
 
 def _same(path: Path, data: bytes) -> bool:

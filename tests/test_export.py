@@ -137,6 +137,24 @@ def test_unwritable_out_is_one_line_naming_the_path(rack, in_tmp):
     assert err.splitlines()[-1].startswith("error: /proc/forbidden") and err.count("error:") == 1
 
 
+@pytest.mark.parametrize("link", ["seed", "seed/cut"])
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_link_below_out_is_not_followed(rack, in_tmp, link, cached):
+    """`out/seed` (or its cut/) a link to a folder elsewhere: the export wrote its files there,
+    and removed that folder's stale cut-*.dxf. Now it refuses, one line naming the link, exit 1,
+    and nothing outside OUT is written or removed, from a fresh render or from the cache."""
+    if cached:
+        assert rack("export", "dxf", "--out", "warm")[0] == 0  # fills the cache for this file
+    elsewhere = in_tmp / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "cut-acrylic-cast-3mm-sheet-9.dxf").write_text("someone else's")
+    (in_tmp / "out" / link).parent.mkdir(parents=True, exist_ok=True)
+    (in_tmp / "out" / link).symlink_to(elsewhere)
+    code, out, err = rack("export", "dxf", "--out", "out", *([] if cached else ["--no-cache"]))
+    assert code == 1 and f"out/{link}: is a symbolic link" in err and "Traceback" not in err, err
+    assert [p.name for p in elsewhere.iterdir()] == ["cut-acrylic-cast-3mm-sheet-9.dxf"]
+
+
 @pytest.mark.cad
 def test_cad_worker_failure_comes_back_as_it_was(monkeypatch):
     """An OSError in the CAD worker crosses the pipe as it was, its path with it (run_app then
