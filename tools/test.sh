@@ -54,7 +54,7 @@ t2=$SECONDS
 # an interrupted run's pytest tears its VM lab down (VMs, namespaces, work folder).
 setsid env --default-signal=INT python3 -m pytest -q -m vm >"$vm_log" 2>&1 &
 vm_pid=$!
-trap '[ -n "$img_pid" ] && kill -- "-$img_pid" 2>/dev/null; [ -n "$vm_pid" ] && { kill -INT "$vm_pid" 2>/dev/null; wait "$vm_pid"; cat "$vm_log"; }' EXIT
+trap '[ -n "$img_pid" ] && kill -- "-$img_pid" 2>/dev/null; [ -n "$vm_pid" ] && { kill -INT "$vm_pid" 2>/dev/null; wait "$vm_pid"; cat "$vm_log"; rm -f "$vm_log"; }' EXIT
 # Niced: when the VMs boot, they get most of the CPU (the namespace tests wait on daemons and
 # Ansible, not on a deadline); between boots the namespace tests take what the VMs leave.
 run --nice -m "root and not vm and not browser"
