@@ -15,6 +15,7 @@ from pirack.cli_common import ClusterFile, make_app, run_app
 from pirack.errors import InputError
 
 if TYPE_CHECKING:
+    from pirack.load import LoadedCluster
     from pirack.spec import Cluster
 
 app = make_app(
@@ -63,6 +64,7 @@ def validate(file: ClusterFile = None) -> None:
     from pirack.load import cluster_warnings, load_cluster
 
     lc = load_cluster(file)
+    _logo_readable(lc)
     spec, cat = lc.spec, lc.catalog
     for w in cluster_warnings(spec):
         Console(stderr=True).print(f"[yellow]warning[/]: {rich_escape(str(w))}", highlight=False, soft_wrap=True)
@@ -71,6 +73,15 @@ def validate(file: ClusterFile = None) -> None:
     console.print(_nodes_table(spec))
     for line in _summary_lines(spec):
         console.print(line, highlight=False)
+
+
+def _logo_readable(lc: LoadedCluster) -> None:
+    """rack.engraving.logo names a file beside the cluster file: missing, a folder, a FIFO, too
+    big or not an SVG is bad input here as in `rack export` (exit 2 naming the key), not "ok"."""
+    if lc.spec.rack.engraving.logo:
+        from rackdesign.engrave import read_logo
+
+        read_logo(lc.base_dir, lc.spec.rack.engraving.logo, lc.display)
 
 
 def _nodes_table(spec: Cluster) -> Table:
@@ -111,6 +122,7 @@ def schema(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to a file instead of stdout.")] = None,
 ) -> None:
     """Print the JSON Schema of cluster.toml (for editor completion, e.g. with taplo / Even Better TOML)."""
+    from pirack.load import LoadedCluster
     from pirack.spec import Cluster
 
     text = json.dumps(Cluster.model_json_schema(), indent=2, ensure_ascii=False)
@@ -229,6 +241,7 @@ def check(
     from rackdesign.checks.report import DesignFailed, render_json, render_table
 
     lc = load_cluster(file)
+    _logo_readable(lc)
     report = run_checks(lc, geometry=not no_geometry, use_cache=not no_cache)
     if as_json:
         print(render_json(report))

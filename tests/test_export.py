@@ -2,6 +2,7 @@
 the cache. CAD-heavy exports run once per session (two `rack export all` runs in total)."""
 
 import io
+import os
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -540,3 +541,30 @@ def test_an_unwritable_file_is_named_not_its_temp(rack, in_tmp, argv):
     code, out, err = rack(*argv)
     assert code == 1 and "Traceback" not in err and ".tmp" not in err, err
     assert err.splitlines()[-1].startswith("error: /proc/x"), err  # the file, or the folder it needs
+
+
+def _logo_cases(d):
+    (d / "big.svg").write_bytes(b"<svg" + b" " * 3_000_000 + b"/>")
+    (d / "folder.svg").mkdir()
+    os.mkfifo(d / "fifo.svg")
+    (d / "zero.svg").symlink_to("/dev/zero")
+    (d / "text.svg").write_text("not an svg")
+    return ["missing.svg", "big.svg", "folder.svg", "fifo.svg", "zero.svg", "text.svg"]
+
+
+@pytest.mark.parametrize("command", ["validate", "check"])
+def test_a_bad_logo_is_bad_input_at_validate_and_check(rack, in_tmp, command):
+    """`rack validate` and `rack check` said "ok" for a logo that is missing, a folder, a FIFO,
+    /dev/zero or 3 MB; only bom and export refused it. Each is exit 2 naming the key now (and a
+    good logo stays ok)."""
+    from pirack.load import default_text
+
+    (in_tmp / "good.svg").write_text(LOGO)
+    for logo in [*_logo_cases(in_tmp), "good.svg"]:
+        text = default_text().replace("[rack.engraving]\nlabels = true", f'[rack.engraving]\nlabels = true\nlogo = "{logo}"')
+        (in_tmp / "cluster.toml").write_text(text)
+        code, out, err = rack(command, "--no-geometry") if command == "check" else rack(command)
+        if logo == "good.svg":
+            assert code == 0, err
+        else:
+            assert code == 2 and "cluster.toml: rack.engraving.logo" in err and "Traceback" not in err, (logo, err)
