@@ -105,6 +105,17 @@ def atomic_write(path: str | Path, data: bytes | str, mode: int | None = None,
         os.close(dfd)
 
 
+def user_mode(path: str | Path) -> int:
+    """The mode for a file a person asked for (`rack init`, `--out`): the mode of the file it
+    replaces, else 0666 less the umask, as the shell's `>` gives (atomic_write alone gives 0600)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mask = os.umask(0o022)  # read it back: the only portable way to learn the umask
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def _parts(path: str) -> list[str]:
     """A node path's components; only absolute, normalised paths (no '.', '..', '//')."""
     p = PurePosixPath(path)

@@ -33,12 +33,12 @@ console = Console()
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the file.", dir_okay=False)] = Path("cluster.toml"),
-    nodes: Annotated[int, typer.Option("--nodes", "-n", help="Nodes in total: 1 master + N-1 slaves.", min=1)] = 2,
+    nodes: Annotated[int, typer.Option("--nodes", "-n", help="Nodes in total: 1 master + N-1 slaves.")] = 2,
     name: Annotated[str, typer.Option(help="Cluster name (names the output folder).")] = "mycluster",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starting cluster.toml with N nodes (placeholders marked REPLACE)."""
-    from pirack.fsutil import atomic_write
+    from pirack.fsutil import atomic_write, user_mode
     from pirack.grammar import CLUSTER_NAME
     from pirack.init_template import MAX_NODES, init_text, nodes_phrase
     from pirack.load import parse_cluster
@@ -53,7 +53,7 @@ def init(
         raise InputError(path, None, "already exists: not overwritten (use --force to replace it)")
     text = init_text(nodes, name=name)
     parse_cluster(text, str(path))  # the template must always be valid
-    atomic_write(path, text)
+    atomic_write(path, text, mode=user_mode(path))
     shown = rich_escape(str(path))  # a path is data: "a[x].toml" must not lose its [x] to rich markup
     console.print(f"wrote [bold]{shown}[/]: {nodes_phrase(nodes)}. Replace the values marked REPLACE, then run `rack validate {shown}`.")
 
@@ -127,9 +127,9 @@ def schema(
 
     text = json.dumps(Cluster.model_json_schema(), indent=2, ensure_ascii=False)
     if out:
-        from pirack.fsutil import atomic_write
+        from pirack.fsutil import atomic_write, user_mode
 
-        atomic_write(out, text + "\n")
+        atomic_write(out, text + "\n", mode=user_mode(out))
     else:
         print(text)
 
@@ -175,7 +175,7 @@ def bom(
 ) -> None:
     """Bill of materials and cost: every part and fastener counted from the rack model, packs, owned and boxed parts, the acrylic estimate (or your quote), subtotals and the total in yen."""
     from pirack.catalog import load_catalog
-    from pirack.fsutil import atomic_write
+    from pirack.fsutil import atomic_write, user_mode
     from pirack.load import load_cluster
 
     from . import bom_render as R
@@ -212,7 +212,7 @@ def bom(
     if out is None:
         print(data, end="")
         return
-    atomic_write(out, data, mode=0o644)
+    atomic_write(out, data, mode=user_mode(out))
     err.print(f"wrote {rich_escape(str(out))} (total {R.total_str(b)})", highlight=False)
 
 

@@ -34,9 +34,33 @@ def test_init_never_overwrites(rack, in_tmp):
     assert code == 0 and "[[nodes]]" in p.read_text()
 
 
-def test_init_bad_node_count(rack, in_tmp):
-    code, out, err = rack("init", "--nodes", "500", "x.toml")
+@pytest.mark.parametrize("n", ["500", "65", "0", "-1"])
+def test_init_bad_node_count(rack, in_tmp, n):
+    """One line naming the option and the range, whichever side it is out on (0 and -1 got
+    typer's boxed usage error, 65 our line)."""
+    code, out, err = rack("init", f"--nodes={n}", "x.toml")
     assert code == 2 and not (in_tmp / "x.toml").exists()
+    assert err.strip() == f"error: --nodes: {n}: must be between 1 and 64", err
+
+
+def test_written_files_get_the_mode_a_person_expects(rack, in_tmp):
+    """`rack init`, `rack schema --out` and `rack bom --out` wrote 0600 whatever the umask, and
+    `init --force` turned a 0640 cluster file into 0600: a new file gets 0666 less the umask,
+    a replaced one keeps its mode."""
+    import os
+
+    old = os.umask(0o027)
+    try:
+        assert rack("init", "c.toml")[0] == 0
+        assert rack("schema", "--out", "s.json")[0] == 0
+        assert rack("bom", "c.toml", "--format", "csv", "--out", "b.csv")[0] == 0
+        (in_tmp / "kept.toml").write_text("# mine\n")
+        os.chmod(in_tmp / "kept.toml", 0o604)
+        assert rack("init", "--force", "kept.toml")[0] == 0
+    finally:
+        os.umask(old)
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in in_tmp.iterdir()}
+    assert modes == {"c.toml": "0o640", "s.json": "0o640", "b.csv": "0o640", "kept.toml": "0o604"}
 
 
 def test_schema_is_json(rack, in_tmp):
