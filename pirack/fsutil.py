@@ -203,12 +203,19 @@ class NodeTree:
                     raise OSError(exc.errno, exc.strerror, str(self.host_path(path))) from None
         except FileNotFoundError:
             return None
-        with open(fd, "rb") as fh:
+        # The kind is checked on the bare fd, before open() wraps it: open() refuses a folder
+        # itself, with the fd's number where the path belongs ("Is a directory: 4"), and leaves
+        # the fd open.
+        try:
             st = os.fstat(fd)
             if stat.S_ISDIR(st.st_mode):
-                raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(self.host_path(path)))
+                raise IsADirectoryError(errno.EISDIR, "is a folder, expected a file", str(self.host_path(path)))
             if not stat.S_ISREG(st.st_mode):
                 raise OSError(errno.EINVAL, "is not a regular file", str(self.host_path(path)))
+        except BaseException:
+            os.close(fd)
+            raise
+        with open(fd, "rb") as fh:
             return fh.read(), st
 
     def readlink(self, path: str) -> str:

@@ -143,28 +143,112 @@ def domain(value: str) -> str:
     return norm
 
 
+# --- addresses -----------------------------------------------------------------------------------
+# What an address is when it can be no host's, by the ipaddress module's own properties (the
+# registry's ranges, not ours). The limited broadcast 255.255.255.255 is reserved to ipaddress;
+# it is named first so the message says what it is.
+_BROADCAST = ipaddress.IPv4Network("0.0.0.0/0").broadcast_address
+_NOT_A_HOST = (  # (property, what it is, what it is for)
+    ("is_unspecified", "the unspecified address", "0.0.0.0 means 'any address' or 'none yet', never one host"),
+    ("is_loopback", "a loopback address", "127.0.0.0/8 is a machine talking to itself, never reached over a network"),
+    ("is_multicast", "a multicast address", "224.0.0.0/4 names a group of listeners, not one host"),
+    ("is_link_local", "a link-local address", "169.254.0.0/16 is what a host gives itself when DHCP fails; "
+     "routers never forward it"),
+    ("is_reserved", "a reserved address", "240.0.0.0/4 is used on no network"),
+)
+
+
+def not_a_host(a: ipaddress.IPv4Address, link_local: bool = False) -> str | None:
+    """Why `a` can be no host's address (in words), or None. `link_local`: a link-local address
+    is taken (a server on the same link can have one)."""
+    if a == _BROADCAST:
+        return "the broadcast address (255.255.255.255: everyone on the link), not one host"
+    for prop, what, why in _NOT_A_HOST:
+        if getattr(a, prop) and not (link_local and prop == "is_link_local"):
+            return f"{what} ({why})"
+    return None
+
+
+_PRIVATE_EXAMPLE = "a private range like 192.168.50.0/24 or 10.0.50.0/24"
+
+
+def cluster_subnet(net: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+    """The cluster network: a range hosts can have addresses in. It is refused when its first or
+    last address is no host's (an aligned special range holds or contains the subnet, so one end
+    shows it), or when it takes in the link-local range (the one special range not at an end of
+    every wider network holding it)."""
+    for end in (net.network_address, net.broadcast_address):
+        why = not_a_host(end)
+        if why is not None:
+            raise ValueError(f"{net} holds {why}: no host on the cluster network can have such an address; "
+                             f"use {_PRIVATE_EXAMPLE}")
+    link_local = ipaddress.IPv4Network("169.254.0.0/16")  # what is_link_local tests (RFC 3927)
+    if net.prefixlen < link_local.prefixlen and link_local.subnet_of(net):
+        raise ValueError(f"{net} takes in the link-local range {link_local} (addresses hosts give themselves "
+                         f"when DHCP fails): use {_PRIVATE_EXAMPLE}")
+    return net
+
+
+def snat_address(iface: ipaddress.IPv4Interface) -> ipaddress.IPv4Interface:
+    """An address the master adds on the uplink (SNAT): one host's address on the home network,
+    never a special one nor its prefix's network or broadcast address."""
+    why = not_a_host(iface.ip)
+    net = iface.network
+    if why is None and net.prefixlen < 31 and iface.ip in (net.network_address, net.broadcast_address):
+        which = "network" if iface.ip == net.network_address else "broadcast"
+        why = f"the {which} address of its own prefix {net}, not a host's"
+    if why is not None:
+        raise ValueError(f"{iface} is {why}: give a free host address on the home network with its prefix, "
+                         "like \"192.168.11.211/24\"")
+    return iface
+
+
+def server_address(a: ipaddress.IPv4Address) -> ipaddress.IPv4Address:
+    """The address of a server the master asks (DNS upstream, NTP): one host, somewhere else.
+    A loopback address is the master itself, whose dnsmasq and chronyd would ask themselves."""
+    why = not_a_host(a, link_local=True)
+    if why is not None:
+        raise ValueError(f"{a} is {why}: give the address of a server on the home network or beyond, "
+                         "like your router's \"192.168.11.1\"")
+    return a
+
+
 def host_or_address(value: str) -> str:
     """An NTP source: an IPv4 address, or a host name in DNS (lower-cased)."""
     if isinstance(value, str) and re.fullmatch(r"[0-9.]+", value):
         try:
-            return str(ipaddress.IPv4Address(value))
+            a = ipaddress.IPv4Address(value)
         except ValueError:
             raise ValueError(f"expected an IPv4 address or a host name, like \"ntp.nict.jp\"; got {shown(value)}: "
                              "not a valid address") from None
+        return str(server_address(a))
     try:
-        return domain(value)
+        name = domain(value)
     except ValueError:
         why = reason(value) or "it is neither"
         raise ValueError(f"expected an IPv4 address or a host name (labels of letters, digits and '-' joined by dots), "
                          f"like \"ntp.nict.jp\"; got {shown(value)}: {why}") from None
+    if name == "localhost" or name.endswith(".localhost"):  # RFC 6761: always the loopback
+        raise ValueError(f"{shown(value)} is the master itself (a loopback name), whose chronyd would ask itself: "
+                         "give a server on the home network or beyond, like \"ntp.nict.jp\"")
+    return name
 
 
 def mac(value: str) -> str:
-    """A device's MAC, normalised to lower case with ':'; a multicast address is refused."""
+    """A device's MAC, normalised to lower case with ':'. All zeros (no address), the broadcast
+    address and a multicast one (the first octet's lowest bit set) are no device's."""
     norm = value.lower().replace("-", ":") if isinstance(value, str) else value
     MAC.check(norm)
-    if int(norm[:2], 16) & 1:
-        raise ValueError(f"{shown(value)} is a multicast MAC address, not a device's: expected one like \"{MAC.example}\"")
+    why = None
+    if norm == "00:00:00:00:00:00":
+        why = "all zeros, which is no device's address (a placeholder or an unread value)"
+    elif norm == "ff:ff:ff:ff:ff:ff":
+        why = "the broadcast address (every device on the link), not one device's"
+    elif int(norm[:2], 16) & 1:
+        why = "a multicast address (the first octet's lowest bit is set), not a device's"
+    if why is not None:
+        raise ValueError(f"{shown(value)} is {why}: expected the Pi's own eth0 MAC, like \"{MAC.example}\" "
+                         "(`ip link show eth0` on the Pi)")
     return norm
 
 
@@ -206,26 +290,38 @@ def drive_path(value: str) -> str:
 
 
 # Folders of the operating system a drive must never be mounted on (it would hide them), and
-# the trees nothing may be mounted anywhere inside.
+# the trees nothing may be mounted anywhere inside: /var holds the system's changing state
+# (/var/lib/misc: dnsmasq's leases; /var/lib/pirack: bringup's runs; /var/log), /root is root's
+# home, /tmp is emptied at boot. /home and a user's home (/home/pi) are refused too; a folder
+# inside a home (/home/pi/ssd) is the user's own.
 SYSTEM_FOLDERS = frozenset({
     "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt",
     "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/lost+found",
 })
-SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin",
-                "/sys", "/usr")
+SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run",
+                "/sbin", "/sys", "/tmp", "/usr", "/var")
+_INSTEAD = "use a folder of its own, like /mnt/ssd (or /srv/ssd, /media/ssd)"
 
 
 def mount_point(value: str) -> str:
     """An absolute folder to mount the drive on, normalised ('/mnt//ssd/' -> '/mnt/ssd'); never a
-    system folder."""
+    system folder, nothing inside /var, /root and the other system trees, not a user's home."""
     what = "an absolute folder of its own, like \"/mnt/ssd\""
     if not value.startswith("/"):
         raise ValueError(f"expected {what}; got {shown(value)}: it is not absolute")
     out = "/" + "/".join(_segments(value, what))
-    if out in SYSTEM_FOLDERS or out.startswith(tuple(t + "/" for t in SYSTEM_TREES)):
-        raise ValueError(f"expected {what}; got {shown(value)}: {out} is a system folder (mounting the drive "
-                         "there would hide or replace what the system keeps in it)")
-    return out
+    tree = next((t for t in SYSTEM_TREES if out.startswith(t + "/")), None)
+    if out in SYSTEM_FOLDERS:
+        why = f"{out} is a system folder (mounting the drive there would hide or replace what the system keeps in it)"
+    elif tree is not None:
+        why = (f"{out} is inside the system folder {tree} (mounting the drive there would hide or replace what "
+               "the system keeps in that folder)")
+    elif out.startswith("/home/") and out.count("/") == 2:
+        raise ValueError(f"{out} is a user's home folder (mounting the drive over it would hide everything in it): "
+                         f"use a folder inside it, like {out}/ssd, or one of its own, like /mnt/ssd")
+    else:
+        return out
+    raise ValueError(f"{why}: {_INSTEAD}")
 
 
 def svg_path(value: str) -> str:

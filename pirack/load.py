@@ -199,6 +199,30 @@ def uplink_apart_from_cluster(spec: Cluster, catalog: Catalog) -> Iterator[Probl
         yield "network.uplink_interface", f"'{net.uplink_interface}' is also the cluster interface"
 
 
+def servers_elsewhere(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
+    """The upstream DNS servers and an NTP source given as an address are other machines: not the
+    master (its cluster address or its SNAT address: dnsmasq or chronyd would ask itself, a loop),
+    nor the network or broadcast address of the cluster network or of the uplink's prefix. The
+    spec records no router address, so the router itself is not checked."""
+    net = spec.network
+    own = {net.master_address: "the master's own cluster address (network.master_address)",
+           net.uplink_snat_address.ip: "the master's own address on the uplink (network.uplink_snat_address)"}
+    servers = [(f"network.upstream_dns[{i}]", a, "dnsmasq") for i, a in enumerate(net.upstream_dns)]
+    if re.fullmatch(r"[0-9.]+", net.ntp_source):  # an address (the grammar has normalised it)
+        servers.append(("network.ntp_source", IPv4Address(net.ntp_source), "chronyd"))
+    for key, a, daemon in servers:
+        if a in own:
+            yield key, (f"{a} is {own[a]}: the master's {daemon} would ask itself (a loop); give another "
+                        "server, like your router's address")
+            continue
+        for where in (net.subnet, net.uplink_snat_address.network):
+            if where.prefixlen < 31 and a in (where.network_address, where.broadcast_address):
+                which = "network" if a == where.network_address else "broadcast"
+                yield key, (f"{a} is the {which} address of {where}, not a server's: give a server's own address, "
+                            "like your router's")
+                break
+
+
 def net_boot_needs(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
     for i, n in enumerate(spec.nodes):
         if n.boot == "net" and n.role == "master":
@@ -260,11 +284,18 @@ def drive_folders_apart(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
         yield ("storage.tftp_root", f"{shown(st.tftp_root)} overlaps storage.netboot_root ({shown(st.netboot_root)}): "
                "TFTP would serve the slaves' root filesystems to anyone on the cluster network")
     names: set[str] = set()
+    paths: dict[str, int] = {}
     private = {"storage.netboot_root": st.netboot_root, "storage.tftp_root": st.tftp_root}
     for i, e in enumerate(st.exports):
         if e.name in names:
             yield f"storage.exports[{i}].name", f"{shown(e.name)} is used twice"
         names.add(e.name)
+        if e.path in paths:  # normalised: "data/" and "./data" are "data"
+            j = paths[e.path]
+            yield (f"storage.exports[{i}].path", f"{shown(e.path)} is already exported by storage.exports[{j}] "
+                   f"({shown(st.exports[j].name)}): one folder is one export (exportfs refuses two entries for the "
+                   "same folder); give it another folder, or remove one of the two")
+        paths.setdefault(e.path, i)
         for key, folder in private.items():
             if _overlaps(e.path, folder):
                 yield (f"storage.exports[{i}].path", f"{shown(e.path)} overlaps {key} ({shown(folder)}): the slaves' "
@@ -306,7 +337,7 @@ def purchases_parts(spec: Cluster, catalog: Catalog) -> Iterator[Problem]:
 
 RULES: tuple[Rule, ...] = (
     one_master, unique_node_fields, addresses_in_subnet, master_address_matches, dhcp_range_clear_of_nodes,
-    uplink_apart_from_cluster, net_boot_needs, node_parts, storage_parts, drive_folders_apart, rack_parts,
+    uplink_apart_from_cluster, servers_elsewhere, net_boot_needs, node_parts, storage_parts, drive_folders_apart, rack_parts,
     purchases_parts,
 )
 

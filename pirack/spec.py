@@ -38,6 +38,11 @@ def _text_only(kind: str):
 Address = Annotated[IPv4Address, _text_only("ip_v4_address")]
 Network_ = Annotated[IPv4Network, _text_only("ip_v4_network")]
 AddressWithPrefix = Annotated[IPv4Interface, _text_only("ip_v4_interface")]
+# Addresses by what they are for (pirack.grammar says why one is refused): the cluster's range,
+# the master's extra address on the uplink, a server the master asks.
+ClusterSubnet = Annotated[Network_, AfterValidator(g.cluster_subnet)]
+SnatAddress = Annotated[AddressWithPrefix, AfterValidator(g.snat_address)]
+ServerAddress = Annotated[Address, AfterValidator(g.server_address)]
 
 HostName = Annotated[str, AfterValidator(g.host_name)]
 Domain = Annotated[str, AfterValidator(g.domain)]
@@ -83,7 +88,7 @@ class ClusterInfo(_Model):
 
 
 class Network(_Model):
-    subnet: Network_ = Field(description="the cluster network, like 192.168.50.0/24", examples=["192.168.50.0/24"])
+    subnet: ClusterSubnet = Field(description="the cluster network, like 192.168.50.0/24", examples=["192.168.50.0/24"])
     master_address: Address = Field(description="the master's address on the cluster network",
                                     examples=["192.168.50.1"])
     dhcp_range: tuple[Address, Address] = Field(description="first and last address handed out dynamically",
@@ -91,11 +96,11 @@ class Network(_Model):
     lease_time: LeaseTime = "12h"
     cluster_interface: InterfaceName = Field(default="eth0", description="the master's interface on the cluster side")
     uplink_interface: InterfaceName = Field(default="wlan0", description="the master's interface to the home network")
-    uplink_snat_address: AddressWithPrefix = Field(
+    uplink_snat_address: SnatAddress = Field(
         description="extra address on the uplink that cluster traffic is translated to (SNAT), with its prefix",
         examples=["192.168.11.211/24"],
     )
-    upstream_dns: list[Address] = Field(min_length=1, max_length=8, examples=[["192.168.11.1"]],
+    upstream_dns: list[ServerAddress] = Field(min_length=1, max_length=8, examples=[["192.168.11.1"]],
                                         description="where names outside the cluster are forwarded")
     ntp_source: NtpSource = Field(description="the master's time source (host name or address)", examples=["ntp.nict.jp"])
     ntp_source_type: Literal["pool", "server"] = "pool"

@@ -34,7 +34,9 @@ UNITS_MM = {
     "in": 25.4, "inch": 25.4, "inches": 25.4,
 }
 UNIT_NAMES = "mm, cm, m or in"
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+# ASCII digits only: Python's \d and float() also take other scripts' digits ("٥", "５" read as 5),
+# which no one means in a cluster file and which print like something else.
+_NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _LENGTH = re.compile(rf" *({_NUMBER}) *([A-Za-zµ]+) *")
 _LENGTH_PATTERN = rf"^ *{_NUMBER} *(?:{'|'.join(sorted(UNITS_MM, key=len, reverse=True))}) *$"
 
@@ -120,6 +122,8 @@ def parse_length(value: Any) -> Length:
     if not isinstance(value, str):
         raise ValueError(f"{shown(value)} has no unit: write it with one, like \"{value} mm\"")
     m = _LENGTH.fullmatch(value)
+    if not m and any(ch.isdigit() and not ch.isascii() for ch in value):
+        raise ValueError(f"{shown(value)} is not a length: write its number in the digits 0-9, like \"28 mm\"")
     if not m:
         raise ValueError(f"{shown(value)} is not a length: write a number and a unit ({UNIT_NAMES}), "
                          "like \"28 mm\" or \"1.1 in\"")

@@ -153,5 +153,7 @@ def test_corpus_covers_every_class():
     assert len(CASES) >= 150
     for part in ("/newline-directive", "/semicolon", "/space-options", "/double-quote", "/hash", "/traversal-",
                  "/nul", "/bidi", "/escape-sequence", "/overflow", "/furlong", "/type-bool", "/type-table",
-                 "file/deep-", "file/huge", "file/nodes-"):
+                 "file/deep-", "file/huge", "file/nodes-", "/arabic-indic-digit", "/fullwidth-digit",
+                 "uplink_snat_address/meaning-", "subnet/meaning-", "upstream_dns[0]/meaning-", "mac/meaning-",
+                 "exports[1].path/meaning-same-path", "mount_point/traversal-var-lib-misc", "/traversal-home-of-user"):
         assert any(part in n for n in names), part

@@ -7,7 +7,7 @@ from overlay import load_cases, overlay_text
 
 from pirack.errors import InputError
 from pirack.init_template import init_text
-from pirack.load import default_text, load_cluster, parse_cluster
+from pirack.load import default_text, load_cluster, load_text, parse_cluster
 from pirack.units import mm
 
 BROKEN_DIR = Path(__file__).parent / "broken"
@@ -162,16 +162,105 @@ def test_legal_values_are_taken_and_normalised(key, value, normal):
 
 
 @pytest.mark.parametrize("value", ["/", "/etc", "/etc/pirack", "/proc/x", "/boot/firmware", "/usr/local/ssd", "/home",
-                                   "/var", "/run/media/ssd", "/mnt", "/tmp"])
+                                   "/var", "/run/media/ssd", "/mnt", "/tmp", "/tmp/ssd", "/var/lib", "/var/log",
+                                   "/var/lib/misc", "/var/lib/pirack", "/var//lib/misc/", "/root", "/root/x"])
 def test_system_folders_are_no_mount_point(value):
+    """/var too, and everything inside it (/var/lib/misc holds dnsmasq's leases, /var/lib/pirack
+    bringup's runs): /var was a system folder but not a system tree, so all of it was taken."""
     with pytest.raises(InputError) as err:
         parse_cluster(overlay_text({"storage.mount_point": value}), "x")
     assert err.value.key == "storage.mount_point" and "system folder" in err.value.message
+    assert "use a folder of its own, like /mnt/ssd" in err.value.message
 
 
-@pytest.mark.parametrize("value", ["/mnt/ssd", "/srv/nfs", "/home/pi/ssd", "/var/lib/pirack", "/data"])
+@pytest.mark.parametrize("value", ["/home/pi", "/home/admin/", "//home/pi"])
+def test_a_users_home_is_no_mount_point(value):
+    with pytest.raises(InputError) as err:
+        parse_cluster(overlay_text({"storage.mount_point": value}), "x")
+    home = "/" + "/".join(p for p in value.split("/") if p)
+    assert err.value.key == "storage.mount_point" and f"{home} is a user's home folder" in err.value.message
+    assert f"like {home}/ssd" in err.value.message and "/mnt/ssd" in err.value.message
+
+
+@pytest.mark.parametrize("value", ["/mnt/ssd", "/srv/nfs", "/home/pi/ssd", "/media/ssd", "/mnt/usb/data", "/opt/ssd",
+                                   "/data", "/variable/ssd", "/rooted"])
 def test_own_folders_are_mount_points(value):
     assert parse_cluster(overlay_text({"storage.mount_point": value}), "x").storage.mount_point == value
+
+
+# --- values of the right shape that mean nothing usable (the hostile corpus's "meaning-" cases
+# check the key and exit code; these check that the message says what is wrong) ----------------
+
+@pytest.mark.parametrize("key, value, said", [
+    ("network.uplink_snat_address", "224.0.0.1/24", "multicast"),
+    ("network.uplink_snat_address", "255.255.255.255/32", "broadcast address"),
+    ("network.uplink_snat_address", "127.0.0.5/8", "loopback"),
+    ("network.uplink_snat_address", "0.0.0.0/24", "unspecified"),
+    ("network.uplink_snat_address", "192.168.11.0/24", "the network address of its own prefix 192.168.11.0/24"),
+    ("network.uplink_snat_address", "192.168.11.255/24", "the broadcast address of its own prefix 192.168.11.0/24"),
+    ("network.subnet", "224.0.0.0/24", "multicast"),
+    ("network.subnet", "127.0.0.0/24", "loopback"),
+    ("network.subnet", "169.254.0.0/16", "link-local"),
+    ("network.subnet", "168.0.0.0/6", "takes in the link-local range"),
+    ("network.subnet", "240.0.0.0/24", "reserved"),
+    ("network.upstream_dns[0]", "127.0.0.1", "loopback"),
+    ("network.upstream_dns[0]", "0.0.0.0", "unspecified"),
+    ("network.upstream_dns[0]", "224.0.0.251", "multicast"),
+    ("network.upstream_dns[0]", "192.168.50.1", "the master's own cluster address"),
+    ("network.upstream_dns[0]", "192.168.11.211", "the master's own address on the uplink"),
+    ("network.upstream_dns[0]", "192.168.11.255", "the broadcast address of 192.168.11.0/24"),
+    ("network.ntp_source", "192.168.50.1", "chronyd would ask itself"),
+    ("network.ntp_source", "127.0.0.1", "loopback"),
+    ("network.ntp_source", "localhost", "the master itself"),
+    ("nodes[1].mac", "00:00:00:00:00:00", "all zeros"),
+    ("nodes[1].mac", "FF-FF-FF-FF-FF-FF", "the broadcast address"),
+    ("nodes[1].mac", "01:00:5e:00:00:01", "multicast"),
+    ("rack.margin", "\u0665 mm", "digits 0-9"),
+    ("rack.margin", "\uff15 mm", "digits 0-9"),
+    ("rack.min_clearance", "\uff13 mm", "digits 0-9"),
+])
+def test_meaningless_values_say_what_is_wrong(key, value, said):
+    if key == "network.upstream_dns[0]":
+        patch = {"network.upstream_dns": [value]}
+    else:
+        patch = {key: value}
+    with pytest.raises(InputError) as err:
+        load_text(overlay_text(patch, base=init_text(4)), "cluster.toml")
+    assert err.value.key == key and said in err.value.message, err.value.render()
+    assert err.value.render().startswith(f"cluster.toml: {key}: ")
+
+
+def test_one_folder_exported_twice_is_refused():
+    """Two exports of one folder (root_squash on one, off on the other) once validated and rendered
+    two lines that exportfs refuses ("incompatible duplicated export entries")."""
+    for path in ("data", "data/", "./data", "data//"):
+        patch = {"storage.exports[1]": {"name": "data2", "path": path, "root_squash": False}}
+        with pytest.raises(InputError) as err:
+            load_text(overlay_text(patch, base=init_text(4)), "cluster.toml")
+        assert err.value.render().startswith('cluster.toml: storage.exports[1].path: "data" is already exported '
+                                             'by storage.exports[0] ("data")'), err.value.render()
+    # one folder inside another is a second export of its own, and legal
+    load_text(overlay_text({"storage.exports[1]": {"name": "sub", "path": "data/sub"}}, base=init_text(4)), "c")
+
+
+@pytest.mark.parametrize("key, value", [
+    ("network.upstream_dns", ["192.168.11.1", "192.168.50.12", "1.1.1.1", "169.254.169.254"]),
+    ("network.ntp_source", "192.168.11.1"), ("network.ntp_source", "10.0.0.5"),
+    ("network.uplink_snat_address", "192.168.11.211"), ("network.uplink_snat_address", "10.1.2.3/8"),
+    ("network.uplink_snat_address", "192.168.11.254/24"), ("nodes[1].mac", "dc:a6:32:00:00:11"),
+    ("rack.margin", "5.5 mm"), ("rack.margin", ".5 cm"),
+])
+def test_meaningful_neighbours_are_taken(key, value):
+    load_text(overlay_text({key: value}, base=init_text(4)), "cluster.toml")
+
+
+def test_shipped_and_generated_files_still_load():
+    root = Path(__file__).resolve().parents[1]
+    load_cluster(None)
+    for f in ("examples/seed.toml", "examples/own-part/cluster.toml"):
+        load_cluster(root / f)
+    for n in range(1, 9):
+        load_text(init_text(n), f"init --nodes {n}")
 
 
 def test_messages_escape_what_the_user_wrote():

@@ -139,7 +139,8 @@ def check_changes(changes: list[Change], ctx: Context, log: list[str]) -> None:
 
 
 def _os_message(exc: OSError) -> str:
-    return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+    """The path, then what is wrong with it (as `cat: x: Is a directory` says it)."""
+    return f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc)
 
 
 def sweep_leftovers(plan: NodePlan, ctx: Context) -> list[str]:

@@ -12,9 +12,22 @@ def test_a_folder_where_a_file_should_be(bringup_cli, tmp_path, secret_env):
     assert code == 1 and "Traceback" not in err
     res = json.loads(out)
     assert res["failed"]["step"] == "read /etc/chrony/chrony.conf"
-    assert "directory" in res["failed"]["message"].lower()
+    host = str(tmp_path / "etc/chrony/chrony.conf")
+    assert res["failed"]["message"] == f"{host}: is a folder, expected a file"
     code, out, err = bringup_cli("plan", "--node", "master", "--root", str(tmp_path))
     assert code == 1 and "read /etc/chrony/chrony.conf" in err and "Traceback" not in err
+
+
+def test_a_folder_at_etc_hosts_names_the_path_not_an_fd(bringup_cli, tmp_path, secret_env):
+    """`mkdir -p r/etc/hosts; bringup run --root r` once said "read /etc/hosts: Is a directory: 4":
+    open() on the folder's fd put the fd's number where the path belongs."""
+    (tmp_path / "etc/hosts").mkdir(parents=True)
+    for command in ("run", "plan"):
+        code, out, err = bringup_cli(command, "--node", "master", "--root", str(tmp_path))
+        assert code == 1 and "Traceback" not in err, err
+        line = next(ln for ln in err.splitlines() if ln.startswith("error: "))
+        assert line == f"error: read /etc/hosts: {tmp_path / 'etc/hosts'}: is a folder, expected a file", line
+    assert (tmp_path / "etc/hosts").is_dir() and not any((tmp_path / "etc/hosts").iterdir())
 
 
 def test_a_write_that_fails_midway_puts_back_the_others(bringup_cli, tmp_path, secret_env, monkeypatch):

@@ -85,3 +85,16 @@ def test_a_failed_write_names_the_file_not_the_temp(tree, monkeypatch):
     with pytest.raises(OSError) as ei:
         t.write("/etc/hosts", b"x")
     assert ei.value.errno == errno.ENOSPC and ei.value.filename == str(root / "etc/hosts")
+
+
+def test_reading_a_folder_names_its_path_and_closes_it(tree):
+    """The kind is checked before open() wraps the fd: open() on a folder's fd said "Is a
+    directory: 4" (the fd, not the path) and left the fd open."""
+    t, root, _ = tree
+    (root / "etc/hosts").mkdir(parents=True)
+    fds = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        with pytest.raises(IsADirectoryError) as exc:
+            t.read("/etc/hosts")
+        assert exc.value.filename == str(root / "etc/hosts") and exc.value.strerror == "is a folder, expected a file"
+    assert len(os.listdir("/proc/self/fd")) == fds

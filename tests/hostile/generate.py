@@ -91,7 +91,10 @@ def injections(v: str, where: str) -> dict:
 def traversals(key: str) -> dict:
     if key == "storage.mount_point":
         return {"root": "/", "etc": "/etc", "under-proc": "/proc/sys", "dotdot-to-etc": "/mnt/../etc",
-                "relative": "mnt/ssd", "boot-firmware": "/boot/firmware", "dev-shm": "/dev/shm", "usr": "/usr"}
+                "relative": "mnt/ssd", "boot-firmware": "/boot/firmware", "dev-shm": "/dev/shm", "usr": "/usr",
+                "var-lib": "/var/lib", "var-log": "/var/log", "var-lib-misc": "/var/lib/misc",
+                "var-lib-pirack": "/var/lib/pirack", "root-home-inside": "/root/x", "home": "/home",
+                "home-of-user": "/home/pi", "home-of-user-slash": "/home//pi/", "tmp-inside": "/tmp/ssd"}
     return {"dotdot": "..", "dotdot-twice": "../..", "dotdot-to-etc": "../../etc", "absolute": "/etc",
             "double-slash": "//etc", "inner-dotdot": "data/../../..", "dot-only": ".", "nul-dotdot": "data\x00/../.."}
 
@@ -113,7 +116,9 @@ def length_set(lo: float, hi: float) -> dict:
     cases = {"overflow": "1e309 mm", "overflow-metres": "1e308 m", "negative": "-5 mm", "furlong": "28 furlong",
              "feet": "2 ft", "kilometres": "5 km", "no-unit-text": "28", "no-unit-int": 28, "no-unit-float": 28.5,
              "nan": "nan mm", "newline": "5 mm\n", "nbsp": "5\u00a0mm", "empty": "", "type-bool": True,
-             "type-list": ["5 mm"], "absurd": "10000 mm", "just-above": f"{hi + 0.01:g} mm"}
+             "type-list": ["5 mm"], "absurd": "10000 mm", "just-above": f"{hi + 0.01:g} mm",
+             # other scripts' digits, which Python's \d and float() read as 5: ASCII digits only
+             "arabic-indic-digit": "\u0665 mm", "fullwidth-digit": "\uff15 mm", "devanagari-digit": "\u096b mm"}
     if lo > 0:
         cases.update({"zero": "0 mm", "just-below": f"{lo - 0.01:g} mm"})
     return cases
@@ -221,6 +226,39 @@ def _shape_cases() -> list[dict]:
     return out
 
 
+def _meaning_cases() -> list[dict]:
+    """Values of the right shape that mean nothing usable: addresses no host can have (or the
+    master's own, where another machine is meant), MACs no device has, one folder exported twice."""
+    data2 = {"name": "data2", "path": "data", "root_squash": False}
+    values = {
+        "network.uplink_snat_address": {
+            "multicast": "224.0.0.1/24", "broadcast": "255.255.255.255/32", "loopback": "127.0.0.5/8",
+            "unspecified": "0.0.0.0/24", "link-local": "169.254.7.7/16", "reserved": "240.0.0.1/24",
+            "prefix-network-address": "192.168.11.0/24", "prefix-broadcast-address": "192.168.11.255/24"},
+        "network.subnet": {
+            "multicast": "224.0.0.0/24", "loopback": "127.0.0.0/24", "link-local": "169.254.0.0/16",
+            "takes-in-link-local": "168.0.0.0/6", "reserved": "240.0.0.0/24", "unspecified": "0.0.0.0/24",
+            "broadcast": "255.255.255.255/32"},
+        "network.upstream_dns[0]": {
+            "loopback": "127.0.0.1", "unspecified": "0.0.0.0", "multicast": "224.0.0.251",
+            "broadcast": "255.255.255.255", "master": "192.168.50.1", "snat-address": "192.168.11.211",
+            "uplink-broadcast": "192.168.11.255", "cluster-network-address": "192.168.50.0"},
+        "network.ntp_source": {"loopback": "127.0.0.1", "master": "192.168.50.1", "multicast": "224.0.1.1",
+                               "unspecified": "0.0.0.0", "localhost": "localhost"},
+        "nodes[1].mac": {"all-zeros": "00:00:00:00:00:00", "broadcast": "ff:ff:ff:ff:ff:ff",
+                         "multicast": "01:00:5e:00:00:01"},
+    }
+    out = [case(f"{key}/meaning-{name}", key, {key: bad}) for key, bad_ones in values.items()
+           for name, bad in bad_ones.items()]
+    out.append(case("network.upstream_dns[1]/meaning-master", "network.upstream_dns[1]",
+                    {"network.upstream_dns": ["192.168.11.1", "192.168.50.1"]}))
+    exports = {"same-path": data2, "same-path-trailing-slash": {**data2, "path": "data/"},
+               "same-path-dot": {**data2, "path": "./data"}}
+    out += [case(f"storage.exports[1].path/meaning-{name}", "storage.exports[1].path", {"storage.exports[1]": e})
+            for name, e in exports.items()]
+    return out
+
+
 def _recipe_cases() -> list[dict]:
     """Files an overlay cannot make: built by tests/test_hostile.py from these recipes."""
     return [
@@ -241,7 +279,7 @@ def _recipe_cases() -> list[dict]:
 
 def generate() -> list[dict]:
     doc = tomllib.loads(init_text(BASE_NODES))
-    return _string_cases(doc) + _typed_cases(doc) + _shape_cases() + _recipe_cases()
+    return _string_cases(doc) + _typed_cases(doc) + _shape_cases() + _meaning_cases() + _recipe_cases()
 
 
 def ascii_toml(obj: dict) -> str:
