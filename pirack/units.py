@@ -158,6 +158,7 @@ def within(lo_mm: float, hi_mm: float, why: str):
             raise ValueError(f"{shown(q.text)}{value_mm} is outside {span}: {why}")
         return q
 
+    check.range_mm = (lo_mm, hi_mm)  # readable by the forms that must offer only this range
     return WrapValidator(check)
 
 

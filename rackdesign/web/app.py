@@ -77,7 +77,8 @@ def design_json(d: Design) -> dict:
         "front": {**slow["front"], "url": f"/api/front-plan.svg?v={d.version}"},
         "checks": {**slow["checks"], "report": d.slow["checks"].data},
         "exports": _exports_json(d),
-        "settings": {"values": editor.current(d.text), "choices": d.choices, "base": P.digest(d.text)},
+        "settings": {"values": editor.current(d.text), "choices": d.choices, "limits": editor.limits(),
+                     "base": P.digest(d.text)},
     }
     return out
 
@@ -132,8 +133,8 @@ def create_app(live: Live, vendor: Path | None, allowed_hosts: list[str] | None 
 
 async def page(request: Request):
     live: Live = request.app.state.live
-    return request.app.state.templates.TemplateResponse(request, "index.html", {"file": live.display},
-                                                        headers=NO_STORE)
+    context = {"file": live.display, "editable": live.path is not None, "limits": editor.limits()}
+    return request.app.state.templates.TemplateResponse(request, "index.html", context, headers=NO_STORE)
 
 
 async def state(request: Request):

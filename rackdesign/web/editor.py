@@ -18,16 +18,34 @@ import itertools
 import tomllib
 from typing import TYPE_CHECKING
 
+from pirack import spec
 from pirack.errors import InputError
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
     from tomlkit.items import AbstractTable
 
-MAX_NODES = 89  # as `rack init`: slaves take addresses from .11 upwards, below a DHCP range at .100
 ORIENTATIONS = ("side", "flat")
 PLACEMENTS = ("base", "none")
-MARGIN_RANGE = (0.0, 50.0)  # mm
+
+
+def _range_mm(length_type: object) -> tuple[float, float]:
+    """The [lo, hi] mm a schema length type declares with pirack.units.within."""
+    for meta in getattr(length_type, "__metadata__", ()):
+        span = getattr(getattr(meta, "func", None), "range_mm", None)
+        if span is not None:
+            return float(span[0]), float(span[1])
+    raise LookupError(f"{length_type!r} declares no range")
+
+
+# The schema's limits, not copies of them: the form must offer nothing the file would refuse.
+MAX_NODES = spec.MAX_NODES
+MARGIN_RANGE = _range_mm(spec.Margin)  # mm
+
+
+def limits() -> dict[str, list[float]]:
+    """What the page's inputs allow (their min and max), as the schema has it."""
+    return {"nodes": [1, MAX_NODES], "margin_mm": list(MARGIN_RANGE)}
 
 
 def current(text: str) -> dict:

@@ -133,7 +133,8 @@ class Live:
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
-        self.thread.join(5)
+        if self.thread.is_alive():  # not when a stop came before the start
+            self.thread.join(5)
         if self.slow:
             self.slow.stop()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import signal
 import socket
 import sys
 import threading
@@ -110,9 +111,8 @@ def run(sock: socket.socket, path: Path | None, vendor: Path, url: str, open_bro
     live = Live(path)
     watcher = Watcher()
     watch(live, watcher, path)
-    live.start()
     class Server(uvicorn.Server):
-        # Ctrl-C: let the open event streams end first
+        # Ctrl-C or SIGTERM: let the open event streams end first
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             live.closing()
             super().handle_exit(sig, frame)
@@ -122,12 +122,24 @@ def run(sock: socket.socket, path: Path | None, vendor: Path, url: str, open_bro
     say(f"serving {path or 'the built-in default cluster'} at {url}  (Ctrl-C to stop)")
     if open_browser:
         threading.Thread(target=_open_when_up, args=(server, url, say), daemon=True).start()
+    # After its shutdown uvicorn raises the signal it caught again, with the handler that was there
+    # before. SIGTERM's default action would end the process on the spot: the finally below would
+    # not stop the CAD worker, and the resource tracker would report the pool's semaphores as leaked.
+    previous = signal.signal(signal.SIGTERM, _stop_asked)
     try:
+        live.start()  # the CAD worker's pool: from here on, a stop must go through the finally
         server.run(sockets=[sock])
     finally:
         watcher.stop()
         live.stop()
         sock.close()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_asked(sig: int, frame: FrameType | None) -> None:
+    """SIGTERM (a service manager, `kill PID`): a stop that was asked for, so a normal end (exit 0)
+    once the workers are stopped, through Python's own exit (its atexit hooks free the semaphores)."""
+    raise SystemExit(0)
 
 
 def watch(live: Live, watcher: Watcher, path: Path | None) -> None:

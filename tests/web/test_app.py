@@ -164,6 +164,51 @@ def test_the_builtin_default_has_no_file_to_write():
         assert res.status_code == 409 and "rack init" in res.json()["error"]["message"]
 
 
+def test_the_page_offers_the_schemas_limits_and_the_largest_is_written(client, live):
+    """The inputs' min and max (in the HTML and in the JSON the page sets them from) are the
+    schema's; the largest values they allow load, and one step past them is refused."""
+    from pirack import spec
+    from pirack.load import load_cluster
+    from rackdesign.web import editor
+
+    limits = client.get("/api/settings").json()["limits"]
+    assert limits == client.get("/api/state").json()["design"]["settings"]["limits"] == editor.limits()
+    assert limits["nodes"] == [1, spec.MAX_NODES]
+    html = client.get("/").text
+    for name, (lo, hi) in (("set-nodes", limits["nodes"]), ("set-margin", limits["margin_mm"])):
+        tag = re.search(rf'<input id="{name}"[^>]*>', html).group(0)
+        assert float(re.search(r'min="([^"]+)"', tag).group(1)) == lo, tag
+        assert float(re.search(r'max="([^"]+)"', tag).group(1)) == hi, tag
+    base = client.get("/api/settings").json()["base"]
+    for over, key in (({"nodes": limits["nodes"][1] + 1}, "nodes"), ({"margin_mm": limits["margin_mm"][1] + 0.5},
+                                                                      "rack.margin")):
+        res = client.post("/api/settings", json={"base": base, "settings": over})
+        assert res.status_code == 422 and res.json()["error"]["key"] == key, res.json()
+    most = {"nodes": limits["nodes"][1], "margin_mm": limits["margin_mm"][1]}
+    res = client.post("/api/settings", json={"base": base, "settings": most})
+    assert res.status_code == 200 and res.json()["written"], res.json()
+    lc = load_cluster(live.path)
+    assert len(lc.spec.nodes) == spec.MAX_NODES and lc.spec.rack.margin.millimetres == limits["margin_mm"][1]
+
+
+def test_the_footer_tells_the_truth_about_the_file(client):
+    """A real file: saving it updates the page. The built-in default: there is no file to save,
+    and `rack init` makes one."""
+    from starlette.testclient import TestClient
+
+    from rackdesign.web.app import create_app
+    from rackdesign.web.live import Live
+
+    def footer(html: str) -> str:
+        return " ".join(re.search(r"<footer[^>]*>(.*?)</footer>", html, re.DOTALL).group(1).split())
+
+    assert "save it in any editor and it updates here" in footer(client.get("/").text)
+    with TestClient(create_app(Live(None, slow_lane=False), None)) as c:
+        text = footer(c.get("/").text)
+    assert "built-in default" in text and "no file to save" in text
+    assert "rack init" in text and "rack serve cluster.toml" in text and "save it in any editor" not in text
+
+
 def test_targets_of_a_picked_part(client):
     d = client.get("/api/state").json()["design"]
     spacer = next(p["name"] for p in d["model"]["parts"] if p["kind"] == "spacer" and p["column"])

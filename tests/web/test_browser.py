@@ -276,3 +276,101 @@ def test_the_legend_names_each_colour_as_the_cut_files_do(page):
     feet = page.evaluate("Object.fromEntries([...document.querySelectorAll('.plate-card')]"
                          ".map(c => [c.dataset.plate, c.querySelector('footer').textContent]))")
     assert [n for n, f in feet.items() if "bent on its bend line" in f] == ["switch-support"]
+
+
+def test_a_typed_node_count_is_written_by_a_click_on_write(page, served, tmp_path):
+    """Type a count, then click Write with the mouse (no Enter): the click writes it. The click
+    used to blur the field, whose rows were rebuilt between mousedown and mouseup: Write moved
+    away from under the pointer, and nothing was posted."""
+    import tomllib
+
+    _, path = served
+    page.click("#tab-settings")
+    page.wait_for_selector("#set-nodes:not([disabled])", timeout=HANG)
+    version = page.evaluate("document.body.dataset.version")
+    page.click("#set-nodes")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("6")
+    with page.expect_request(lambda r: r.url.endswith("/api/settings") and r.method == "POST", timeout=10_000) as req:
+        page.click("#settings-write")
+    assert req.value.post_data_json["settings"]["nodes"] == 6
+    assert len(req.value.post_data_json["settings"]["node_parts"]) == 6
+    page.wait_for_selector("#settings-result.ok", timeout=HANG)
+    page.wait_for_function(f"document.body.dataset.version !== '{version}' && window.pirack.state.design.nodes === 6",
+                           timeout=HANG)
+    assert len(tomllib.loads(path.read_text())["nodes"]) == 6
+    assert page.locator("#set-node-parts .node").count() == 6
+    save(page.locator(".side").screenshot(), tmp_path / "settings-6-nodes.png")
+    version = page.evaluate("document.body.dataset.version")
+    path.write_text(init_text(2), encoding="utf-8")  # as the other tests expect it
+    page.wait_for_function(f"document.body.dataset.version !== '{version}'", timeout=HANG)
+    assert page.locator(".plate-card").count() == 5
+    page.click("#tab-checks")
+
+
+def test_the_form_offers_the_schemas_limits(page):
+    """The page's inputs stop where the schema does (pirack.spec): the + button at the most nodes a
+    file may have stays there, and the margin's range is the one the schema accepts."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from pirack import spec
+
+    def margin_ok(mm: float) -> bool:
+        try:
+            TypeAdapter(spec.Margin).validate_python(f"{mm:g} mm")
+            return True
+        except ValidationError:
+            return False
+
+    page.click("#tab-settings")
+    page.wait_for_selector("#set-nodes:not([disabled])", timeout=HANG)
+    nodes, (lo, hi) = page.evaluate("['set-nodes', 'set-margin'].map((id) => document.getElementById(id))"
+                                    ".map((e) => [Number(e.min), Number(e.max)])")
+    assert nodes == [1, spec.MAX_NODES]
+    assert margin_ok(lo) and margin_ok(hi) and not margin_ok(lo - 0.1) and not margin_ok(hi + 0.1), (lo, hi)
+    page.fill("#set-nodes", str(spec.MAX_NODES))
+    page.click('.stepper [data-step="1"]')
+    assert page.input_value("#set-nodes") == str(spec.MAX_NODES)
+    assert page.locator("#set-node-parts .node").count() == spec.MAX_NODES
+    page.click("#settings-reset")
+    assert page.input_value("#set-nodes") == "2"
+    page.click("#tab-checks")
+
+
+def test_the_default_rack_says_it_has_no_file(chromium, tmp_path):
+    """Served without a cluster file, the page says it shows the built-in default and how to get a
+    file of one's own; it does not claim to watch a file."""
+    srv = Server(tmp_path)
+    try:
+        pg = chromium.new_page()
+        pg.goto(srv.url)
+        pg.wait_for_function("document.body.dataset.version !== ''", timeout=HANG)
+        live = pg.inner_text("#live-text")
+        foot = " ".join(pg.inner_text("footer.foot").split())
+        save(pg.screenshot(full_page=True), tmp_path / "default.png")
+        pg.close()
+    finally:
+        srv.stop()
+    assert "built-in default" in live and "no file" in live and "watching" not in live
+    assert "no file to save" in foot and "rack init" in foot and "rack serve cluster.toml" in foot
+    assert "save it in any editor" not in foot
+
+
+def test_a_real_file_is_said_to_be_followed(page):
+    assert "save it in any editor and it updates here" in page.inner_text("footer.foot")
+
+
+def test_download_names_are_whole_with_the_path_on_hover(page, tmp_path):
+    """The cut files differ only at the end of their names (sheet, number, PDF | SVG | DXF): each
+    name shows whole, and its title is the file's path in the export."""
+    page.click("#render-exports")
+    page.wait_for_selector("#downloads a", timeout=HANG)
+    links = page.evaluate("[...document.querySelectorAll('#downloads a')].map((a) => ({href: a.getAttribute('href'),"
+                          " title: a.title, text: a.textContent, clipped: a.scrollWidth > a.clientWidth,"
+                          " right: a.getBoundingClientRect().right, li: a.parentElement.getBoundingClientRect().right}))")
+    cut = [ln for ln in links if ln["text"].startswith("cut-")]
+    assert {ln["text"].rsplit(".", 1)[1] for ln in cut} >= {"pdf", "svg", "dxf"}
+    for ln in links:
+        assert ln["title"] == ln["href"].removeprefix("/exports/") and ln["title"].endswith(ln["text"]), ln
+        assert not ln["clipped"] and ln["right"] <= ln["li"] + 0.5, ln
+    save(page.locator(".downloads-card").screenshot(), tmp_path / "downloads.png")

@@ -67,7 +67,10 @@ def test_current_reads_what_apply_writes():
     ({"nodes": 0}, "nodes"),
     ({"nodes": "many"}, "nodes"),
     ({"nodes": 200}, "nodes"),
+    ({"nodes": 65}, "nodes"),  # the schema's MAX_NODES is 64
     ({"margin_mm": -1}, "rack.margin"),
+    ({"margin_mm": 0}, "rack.margin"),  # the schema's margin is 1-25 mm
+    ({"margin_mm": 30}, "rack.margin"),
     ({"margin_mm": "wide"}, "rack.margin"),
     ({"switch_orientation": "upside-down"}, "rack.switch_orientation"),
     ({"drive_placement": 3}, "rack.drive_placement"),
@@ -87,3 +90,23 @@ def test_the_master_is_never_removed():
     with pytest.raises(InputError) as exc:
         editor.apply(swapped, {"nodes": 1})
     assert "master" in exc.value.message
+
+
+def test_the_limits_are_the_schemas():
+    """The editor's limits are read from pirack.spec, not copied: probe the schema itself."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from pirack import spec
+
+    margin = TypeAdapter(spec.Margin)
+
+    def takes(mm: float) -> bool:
+        try:
+            margin.validate_python(f"{mm:g} mm")
+            return True
+        except ValidationError:
+            return False
+
+    lo, hi = editor.limits()["margin_mm"]
+    assert takes(lo) and takes(hi) and not takes(lo - 0.1) and not takes(hi + 0.1)
+    assert editor.limits()["nodes"] == [1, spec.MAX_NODES]

@@ -107,3 +107,47 @@ def test_the_web_extra_missing_is_one_message(monkeypatch):
     with pytest.raises(InputError) as exc:
         server.check_extra()
     assert "pirack[web]" in exc.value.message and "watchfiles" in exc.value.message
+
+
+@pytest.mark.cad
+def test_sigterm_stops_the_server_as_cleanly_as_ctrl_c(tmp_path):
+    """SIGTERM (a service manager, `kill PID`) ends `rack serve` with its workers stopped:
+    exit 0, and no leaked-semaphore warning from multiprocessing's resource tracker (the process
+    used to die of the signal before it stopped the CAD worker's pool)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    try:
+        assets.node_modules()
+    except InputError as exc:
+        pytest.skip(f"the viewer's JavaScript is not installed: {exc}")
+    sock = server.bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen([sys.executable, "-m", "rackdesign.cli", "serve", "--host", "127.0.0.1", "--port",
+                             str(port)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "300"})
+    try:
+        end = time.monotonic() + 120  # a hang guard
+        while time.monotonic() < end and proc.poll() is None:
+            try:  # it answers, and the CAD worker it started has taken work
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state", timeout=5) as res:
+                    if json.load(res)["status"] == "ready":
+                        break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise AssertionError("rack serve did not answer")
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "leaked" not in err and "Traceback" not in err, err

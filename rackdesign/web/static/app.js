@@ -88,7 +88,7 @@ async function apply(next) {
   document.body.dataset.version = String(d.version);
   if (next.status === 'error') setLive('error', 'the file does not load: showing the last good design');
   else if (next.status === 'building') setLive('building', 'updating…');
-  else if (d.version === 1) setLive('ready', `live · watching ${next.editable ? 'the file' : 'the built-in default'}`);
+  else if (d.version === 1) setLive('ready', next.editable ? 'live · watching the file' : 'the built-in default: no file to watch');
   else setLive('ready', `live · updated ${d.update_seconds.toFixed(2)} s after the change`);
 }
 

@@ -121,8 +121,13 @@ export function renderDownloads(box, statusEl, zip, button, exp) {
     folders.get(dir).push(f);
   }
   box.replaceChildren(...[...folders].map(([dir, files]) => h('div', {}, h('h3', {}, `${dir}/`),
-    h('ul', {}, ...files.map((f) => h('li', {}, h('a', { href: `/exports/${f.path}`, download: '' }, f.path.split('/').pop()),
-      h('span', {}, `${(f.size / 1024).toFixed(1)} KiB`)))))));
+    h('ul', {}, ...files.map(downloadItem)))));
+}
+
+// the whole name (the cut files differ only at the end: sheet, number, PDF | SVG | DXF); the path on hover
+function downloadItem(f) {
+  return h('li', {}, h('a', { href: `/exports/${f.path}`, download: '', title: f.path }, f.path.split('/').pop()),
+    h('span', {}, `${(f.size / 1024).toFixed(1)} KiB`));
 }
 
 // --- settings ------------------------------------------------------------------------------------------
@@ -135,18 +140,61 @@ export class SettingsForm {
     this.base = null;
     this.choices = null;
     this.editable = false;
+    this.pressed = false; // a pointer is down in the form
+    this.rowsPending = false; // rows to rebuild once the pointer is still elsewhere
+    this.typing = null;
     form.addEventListener('input', () => form.classList.add('dirty'));
     form.addEventListener('submit', (e) => { e.preventDefault(); this.write(); });
     form.querySelector('#settings-reset').addEventListener('click', () => this.fill(true));
     for (const b of form.querySelectorAll('.stepper button')) {
       b.addEventListener('click', () => {
         const input = form.elements.nodes;
-        input.value = Math.max(1, Math.min(89, Number(input.value || 1) + Number(b.dataset.step)));
+        const n = Number(input.value || input.min) + Number(b.dataset.step);
+        input.value = Math.max(Number(input.min), Math.min(Number(input.max), n));
         form.classList.add('dirty');
         this.nodeRows(Number(input.value));
       });
     }
-    form.elements.nodes.addEventListener('change', () => this.nodeRows(Number(form.elements.nodes.value)));
+    // The rows follow the count as it is typed (debounced), so the layout settles before the person
+    // reaches for Write; and they are never rebuilt under the pointer on the buttons, or while it is
+    // pressed: clicking Write blurs the field (a change event), and rows rebuilt then would move the
+    // button between mousedown and mouseup, so the click would land elsewhere and write nothing.
+    const nodes = form.elements.nodes;
+    this.actions = form.querySelector('.actions');
+    nodes.addEventListener('input', () => {
+      clearTimeout(this.typing);
+      this.typing = setTimeout(() => this.rowsWhenStill(), 300);
+    });
+    nodes.addEventListener('change', () => this.rowsWhenStill());
+    form.addEventListener('pointerdown', () => { this.pressed = true; });
+    for (const type of ['pointerup', 'pointercancel']) {
+      window.addEventListener(type, () => { this.pressed = false; this.settle(); });
+    }
+    this.actions.addEventListener('pointerleave', () => this.settle());
+  }
+
+  still() {
+    return !this.pressed && !this.actions.matches(':hover');
+  }
+
+  rowsWhenStill() {
+    if (this.still()) this.syncRows();
+    else this.rowsPending = true;
+  }
+
+  settle() {
+    if (!this.rowsPending || !this.still()) return;
+    this.rowsPending = false;
+    setTimeout(() => this.syncRows(), 0); // after the click a release makes
+  }
+
+  // Rows for the count the field shows; a count outside the limits keeps the rows (the browser
+  // refuses to submit it and says why).
+  syncRows() {
+    const input = this.form.elements.nodes;
+    const n = Number(input.value);
+    if (!Number.isInteger(n) || n < Number(input.min) || n > Number(input.max)) return;
+    if (this.form.querySelectorAll('#set-node-parts .node').length !== n) this.nodeRows(n);
   }
 
   // New state from the server: refill unless the person is in the middle of a change.
@@ -154,6 +202,8 @@ export class SettingsForm {
     const changedOnDisk = this.base !== settings.base;
     this.values = settings.values;
     this.choices = settings.choices;
+    limit(this.form.elements.nodes, settings.limits.nodes);
+    limit(this.form.elements.margin_mm, settings.limits.margin_mm);
     this.base = settings.base;
     this.editable = editable;
     const note = this.form.querySelector('#settings-note');
@@ -215,6 +265,8 @@ export class SettingsForm {
 
   async write() {
     const result = this.form.querySelector('#settings-result');
+    clearTimeout(this.typing);
+    this.syncRows(); // a count typed a moment ago: its rows, as they will show
     const res = await fetch('/api/settings', {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ base: this.base, settings: this.collect() }),
@@ -233,6 +285,12 @@ export class SettingsForm {
     result.replaceChildren(...[e.key ? h('code', {}, e.key) : null, ` ${e.message || res.statusText}`,
       ' — nothing was written.'].filter(Boolean));
   }
+}
+
+// the schema's limits (the server sends them): the form offers nothing the file would refuse
+function limit(input, [lo, hi]) {
+  input.min = String(lo);
+  input.max = String(hi);
 }
 
 function options(select, list, value, none = null) {
