@@ -115,9 +115,11 @@ def test_sigterm_stops_the_server_as_cleanly_as_ctrl_c(tmp_path):
     exit 0, and no leaked-semaphore warning from multiprocessing's resource tracker (the process
     used to die of the signal before it stopped the CAD worker's pool)."""
     import os
+    import re
     import signal
     import subprocess
     import sys
+    import threading
     import time
     import urllib.request
 
@@ -125,24 +127,29 @@ def test_sigterm_stops_the_server_as_cleanly_as_ctrl_c(tmp_path):
         assets.node_modules()
     except InputError as exc:
         pytest.skip(f"the viewer's JavaScript is not installed: {exc}")
-    sock = server.bind("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    sock.close()
-    proc = subprocess.Popen([sys.executable, "-m", "rackdesign.cli", "serve", "--host", "127.0.0.1", "--port",
-                             str(port)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "300"})
+    # --port 0: the port it says it took (a port picked here and closed again can be taken by
+    # another test before the server binds it)
+    proc = subprocess.Popen([sys.executable, "-m", "rackdesign.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "300", "PYTHONUNBUFFERED": "1"})
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.append(proc.stdout.readline()), daemon=True)
+    reader.start()
     try:
+        reader.join(120)  # "serving ... at URL" (a hang guard: it comes in seconds)
+        m = re.search(r"at (http://127\.0\.0\.1:\d+/)", said[0] if said else "")
+        assert m, f"rack serve did not say where it listens: {said}"
         end = time.monotonic() + 120  # a hang guard
         while time.monotonic() < end and proc.poll() is None:
             try:  # it answers, and the CAD worker it started has taken work
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state", timeout=5) as res:
+                with urllib.request.urlopen(f"{m.group(1)}api/state", timeout=5) as res:
                     if json.load(res)["status"] == "ready":
                         break
             except OSError:
                 pass
             time.sleep(0.2)
         else:
-            raise AssertionError("rack serve did not answer")
+            raise AssertionError("rack serve did not answer: " + proc.stderr.read())
         os.kill(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:
