@@ -300,6 +300,10 @@ def test_a_typed_node_count_is_written_by_a_click_on_write(page, served, tmp_pat
                            timeout=HANG)
     assert len(tomllib.loads(path.read_text())["nodes"]) == 6
     assert page.locator("#set-node-parts .node").count() == 6
+    # the "updating…" of the write is gone once the page shows the new file (it used to stay)
+    page.wait_for_function("!document.getElementById('settings-result').textContent.includes('updating')",
+                           timeout=HANG)
+    assert "the page shows it" in page.text_content("#settings-result")
     save(page.locator(".side").screenshot(), tmp_path / "settings-6-nodes.png")
     version = page.evaluate("document.body.dataset.version")
     path.write_text(init_text(2), encoding="utf-8")  # as the other tests expect it
@@ -334,6 +338,14 @@ def test_the_form_offers_the_schemas_limits(page):
     assert page.locator("#set-node-parts .node").count() == spec.MAX_NODES
     page.click("#settings-reset")
     assert page.input_value("#set-nodes") == "2"
+    # Undo puts back the file's board too (the rows used to keep what had been chosen in them)
+    board = page.input_value('[name="board-0"]')
+    other = page.evaluate("[...document.querySelector('[name=\"board-0\"]').options].map((o) => o.value)"
+                          f".find((v) => v && v !== '{board}')")
+    page.select_option('[name="board-0"]', other)
+    assert page.input_value('[name="board-0"]') == other
+    page.click("#settings-reset")
+    assert page.input_value('[name="board-0"]') == board
     page.click("#tab-checks")
 
 

@@ -143,6 +143,7 @@ export class SettingsForm {
     this.pressed = false; // a pointer is down in the form
     this.rowsPending = false; // rows to rebuild once the pointer is still elsewhere
     this.typing = null;
+    this.written = null; // the file just written, until the page shows it
     form.addEventListener('input', () => form.classList.add('dirty'));
     form.addEventListener('submit', (e) => { e.preventDefault(); this.write(); });
     form.querySelector('#settings-reset').addEventListener('click', () => this.fill(true));
@@ -212,6 +213,10 @@ export class SettingsForm {
       'Run `rack init` and `rack serve cluster.toml` to edit your own.';
     for (const e of this.form.elements) e.disabled = !editable;
     if (changedOnDisk || !this.form.classList.contains('dirty')) this.fill(changedOnDisk);
+    if (changedOnDisk && this.written) {
+      this.form.querySelector('#settings-result').textContent = `written to ${this.written}: the page shows it`;
+      this.written = null;
+    }
   }
 
   fill(clean) {
@@ -228,11 +233,12 @@ export class SettingsForm {
     options(f.sheet, this.choices.sheet, v.sheet);
     f.margin_mm.value = v.margin_mm === null ? '' : v.margin_mm;
     f.labels.checked = v.labels;
-    this.nodeRows(v.nodes);
+    this.nodeRows(v.nodes, true);
   }
 
-  // one row per node: its board and HAT; rows for nodes still to be added copy the last one
-  nodeRows(n) {
+  // one row per node: its board and HAT; rows for nodes still to be added copy the last one. A
+  // row keeps what the person chose in it, unless `fromFile` (Undo, or the file changed on disk).
+  nodeRows(n, fromFile = false) {
     const box = this.form.querySelector('#set-node-parts');
     const known = this.values.node_parts;
     const rows = [];
@@ -240,9 +246,9 @@ export class SettingsForm {
       const np = known[i] || { ...known[known.length - 1], name: `new node ${i + 1}` };
       const board = h('select', { name: `board-${i}`, 'aria-label': `board of ${np.name}` });
       const hat = h('select', { name: `hat-${i}`, 'aria-label': `HAT of ${np.name}` });
-      const prev = box.querySelector(`[name="board-${i}"]`);
+      const prev = fromFile ? null : box.querySelector(`[name="board-${i}"]`);
       options(board, this.choices.board, prev ? prev.value : np.board);
-      const prevHat = box.querySelector(`[name="hat-${i}"]`);
+      const prevHat = fromFile ? null : box.querySelector(`[name="hat-${i}"]`);
       options(hat, this.choices.hat, prevHat ? prevHat.value : np.hat, 'no HAT');
       board.disabled = hat.disabled = !this.editable;
       rows.push(h('div', { class: 'node' }, h('b', { title: np.name }, np.name), board, hat));
@@ -276,6 +282,7 @@ export class SettingsForm {
     if (res.ok) {
       result.className = 'result ok';
       result.textContent = body.written ? `written to ${body.file}: updating…` : 'nothing changed';
+      this.written = body.written ? body.file : null; // update() says when the page shows it
       this.form.classList.remove('dirty');
       this.onWritten();
       return;
